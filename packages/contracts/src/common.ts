@@ -1,0 +1,23 @@
+import { type Static, Type } from 'typebox'
+
+/** Opaque per-user cursor: a decimal string that only grows (microseconds since epoch, made unique by Redis). */
+export const Cursor = Type.String({ pattern: '^[0-9]{1,20}$', maxLength: 20 })
+export type Cursor = Static<typeof Cursor>
+
+export const UserId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
+export type UserId = Static<typeof UserId>
+
+export const MessageId = Type.String({ minLength: 1, maxLength: 80, pattern: '^[A-Za-z0-9_:.-]+$' })
+export type MessageId = Static<typeof MessageId>
+
+/** A JSON object of free-form application data attached to a message. */
+export const JsonObject = Type.Record(Type.String({ maxLength: 128 }), Type.Unknown())
+export type JsonObject = Static<typeof JsonObject>
+
+/** `user` as every page sees it: the phone is masked (`+86138****5678`). */
+export const User = Type.Object({
+  id: UserId,
+  nickname: Type.String(),
+  phone: Type.String(),
+})
+export type User = Static<typeof User>

@@ -1,0 +1,35 @@
+import { type Static, Type } from 'typebox'
+
+/** Fastify's error shape; `code` is one of the stable values below. */
+export const ErrorResponse = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  error: Type.String(),
+  message: Type.String(),
+})
+export type ErrorResponse = Static<typeof ErrorResponse>
+
+/** Every `code` a client may see. Stable: clients branch on them. */
+export const ErrorCode = {
+  VALIDATION_ERROR: 'VALIDATION_ERROR',
+  INVALID_JSON: 'INVALID_JSON',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  NOT_FOUND: 'NOT_FOUND',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL_ERROR: 'INTERNAL_ERROR',
+  // auth
+  INVALID_PHONE: 'INVALID_PHONE',
+  INVALID_CODE: 'INVALID_CODE',
+  TOO_MANY_ATTEMPTS: 'TOO_MANY_ATTEMPTS',
+  COUNTRY_NOT_ALLOWED: 'COUNTRY_NOT_ALLOWED',
+  SMS_BUDGET_EXCEEDED: 'SMS_BUDGET_EXCEEDED',
+  SMS_SEND_FAILED: 'SMS_SEND_FAILED',
+  // notifier
+  UNKNOWN_EVENT_TYPE: 'UNKNOWN_EVENT_TYPE',
+  INSUFFICIENT_SCOPE: 'INSUFFICIENT_SCOPE',
+} as const
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -1,0 +1,56 @@
+import { type Static, Type } from 'typebox'
+import { Cursor, JsonObject, MessageId, UserId } from './common'
+
+/** WebSocket close codes of herald (DESIGN.md). */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  SERVICE_RESTART: 1012,
+  TRY_AGAIN_LATER: 1013,
+  UNAUTHORIZED: 4401,
+  SESSION_ENDED: 4409,
+} as const
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
+
+// ---- server → client
+export const WelcomeFrame = Type.Object({
+  type: Type.Literal('welcome'),
+  connId: Type.String(),
+  userId: UserId,
+  replica: Type.String(),
+  resumed: Type.Boolean(),
+  gap: Type.Boolean(),
+})
+export type WelcomeFrame = Static<typeof WelcomeFrame>
+
+/** What a message looks like everywhere a client sees one: on the socket and in `/inbox`. */
+export const MessageFrame = Type.Object({
+  type: Type.Literal('message'),
+  cursor: Cursor,
+  id: MessageId,
+  kind: Type.String(),
+  title: Type.String(),
+  body: Type.String(),
+  data: JsonObject,
+  createdAt: Type.String({ format: 'date-time' }),
+})
+export type MessageFrame = Static<typeof MessageFrame>
+
+export const ReadFrame = Type.Object({ type: Type.Literal('read'), ids: Type.Array(MessageId) })
+export type ReadFrame = Static<typeof ReadFrame>
+
+export const ErrorFrame = Type.Object({ type: Type.Literal('error'), code: Type.String(), message: Type.String() })
+export type ErrorFrame = Static<typeof ErrorFrame>
+
+export type ServerFrame = WelcomeFrame | MessageFrame | ReadFrame | ErrorFrame
+
+// ---- client → server
+export const MAX_IDS_PER_FRAME = 100
+const Ids = Type.Array(MessageId, { minItems: 1, maxItems: MAX_IDS_PER_FRAME })
+
+export const AckClientFrame = Type.Object({ type: Type.Literal('ack'), ids: Ids }, { additionalProperties: false })
+export const ReadClientFrame = Type.Object({ type: Type.Literal('read'), ids: Ids }, { additionalProperties: false })
+export const ClientFrame = Type.Union([AckClientFrame, ReadClientFrame])
+export type ClientFrame = Static<typeof ClientFrame>

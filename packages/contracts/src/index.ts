@@ -1,0 +1,6 @@
+export * from './auth'
+export * from './common'
+export * from './errors'
+export * from './events'
+export * from './frames'
+export * from './stream'

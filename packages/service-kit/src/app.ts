@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Ajv from 'ajv'
+import addFormats from 'ajv-formats'
+import Fastify, { type FastifyInstance, type RawServerDefault } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { BaseConfig } from './config'
+import { installErrorHandling } from './errors'
+import { healthPlugin } from './health'
+import { loggerOptions } from './logger'
+
+export type ServiceApp = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyInstance['log'],
+  TypeBoxTypeProvider
+>
+
+export interface ServiceAppOptions {
+  service: string
+  config: BaseConfig
+  /** the command connection used for readiness */
+  redis: Redis
+  /** a pino destination; tests capture logs with it */
+  logStream?: NodeJS.WritableStream
+  /** false while the replica drains (readyz answers 503) */
+  isReady?: () => boolean
+}
+
+export function replicaName(config: BaseConfig, service: string): string {
+  return config.REPLICA_ID || `${service}-${process.pid}`
+}
+
+/**
+ * Body and headers are validated strictly (no type coercion, unknown properties refused
+ * where the schema says so); querystring and params may coerce strings to numbers.
+ */
+function validatorCompiler() {
+  const strict = new Ajv({
+    removeAdditional: false,
+    useDefaults: true,
+    coerceTypes: false,
+    allErrors: false,
+    strict: false,
+  })
+  const coercing = new Ajv({
+    removeAdditional: false,
+    useDefaults: true,
+    coerceTypes: 'array',
+    allErrors: false,
+    strict: false,
+  })
+  addFormats.default(strict)
+  addFormats.default(coercing)
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema)
+}
+
+/** The Fastify instance every herald service starts from: logger, limits, validation, errors, health and metrics. */
+export function createServiceApp(opts: ServiceAppOptions): ServiceApp {
+  const { config } = opts
+  const trust = config.TRUST_PROXY.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  const app = Fastify({
+    logger: loggerOptions({
+      level: config.LOG_LEVEL,
+      service: opts.service,
+      replica: replicaName(config, opts.service),
+      ...(opts.logStream ? { stream: opts.logStream } : {}),
+    }),
+    trustProxy: trust.length ? trust : false,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler())
+  installErrorHandling(app as unknown as FastifyInstance)
+  app.register(healthPlugin, { redis: opts.redis, isReady: opts.isReady ?? (() => true) })
+  return app as ServiceApp
+}
