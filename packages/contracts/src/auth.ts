@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox'
+import { User } from './common'
 
 export const Phone = Type.String({ minLength: 3, maxLength: 32 })
 
@@ -62,3 +63,15 @@ export interface SessionRecord {
   lastSeenAt: string // epoch ms
   expiresAt: string // epoch ms: the absolute cap
 }
+
+/** `POST /auth/login` reply: the token exists only here and on the client. */
+export const LoginReply = Type.Object({
+  token: Type.String(),
+  expiresIn: Type.Integer({ description: 'seconds the session lives without use' }),
+  user: User,
+})
+export type LoginReply = Static<typeof LoginReply>
+
+/** `GET /auth/dev/sms/:phone` reply (dev SMS provider only). */
+export const DevSmsReply = Type.Object({ code: Type.String() })
+export type DevSmsReply = Static<typeof DevSmsReply>
