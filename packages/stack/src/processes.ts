@@ -1,0 +1,107 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createWriteStream, type WriteStream } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+
+export interface ProcSpec {
+  name: string
+  replica: number
+  command: string
+  args: string[]
+  env: Record<string, string>
+  cwd: string
+  /** HTTP port answering /readyz, if any */
+  port?: number
+}
+
+const COLORS = [36, 33, 35, 32, 34, 31, 96, 93, 95, 92]
+let colorIndex = 0
+
+/**
+ * One child process of the stack. Its output goes either to the terminal, each line
+ * prefixed with `name-replica`, or to `<logDir>/<name>-<replica>.log`.
+ */
+export class Proc {
+  child: ChildProcess | null = null
+  private out: WriteStream | null = null
+  private readonly color = COLORS[colorIndex++ % COLORS.length]
+  exitCode: number | null = null
+  exitSignal: NodeJS.Signals | null = null
+
+  constructor(
+    readonly spec: ProcSpec,
+    private readonly logDir: string | null,
+  ) {}
+
+  get label(): string {
+    return `${this.spec.name}-${this.spec.replica}`
+  }
+
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null
+  }
+
+  start(): void {
+    const { spec } = this
+    this.exitCode = null
+    this.exitSignal = null
+    const child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    this.child = child
+    if (this.logDir) {
+      this.out ??= createWriteStream(join(this.logDir, `${this.label}.log`), { flags: 'a' })
+    }
+    const prefix = `\x1b[${this.color}m${this.label.padEnd(11)}\x1b[0m| `
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue
+      createInterface({ input: stream }).on('line', (line) => {
+        if (this.out) this.out.write(`${line}\n`)
+        else process.stdout.write(`${prefix}${line}\n`)
+      })
+    }
+    child.on('exit', (code, signal) => {
+      this.exitCode = code
+      this.exitSignal = signal
+    })
+  }
+
+  /** Sends `signal` and waits for the exit (SIGKILL after `timeoutMs`). Resolves with the ms it took. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<number> {
+    const child = this.child
+    if (!child || !this.running) return 0
+    const t0 = Date.now()
+    const exited = new Promise<void>((r) => child.once('exit', () => r()))
+    child.kill(signal)
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    await exited
+    clearTimeout(timer)
+    return Date.now() - t0
+  }
+
+  async waitReady(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      if (!this.running) throw new Error(`${this.label} exited (code ${this.exitCode}, signal ${this.exitSignal})`)
+      if (this.spec.port === undefined) {
+        // no HTTP port (the worker): alive for a moment is ready enough
+        await new Promise((r) => setTimeout(r, 700))
+        if (this.running) return
+        continue
+      }
+      try {
+        const res = await fetch(`http://127.0.0.1:${this.spec.port}/readyz`, { signal: AbortSignal.timeout(1000) })
+        if (res.ok) return
+      } catch {}
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    throw new Error(`${this.label} not ready within ${timeoutMs} ms`)
+  }
+
+  closeLog(): void {
+    this.out?.end()
+    this.out = null
+  }
+}

@@ -1,0 +1,223 @@
+import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { freePort, type RedisServer, startRedisServer } from '@herald/test-utils'
+import { Proc, type ProcSpec } from './processes'
+import { localNginxConf, REPO_ROOT } from './render-nginx'
+import { ALL_SCOPES, signServiceToken } from './token'
+
+export interface StackOptions {
+  /** nginx port; 0 picks a free one @default 8080 */
+  port?: number
+  /** working dir for redis data, nginx config and logs @default <repo>/.stack */
+  dir?: string
+  auth?: number
+  gateways?: number
+  notifiers?: number
+  workers?: number
+  /** write each service's output to <dir>/logs/ instead of the terminal */
+  logToFiles?: boolean
+  /** extra environment for every service / per service */
+  env?: Record<string, string>
+  serviceEnv?: Partial<Record<'auth' | 'gateway' | 'notifier' | 'worker', Record<string, string>>>
+}
+
+export interface Secrets {
+  TICKET_SECRET: string
+  OTP_SECRET: string
+  SERVICE_JWT_SECRET: string
+}
+
+export interface Stack {
+  url: string
+  wsUrl: string
+  redisUrl: string
+  dir: string
+  secrets: Secrets
+  serviceToken: string
+  procs: Proc[]
+  redis: RedisServer
+  nginx: Proc
+  proc(name: string, replica: number): Proc
+  /** stops redis-server and starts it again on the same port and data dir (AOF replays) */
+  restartRedis(downMs?: number): Promise<void>
+  /** every line every service and nginx logged, for secret scans */
+  allLogs(): string
+  stop(): Promise<void>
+}
+
+export const AUDIENCE = 'herald'
+
+export function requireBinary(bin: string, pkg: string): void {
+  try {
+    execFileSync(bin, ['-v'], { stdio: 'ignore' })
+  } catch {
+    throw new Error(`${bin} not found on the PATH. Install it: apt-get install ${pkg}`)
+  }
+}
+
+function loadSecrets(dir: string): Secrets {
+  const file = join(dir, 'secrets.json')
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Secrets
+  const s: Secrets = {
+    TICKET_SECRET: randomBytes(32).toString('base64url'),
+    OTP_SECRET: randomBytes(32).toString('base64url'),
+    SERVICE_JWT_SECRET: randomBytes(32).toString('base64url'),
+  }
+  writeFileSync(file, JSON.stringify(s, null, 2), { mode: 0o600 })
+  return s
+}
+
+function staticRoot(): string {
+  const web = join(REPO_ROOT, 'apps/web/dist')
+  return existsSync(join(web, 'index.html')) ? web : join(REPO_ROOT, 'infra/nginx/www')
+}
+
+/** Starts redis-server, every replica and nginx on this machine. The apps must be built (`pnpm build`). */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  requireBinary('nginx', 'nginx-light')
+  const dir = opts.dir ?? join(REPO_ROOT, '.stack')
+  const logDir = join(dir, 'logs')
+  const nginxDir = join(dir, 'nginx')
+  for (const d of [dir, logDir, nginxDir, join(nginxDir, 'tmp'), join(dir, 'redis')]) mkdirSync(d, { recursive: true })
+  for (const app of ['auth', 'gateway', 'notifier']) {
+    if (!existsSync(join(REPO_ROOT, `apps/${app}/dist/main.js`)))
+      throw new Error(`apps/${app} is not built: run pnpm build first`)
+  }
+  const secrets = loadSecrets(dir)
+  const port = opts.port === 0 ? await freePort() : (opts.port ?? 8080)
+
+  const redis = await startRedisServer({ dir: join(dir, 'redis'), appendonly: true })
+  const procs: Proc[] = []
+  const common: Record<string, string> = {
+    NODE_ENV: 'development',
+    HOST: '127.0.0.1',
+    REDIS_URL: redis.url,
+    TRUST_PROXY: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    ...secrets,
+    SERVICE_JWT_AUDIENCE: AUDIENCE,
+    SMS_PROVIDER: 'dev',
+    ...opts.env,
+  }
+  const add = async (name: 'auth' | 'gateway' | 'notifier' | 'worker', count: number, entry: string, http: boolean) => {
+    const app = name === 'worker' ? 'notifier' : name
+    for (let i = 1; i <= count; i++) {
+      const p = http ? await freePort() : undefined
+      const spec: ProcSpec = {
+        name,
+        replica: i,
+        command: process.execPath,
+        args: ['--enable-source-maps', join(REPO_ROOT, `apps/${app}/dist/${entry}`)],
+        cwd: REPO_ROOT,
+        env: {
+          ...common,
+          REPLICA_ID: `${name}-${i}`,
+          ...(p !== undefined ? { PORT: String(p) } : {}),
+          ...opts.serviceEnv?.[name],
+        },
+        ...(p !== undefined ? { port: p } : {}),
+      }
+      procs.push(new Proc(spec, opts.logToFiles ? logDir : null))
+    }
+  }
+  await add('auth', opts.auth ?? 2, 'main.js', true)
+  await add('gateway', opts.gateways ?? 3, 'main.js', true)
+  await add('notifier', opts.notifiers ?? 1, 'main.js', true)
+  await add('worker', opts.workers ?? 1, 'worker-main.js', false)
+
+  const ports = (n: string) => procs.filter((p) => p.spec.name === n).map((p) => p.spec.port as number)
+  writeFileSync(
+    join(nginxDir, 'nginx.conf'),
+    localNginxConf({
+      dir: nginxDir,
+      port,
+      auth: ports('auth'),
+      gateway: ports('gateway'),
+      notifier: ports('notifier'),
+      staticRoot: staticRoot(),
+    }),
+  )
+  const nginx = new Proc(
+    {
+      name: 'nginx',
+      replica: 1,
+      command: 'nginx',
+      args: ['-p', nginxDir, '-c', join(nginxDir, 'nginx.conf')],
+      cwd: nginxDir,
+      env: {},
+    },
+    opts.logToFiles ? logDir : null,
+  )
+
+  const stopAll = async () => {
+    await nginx.stop('SIGQUIT', 3000)
+    await Promise.all(procs.map((p) => p.stop('SIGTERM', 10_000)))
+    await redis.stop()
+    for (const p of [...procs, nginx]) p.closeLog()
+  }
+  try {
+    for (const p of procs) p.start()
+    await Promise.all(procs.map((p) => p.waitReady()))
+    nginx.start()
+    await waitHttp(`http://127.0.0.1:${port}/auth/healthz-probe`, nginx)
+  } catch (err) {
+    await stopAll()
+    throw err
+  }
+
+  const stack: Stack = {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    redisUrl: redis.url,
+    dir,
+    secrets,
+    serviceToken: signServiceToken({
+      secret: secrets.SERVICE_JWT_SECRET,
+      audience: AUDIENCE,
+      sub: 'stack',
+      scope: ALL_SCOPES,
+    }),
+    procs,
+    redis,
+    nginx,
+    proc(name, replica) {
+      const p = procs.find((x) => x.spec.name === name && x.spec.replica === replica)
+      if (!p) throw new Error(`no ${name}-${replica}`)
+      return p
+    },
+    async restartRedis(downMs = 1000) {
+      const { port: rport, dir: rdir } = redis
+      await redis.stop()
+      await new Promise((r) => setTimeout(r, downMs))
+      const again = await startRedisServer({ port: rport, dir: rdir, appendonly: true })
+      Object.assign(redis, { process: again.process, stop: again.stop })
+    },
+    allLogs() {
+      if (!existsSync(logDir)) return ''
+      const files = readdirSync(logDir).map((f) => join(logDir, f))
+      files.push(join(nginxDir, 'access.log'), join(nginxDir, 'error.log'))
+      return files
+        .filter((f) => existsSync(f))
+        .map((f) => readFileSync(f, 'utf8'))
+        .join('\n')
+    },
+    stop: stopAll,
+  }
+  return stack
+}
+
+/** Waits until nginx answers anything at all on its port. */
+async function waitHttp(url: string, proc: Proc, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (!proc.running) throw new Error(`${proc.label} exited (code ${proc.exitCode}); see its error.log`)
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1000) })
+      return
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`nothing answers on ${url}`)
+}
