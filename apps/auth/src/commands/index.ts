@@ -1,0 +1,36 @@
+import type { Redis } from 'ioredis'
+import { otpCheck } from './otp-check-2'
+import { otpRelease } from './otp-release-2'
+import { otpReserve } from './otp-reserve-3'
+import { userRename } from './user-rename-1'
+import { userUpsert } from './user-upsert-3'
+
+const COMMANDS = [otpReserve, otpRelease, otpCheck, userUpsert, userRename]
+
+/** A Redis client with auth's Lua commands (the argument order is each script's header). */
+export type AuthRedis = Redis & {
+  heraldOtpReserve(...args: [string, string, string, string, number, number, number, number]): Promise<[number, number]>
+  heraldOtpRelease(cooldown: string, daily: string, reservation: string): Promise<number>
+  heraldOtpCheck(...args: [string, string, string, number, number, number]): Promise<[number, number]>
+  heraldUserUpsert(
+    ...args: [string, string, string, string, string, string, string, string]
+  ): Promise<[number, string[]]>
+  heraldUserRename(user: string, nickname: string): Promise<string[]>
+}
+
+/** Defines auth's Lua commands on a client once (ioredis loads them with EVALSHA, falling back to EVAL). */
+export function withAuthCommands(redis: Redis): AuthRedis {
+  for (const c of COMMANDS) {
+    if (typeof (redis as unknown as Record<string, unknown>)[c.name] !== 'function') {
+      redis.defineCommand(c.name, { numberOfKeys: c.numberOfKeys, lua: c.lua })
+    }
+  }
+  return redis as AuthRedis
+}
+
+/** A flat HGETALL-style list as an object. */
+export function fromFlat(flat: string[]): Record<string, string> {
+  const o: Record<string, string> = {}
+  for (let i = 0; i + 1 < flat.length; i += 2) o[flat[i] as string] = flat[i + 1] as string
+  return o
+}

@@ -1,0 +1,75 @@
+import { loadConfig, serviceConfigSchema } from '@herald/service-kit'
+import { isSupportedCountry } from 'libphonenumber-js/max'
+import { type Static, Type } from 'typebox'
+
+const DEV_OTP_SECRET = 'dev-otp-secret-change-me-in-production'
+const DEV_TICKET_SECRET = 'dev-ticket-secret-change-me-in-production'
+
+/** Auth's environment. Every default runs the local stack; production must set the secrets and a real SMS provider. */
+export const AuthConfigSchema = serviceConfigSchema({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
+  /** Region a number without `+` is read in (ISO 3166-1 alpha-2). */
+  DEFAULT_REGION: Type.String({ pattern: '^[A-Z]{2}$', default: 'CN' }),
+  /** `dev` keeps codes in Redis for GET /auth/dev/sms/:phone; `webhook` POSTs them. Empty: dev, unless production. */
+  SMS_PROVIDER: Type.Union([Type.Literal(''), Type.Literal('dev'), Type.Literal('webhook')], { default: '' }),
+  SMS_WEBHOOK_URL: Type.String({ default: '', pattern: '^(https?://.+)?$' }),
+  SMS_WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 30_000, default: 3000 }),
+  /** Comma-separated ISO country codes that may receive codes; empty: any country. */
+  SMS_ALLOWED_COUNTRIES: Type.String({ default: '', pattern: '^\\s*([A-Za-z]{2}(\\s*,\\s*[A-Za-z]{2})*)?\\s*$' }),
+  /** Codes one phone may receive per UTC day (against SMS pumping). */
+  SMS_DAILY_LIMIT_PER_PHONE: Type.Integer({ minimum: 1, default: 10 }),
+  /** HMAC key of the codes kept in Redis. */
+  OTP_SECRET: Type.String({ minLength: 16, default: DEV_OTP_SECRET }),
+  OTP_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 3600, default: 120 }),
+  OTP_RESEND_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
+  OTP_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
+  /** Failed checks per phone per hour, across resends. */
+  OTP_MAX_FAILURES_PER_HOUR: Type.Integer({ minimum: 1, default: 100 }),
+  /** HS256 key of WebSocket tickets; the gateway verifies with the same value. */
+  TICKET_SECRET: Type.String({ minLength: 16, default: DEV_TICKET_SECRET }),
+  RATE_LIMIT_CODE_PER_MINUTE_PER_IP: Type.Integer({ minimum: 1, default: 10 }),
+  RATE_LIMIT_LOGIN_PER_MINUTE_PER_IP: Type.Integer({ minimum: 1, default: 30 }),
+  /** A login waits at most this long for the account.login event to be enqueued. */
+  EVENTS_ENQUEUE_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 1000 }),
+})
+
+type RawAuthConfig = Static<typeof AuthConfigSchema>
+export type AuthConfig = Omit<RawAuthConfig, 'SMS_PROVIDER'> & { SMS_PROVIDER: 'dev' | 'webhook' }
+
+/** Rules that span variables; each failure names the variable. */
+function resolve(raw: RawAuthConfig): AuthConfig {
+  const production = raw.NODE_ENV === 'production'
+  const provider = raw.SMS_PROVIDER || (production ? 'webhook' : 'dev')
+  const fail = (name: string, why: string) => {
+    throw new Error(`Invalid configuration: ${name} ${why}`)
+  }
+  if (!isSupportedCountry(raw.DEFAULT_REGION)) fail('DEFAULT_REGION', `"${raw.DEFAULT_REGION}" is not a known region`)
+  for (const c of allowedCountries(raw.SMS_ALLOWED_COUNTRIES)) {
+    if (!isSupportedCountry(c)) fail('SMS_ALLOWED_COUNTRIES', `"${c}" is not a known country`)
+  }
+  if (production && provider === 'dev') fail('SMS_PROVIDER', 'must not be "dev" in production')
+  if (provider === 'webhook' && !raw.SMS_WEBHOOK_URL) fail('SMS_WEBHOOK_URL', 'is required when SMS_PROVIDER=webhook')
+  if (production && raw.OTP_SECRET === DEV_OTP_SECRET) fail('OTP_SECRET', 'must be set in production')
+  if (production && raw.TICKET_SECRET === DEV_TICKET_SECRET) fail('TICKET_SECRET', 'must be set in production')
+  return { ...raw, SMS_PROVIDER: provider }
+}
+
+/** Parses SMS_ALLOWED_COUNTRIES: upper-case ISO codes, empty when every country is allowed. */
+export function allowedCountries(list: string): string[] {
+  return list
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean)
+}
+
+/** Reads and validates auth's config from the environment, once, at start-up. */
+export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
+  return resolve(loadConfig(AuthConfigSchema, env))
+}
+
+/** Defaults plus overrides: what tests pass to buildApp. */
+export function authConfig(overrides: Partial<RawAuthConfig> = {}): AuthConfig {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) env[k] = String(v)
+  return loadAuthConfig(env)
+}

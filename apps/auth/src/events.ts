@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto'
+import type { AccountLoginData, EventJob } from '@herald/contracts'
+import type { FastifyBaseLogger } from 'fastify'
+
+/** The producer side of EVENTS_QUEUE that auth needs (a BullMQ Queue satisfies it). */
+export interface EventQueue {
+  add(name: string, data: EventJob, opts?: { jobId?: string; attempts?: number; backoff?: unknown }): Promise<unknown>
+}
+
+export const ACCOUNT_LOGIN = 'account.login'
+
+/** Retried by the notifier worker with backoff; the job id is the event id, so it is processed once. */
+const JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delay: 1000 } }
+
+export function loginEvent(data: AccountLoginData, now: number): EventJob {
+  return {
+    id: `auth-login-${randomUUID()}`,
+    type: ACCOUNT_LOGIN,
+    data: { ...data },
+    occurredAt: new Date(now).toISOString(),
+    acceptedAt: now,
+    source: 'auth',
+  }
+}
+
+/**
+ * Enqueues `account.login`. A sign-in must not fail because the queue is down, so errors
+ * (and a queue that does not answer within `timeoutMs`) are logged, never thrown.
+ */
+export async function enqueueLogin(
+  queue: EventQueue,
+  data: AccountLoginData,
+  opts: { now: number; timeoutMs: number; log: FastifyBaseLogger },
+): Promise<string | null> {
+  const job = loginEvent(data, opts.now)
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      queue.add(job.type, job, { ...JOB_OPTIONS, jobId: job.id }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs)
+      }),
+    ])
+    return job.id
+  } catch (err) {
+    opts.log.warn(
+      { eventId: job.id, userId: data.userId, err: { message: (err as Error).message } },
+      'could not enqueue account.login',
+    )
+    return null
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,56 @@
+import type { Keys } from '@herald/keys'
+import { StreamWriter } from '@herald/service-kit'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Redis } from 'ioredis'
+import type { AuthConfig } from '../config'
+import type { EventQueue } from '../events'
+import { OtpService } from '../otp'
+import type { SmsProvider } from '../sms'
+import { UserStore } from '../users'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    otp: OtpService
+    users: UserStore
+    sms: SmsProvider
+    /** writes control entries (close these sockets) on the delivery stream */
+    control: StreamWriter
+    events: EventQueue
+    clock: () => number
+  }
+}
+
+export interface ServicesPluginOptions {
+  config: AuthConfig
+  redis: Redis
+  keys: Keys
+  sms: SmsProvider
+  queue: EventQueue
+  clock: () => number
+}
+
+/** Auth's domain services, as decorators the routes use. */
+export const servicesPlugin = fp<ServicesPluginOptions>(
+  async (app: FastifyInstance, opts) => {
+    const { config, redis, keys, clock } = opts
+    app.decorate(
+      'otp',
+      new OtpService(redis, keys, {
+        secret: config.OTP_SECRET,
+        ttlSeconds: config.OTP_TTL_SECONDS,
+        resendSeconds: config.OTP_RESEND_SECONDS,
+        maxAttempts: config.OTP_MAX_ATTEMPTS,
+        maxFailuresPerHour: config.OTP_MAX_FAILURES_PER_HOUR,
+        dailyLimit: config.SMS_DAILY_LIMIT_PER_PHONE,
+        clock,
+      }),
+    )
+    app.decorate('users', new UserStore(redis, keys))
+    app.decorate('sms', opts.sms)
+    app.decorate('control', new StreamWriter(redis, keys, config.STREAM_MAXLEN))
+    app.decorate('events', opts.queue)
+    app.decorate('clock', clock)
+  },
+  { fastify: '5.x', name: 'auth-services' },
+)

@@ -1,0 +1,16 @@
+import type { Keys } from '@herald/keys'
+import type { Redis } from 'ioredis'
+import type { AuthConfig } from '../config'
+import { DevSmsProvider } from './dev'
+import type { SmsProvider } from './provider'
+import { WebhookSmsProvider } from './webhook'
+
+export type { SmsMessage, SmsProvider } from './provider'
+
+/** The provider SMS_PROVIDER names. */
+export function createSmsProvider(config: AuthConfig, redis: Redis, keys: Keys): SmsProvider {
+  if (config.SMS_PROVIDER === 'webhook') {
+    return new WebhookSmsProvider({ url: config.SMS_WEBHOOK_URL, timeoutMs: config.SMS_WEBHOOK_TIMEOUT_MS })
+  }
+  return new DevSmsProvider(redis, keys, config.OTP_TTL_SECONDS)
+}
