@@ -51,6 +51,8 @@ export function createKeys(prefix: string = DEFAULT_PREFIX) {
     replicaConnections: (replica: string) => `${p}replica:${replica}:connections`,
     /** hash userId → number of that user's connections on the replica */
     replicaUsers: (replica: string) => `${p}replica:${replica}:users`,
+    /** integer: users with at least one connection in presence (kept by the presence scripts) */
+    onlineUsers: () => `${p}presence-users`,
 
     // ---- delivery
     /** THE delivery stream every gateway reads */

@@ -1,0 +1,71 @@
+import { Inbox } from '@herald/inbox'
+import { createKeys } from '@herald/keys'
+import { PresenceWriter } from '@herald/presence'
+import { createServiceApp, replicaName, type ServiceApp, SessionStore } from '@herald/service-kit'
+import type { FastifyInstance } from 'fastify'
+import type { Redis } from 'ioredis'
+import { Authenticator } from './auth'
+import { allowedOrigins, type GatewayConfig } from './config'
+import { createGatewayMetrics } from './metrics'
+import { gatewayPlugin } from './plugins/gateway'
+import { ticketPlugin } from './plugins/ticket'
+import { websocketPlugin } from './plugins/websocket'
+import { wsRoutes } from './routes/ws'
+
+export interface GatewayAppDeps {
+  /** command connection: presence, sessions, inbox, tickets */
+  redis: Redis
+  /** dedicated connection for the blocking XREAD of the delivery stream */
+  blocking: Redis
+  /** a pino destination (tests capture logs with it) */
+  logStream?: NodeJS.WritableStream
+}
+
+export const SERVICE = 'gateway'
+
+/** The gateway service. Call `listen()` (or `ready()`) to start it; `close()` drains it. */
+export async function buildApp(config: GatewayConfig, deps: GatewayAppDeps): Promise<ServiceApp> {
+  const keys = createKeys(config.KEY_PREFIX)
+  const replica = replicaName(config, SERVICE)
+  // biome-ignore lint/style/useConst: assigned once the gateway plugin has decorated the app
+  let app: ServiceApp
+  app = createServiceApp({
+    service: SERVICE,
+    config,
+    redis: deps.redis,
+    ...(deps.logStream ? { logStream: deps.logStream } : {}),
+    isReady: () => app.gateway?.accepting ?? false,
+  })
+  const sessions = new SessionStore(deps.redis, keys, {
+    idleTtlSeconds: config.SESSION_IDLE_TTL_SECONDS,
+    maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
+  })
+  const inbox = new Inbox(deps.redis, keys, {
+    maxItems: config.INBOX_MAX_ITEMS,
+    retentionSeconds: config.INBOX_RETENTION_SECONDS,
+    streamMaxLen: config.STREAM_MAXLEN,
+  })
+  const root = app as unknown as FastifyInstance
+  await root.register(ticketPlugin, { secret: config.TICKET_SECRET })
+  const authenticator = new Authenticator({
+    redis: deps.redis,
+    keys,
+    sessions,
+    verifyTicket: (ticket) => root.jwt.verify(ticket),
+  })
+  await root.register(websocketPlugin, { maxPayload: config.MAX_PAYLOAD_BYTES })
+  await root.register(gatewayPlugin, {
+    config,
+    keys,
+    replica,
+    redis: deps.redis,
+    blocking: deps.blocking,
+    inbox,
+    sessions,
+    presence: new PresenceWriter(deps.redis, keys, { replica, replicaTtlMs: config.REPLICA_TTL_MS }),
+    authenticator,
+    metrics: createGatewayMetrics(app.metrics),
+  })
+  await root.register(wsRoutes, { allowedOrigins: allowedOrigins(config) })
+  return app
+}

@@ -1,0 +1,119 @@
+import { CloseCode, StreamKind, USER_LIST_SEPARATOR } from '@herald/contracts'
+import type { Connection } from './connection'
+import type { Registry } from './registry'
+
+/** A delivery-stream entry as XREAD returns it: its id and its flat field/value list. */
+export type RawEntry = [id: string, fields: string[]]
+
+export interface DeliveryStats {
+  /** frames written to sockets */
+  written: number
+  /** entries that had at least one local target */
+  matched: number
+}
+
+export interface DeliveryHooks {
+  /** an entry reached local sockets: its kind, the frames written and its stream id (for lag) */
+  onDelivered?(kind: string, written: number, entryId: string): void
+}
+
+interface Fields {
+  k: string
+  u: string
+  s: string
+  o: string
+  p: string
+}
+
+function readFields(flat: string[]): Fields {
+  const f: Fields = { k: '', u: '', s: '', o: '', p: '' }
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const name = flat[i]
+    if (name === 'k' || name === 'u' || name === 's' || name === 'o' || name === 'p') f[name] = flat[i + 1] as string
+  }
+  return f
+}
+
+/**
+ * Routes delivery-stream entries to the sockets held here. An entry decides by `k` and
+ * `u` alone whether there is anything to do: its payload is never decoded, and it is
+ * encoded to bytes once, only when some local socket takes it.
+ */
+export class Delivery {
+  constructor(
+    private readonly registry: Registry,
+    private readonly hooks: DeliveryHooks = {},
+  ) {}
+
+  dispatch(entries: RawEntry[]): DeliveryStats {
+    const stats: DeliveryStats = { written: 0, matched: 0 }
+    for (const [id, flat] of entries) {
+      const f = readFields(flat)
+      const written = this.route(f)
+      if (written < 0) continue
+      stats.matched++
+      stats.written += written
+      this.hooks.onDelivered?.(f.k, written, id)
+    }
+    return stats
+  }
+
+  /** Frames written for one entry, or -1 when no local socket was concerned. */
+  private route(f: Fields): number {
+    switch (f.k) {
+      case StreamKind.MESSAGE: {
+        if (!f.u.includes(USER_LIST_SEPARATOR)) return this.send(this.registry.forUser(f.u), f.p, true)
+        let frame: Buffer | null = null
+        let written = -1
+        for (const u of f.u.split(USER_LIST_SEPARATOR)) {
+          const conns = this.registry.forUser(u)
+          if (!conns) continue
+          frame ??= Buffer.from(f.p)
+          written = Math.max(written, 0) + this.sendBuffer(conns, frame, true)
+        }
+        return written
+      }
+      case StreamKind.BROADCAST: {
+        if (this.registry.size === 0) return -1
+        return this.sendBuffer(this.registry.all(), Buffer.from(f.p), false)
+      }
+      case StreamKind.READ: {
+        const conns = this.registry.forUser(f.u)
+        if (!conns) return -1
+        let frame: Buffer | null = null
+        let written = 0
+        for (const c of [...conns]) {
+          if (c.connId === f.o) continue
+          frame ??= Buffer.from(f.p)
+          if (c.deliver(frame, false)) written++
+        }
+        return written
+      }
+      case StreamKind.CONTROL: {
+        const conns = this.registry.forUser(f.u)
+        if (!conns) return -1
+        let closed = 0
+        for (const c of [...conns]) {
+          if (f.s && c.info.sessionId !== f.s) continue
+          c.close(CloseCode.SESSION_ENDED, f.p || 'session ended')
+          closed++
+        }
+        return closed
+      }
+      default:
+        return -1
+    }
+  }
+
+  private send(conns: ReadonlySet<Connection> | undefined, payload: string, message: boolean): number {
+    if (!conns) return -1
+    return this.sendBuffer(conns, Buffer.from(payload), message)
+  }
+
+  private sendBuffer(conns: Iterable<Connection>, frame: Buffer, message: boolean): number {
+    let written = 0
+    // a copy: a write may close a slow socket, which removes it from the set being walked
+    for (const c of [...conns]) if (c.deliver(frame, message)) written++
+    return written
+  }
+}

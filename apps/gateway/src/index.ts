@@ -1,0 +1,3 @@
+export { buildApp, type GatewayAppDeps } from './app'
+export { GatewayConfig, loadGatewayConfig } from './config'
+export * from './presence'
