@@ -1,0 +1,72 @@
+import { Inbox } from '@herald/inbox'
+import { createKeys } from '@herald/keys'
+import { createServiceApp, type ServiceApp, SessionStore, StreamWriter, sessionAuthPlugin } from '@herald/service-kit'
+import type { Redis } from 'ioredis'
+import { type Catalog, createCatalog } from './catalog'
+import { assertNotifierConfig, type NotifierConfig } from './config'
+import { EventRecords } from './domain/event-records'
+import { EventIntake } from './domain/intake'
+import { Stats } from './domain/stats'
+import { openApiPlugin } from './plugins/openapi'
+import { serviceAuthPlugin } from './plugins/service-auth'
+import { createEventsQueue } from './queue'
+import { eventRoutes } from './routes/events'
+import { inboxRoutes } from './routes/inbox'
+import { messageRoutes } from './routes/messages'
+import { statsRoutes } from './routes/stats'
+import { userRoutes } from './routes/users'
+
+export interface AppDeps {
+  /** a `command`-role client (no offline queue): every HTTP-path call, the queue's producer included */
+  redis: Redis
+  /** pino destination (tests capture logs) */
+  logStream?: NodeJS.WritableStream
+  /** the event types; the built-in catalog by default */
+  catalog?: Catalog
+  /** false while draining: /readyz answers 503 */
+  isReady?: () => boolean
+}
+
+/** The notifier's HTTP API: `/v1` for other systems, `/inbox` for browsers, `/docs`. */
+export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
+  assertNotifierConfig(config)
+  const { redis } = deps
+  const keys = createKeys(config.KEY_PREFIX)
+  const catalog = deps.catalog ?? createCatalog()
+  const app = createServiceApp({
+    service: 'notifier',
+    config,
+    redis,
+    ...(deps.logStream ? { logStream: deps.logStream } : {}),
+    ...(deps.isReady ? { isReady: deps.isReady } : {}),
+  })
+
+  const queue = createEventsQueue(redis, keys)
+  const records = new EventRecords(redis, keys, config.EVENT_IDEMPOTENCY_SECONDS)
+  const intake = new EventIntake(config, queue, records)
+  const inbox = new Inbox(redis, keys, {
+    maxItems: config.INBOX_MAX_ITEMS,
+    retentionSeconds: config.INBOX_RETENTION_SECONDS,
+    streamMaxLen: config.STREAM_MAXLEN,
+  })
+  const sessions = new SessionStore(redis, keys, {
+    idleTtlSeconds: config.SESSION_IDLE_TTL_SECONDS,
+    maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
+  })
+  const writer = new StreamWriter(redis, keys, config.STREAM_MAXLEN)
+  const stats = new Stats(redis, keys, queue)
+  // The queue shares the caller's connection: closing it leaves that connection open.
+  app.addHook('onClose', async () => {
+    await queue.close()
+  })
+
+  app.register(openApiPlugin, { catalog })
+  app.register(serviceAuthPlugin, { secret: config.SERVICE_JWT_SECRET, audience: config.SERVICE_JWT_AUDIENCE })
+  app.register(sessionAuthPlugin, { sessions })
+  app.register(eventRoutes, { catalog, intake })
+  app.register(messageRoutes, { intake, inbox })
+  app.register(userRoutes, { redis, keys, writer })
+  app.register(statsRoutes, { stats })
+  app.register(inboxRoutes, { inbox })
+  return app
+}

@@ -1,0 +1,21 @@
+import { SendMessageBody } from '@herald/contracts'
+import { Type } from 'typebox'
+import { defineEvent } from './types'
+
+/** The job of `POST /v1/messages`: internal, not accepted by `POST /v1/events`. */
+export const DIRECT_MESSAGE_TYPE = 'herald.message'
+
+const { deliverAt: _deliverAt, ...props } = SendMessageBody.properties
+export const DirectMessageData = Type.Object(props, { additionalProperties: false })
+
+export const directMessage = defineEvent({
+  type: DIRECT_MESSAGE_TYPE,
+  description: 'A message written by another system through POST /v1/messages.',
+  schema: DirectMessageData,
+  example: { to: { userIds: ['u_3b9f2c'] }, title: 'Hello', body: 'World' },
+  handle({ data }) {
+    const content = { kind: data.kind ?? 'message', title: data.title, body: data.body, data: data.data ?? {} }
+    if ('all' in data.to) return { to: 'all', message: content }
+    return { to: 'users', messages: data.to.userIds.map((userId) => ({ userId, ...content })) }
+  },
+})

@@ -1,0 +1,49 @@
+import { loadConfig, serviceConfigSchema } from '@herald/service-kit'
+import { type Static, Type } from 'typebox'
+
+export const DEV_SERVICE_JWT_SECRET = 'dev-service-secret-change-me'
+
+/** The notifier's config (API and worker read the same one). */
+export const NotifierConfig = serviceConfigSchema({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3003 }),
+  /** HS256 key of service tokens; the default is refused in production. */
+  SERVICE_JWT_SECRET: Type.String({ minLength: 16, default: DEV_SERVICE_JWT_SECRET }),
+  /** `aud` every service token must carry. */
+  SERVICE_JWT_AUDIENCE: Type.String({ minLength: 1, default: 'herald' }),
+  /** Jobs one worker process runs at once. */
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 16 }),
+  /** Most messages kept per user. */
+  INBOX_MAX_ITEMS: Type.Integer({ minimum: 1, default: 1000 }),
+  /** Age bound of a user's messages (7 days). */
+  INBOX_RETENTION_SECONDS: Type.Integer({ minimum: 60, default: 7 * 24 * 3600 }),
+  /** How long an event id is remembered after it was accepted (or done): a repeat is answered 200. */
+  EVENT_IDEMPOTENCY_SECONDS: Type.Integer({ minimum: 60, default: 86_400 }),
+  /** Attempts per job (first run included) before it is failed for good. */
+  JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  /** First retry delay; doubles on every attempt (exponential backoff). */
+  JOB_BACKOFF_MS: Type.Integer({ minimum: 0, default: 1000 }),
+  /** Job lock: a worker that stops renewing it (crashed, kill -9) loses the job after this. */
+  JOB_LOCK_MS: Type.Integer({ minimum: 500, default: 30_000 }),
+  /** How often workers look for jobs whose lock expired (stalled) and put them back. */
+  JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, default: 30_000 }),
+  /** How long finished jobs stay in BullMQ (the idempotency record outlives them). */
+  JOB_KEEP_COMPLETED_SECONDS: Type.Integer({ minimum: 0, default: 3600 }),
+  JOB_KEEP_FAILED_SECONDS: Type.Integer({ minimum: 0, default: 7 * 24 * 3600 }),
+  /** Users per Lua call when one message goes to many users (all in one pipeline). */
+  FANOUT_CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+  /** Extra time each job takes before it delivers: for chaos tests and demos only. */
+  WORKER_HANDLER_DELAY_MS: Type.Integer({ minimum: 0, default: 0 }),
+})
+export type NotifierConfig = Static<typeof NotifierConfig>
+
+/** Refuses what would be unsafe to run with, naming the variable. */
+export function assertNotifierConfig(config: NotifierConfig): NotifierConfig {
+  if (config.NODE_ENV === 'production' && config.SERVICE_JWT_SECRET === DEV_SERVICE_JWT_SECRET) {
+    throw new Error('Invalid configuration: SERVICE_JWT_SECRET must be set in production (the default is public)')
+  }
+  return config
+}
+
+export function loadNotifierConfig(env: NodeJS.ProcessEnv = process.env): NotifierConfig {
+  return assertNotifierConfig(loadConfig(NotifierConfig, env))
+}

@@ -1,0 +1,200 @@
+import type { EventJob, EventStatus } from '@herald/contracts'
+import type { Keys } from '@herald/keys'
+import type { Redis } from 'ioredis'
+
+/**
+ * The idempotency record of an event: `keys.event(id)`, a hash that outlives the BullMQ
+ * job (≥ EVENT_IDEMPOTENCY_SECONDS) and that the worker keeps up to date.
+ *
+ *   type, source, acceptedAt (ms), deliverAt (ms, optional), payload (the EventJob, JSON),
+ *   enqueued ('1' once the job is in BullMQ), status, attempts, messageIds (JSON), error
+ */
+export interface EventRecord {
+  id: string
+  type: string
+  source: string
+  acceptedAt: number
+  deliverAt?: number
+  payload: EventJob | null
+  enqueued: boolean
+  status: EventStatus
+  attempts: number
+  messageIds: string[]
+  error?: string
+}
+
+/*
+ * Input:  KEYS[1] event record
+ *         ARGV[1] TTL (s), ARGV[2..] field/value pairs
+ * Output: nil when this call created the record (it won), else the record (flat HGETALL).
+ * One step, so of any number of concurrent POSTs with one id exactly one wins.
+ */
+const CLAIM_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGETALL', KEYS[1]) end
+local fields = {}
+for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+return nil
+`
+
+/*
+ * Input:  KEYS[1] event record
+ *         ARGV[1] TTL (s), ARGV[2] type, ARGV[3] source, ARGV[4] acceptedAt, ARGV[5] attempt number
+ * Output: the record after the update (flat HGETALL).
+ * Marks an attempt as started; creates the record for jobs enqueued by other services
+ * (auth's account.login) that never went through POST /v1/events.
+ */
+const START_LUA = `
+redis.call('HSETNX', KEYS[1], 'type', ARGV[2])
+redis.call('HSETNX', KEYS[1], 'source', ARGV[3])
+redis.call('HSETNX', KEYS[1], 'acceptedAt', ARGV[4])
+redis.call('HSETNX', KEYS[1], 'enqueued', '1')
+if redis.call('HGET', KEYS[1], 'status') ~= 'done' then
+  redis.call('HSET', KEYS[1], 'status', 'processing', 'attempts', ARGV[5])
+end
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1])) end
+return redis.call('HGETALL', KEYS[1])
+`
+
+type RecordRedis = Redis & {
+  heraldEventClaim(key: string, ttl: number, ...fields: string[]): Promise<string[] | null>
+  heraldEventStart(
+    key: string,
+    ttl: number,
+    type: string,
+    source: string,
+    acceptedAt: string,
+    attempt: string,
+  ): Promise<string[]>
+}
+
+function define(redis: Redis): RecordRedis {
+  const r = redis as RecordRedis
+  if (typeof r.heraldEventClaim !== 'function') {
+    redis.defineCommand('heraldEventClaim', { numberOfKeys: 1, lua: CLAIM_LUA })
+    redis.defineCommand('heraldEventStart', { numberOfKeys: 1, lua: START_LUA })
+  }
+  return r
+}
+
+const STATUSES: readonly EventStatus[] = ['queued', 'delayed', 'processing', 'done', 'failed']
+
+function parseJson<T>(s: string | undefined, fallback: T): T {
+  if (!s) return fallback
+  try {
+    return JSON.parse(s) as T
+  } catch {
+    return fallback
+  }
+}
+
+export function toRecord(id: string, h: Record<string, string>): EventRecord | null {
+  if (!h.type) return null
+  const status = STATUSES.includes(h.status as EventStatus) ? (h.status as EventStatus) : 'queued'
+  return {
+    id,
+    type: h.type,
+    source: h.source ?? '',
+    acceptedAt: Number(h.acceptedAt) || 0,
+    ...(h.deliverAt ? { deliverAt: Number(h.deliverAt) } : {}),
+    payload: parseJson<EventJob | null>(h.payload, null),
+    enqueued: h.enqueued === '1',
+    status,
+    attempts: Number(h.attempts) || 0,
+    messageIds: parseJson<string[]>(h.messageIds, []),
+    ...(h.error ? { error: h.error } : {}),
+  }
+}
+
+function flatToHash(flat: string[]): Record<string, string> {
+  const h: Record<string, string> = {}
+  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i] as string] = flat[i + 1] as string
+  return h
+}
+
+export class EventRecords {
+  private readonly redis: RecordRedis
+
+  constructor(
+    redis: Redis,
+    private readonly keys: Keys,
+    /** how long a record is kept after it was accepted or finished */
+    private readonly ttlSeconds: number,
+  ) {
+    this.redis = define(redis)
+  }
+
+  /** TTL that keeps a record `ttlSeconds` past the moment a delayed event is due. */
+  ttlFor(delayMs: number): number {
+    return this.ttlSeconds + Math.ceil(delayMs / 1000)
+  }
+
+  /** Creates the record unless one exists: null means this caller won; otherwise the existing record. */
+  async claim(job: EventJob, status: EventStatus, deliverAt: number | undefined): Promise<EventRecord | null> {
+    const fields = [
+      'type',
+      job.type,
+      'source',
+      job.source,
+      'acceptedAt',
+      String(job.acceptedAt),
+      'status',
+      status,
+      'attempts',
+      '0',
+      'payload',
+      JSON.stringify(job),
+    ]
+    if (deliverAt !== undefined) fields.push('deliverAt', String(deliverAt))
+    const ttl = this.ttlFor(Math.max(0, (deliverAt ?? 0) - job.acceptedAt))
+    const flat = await this.redis.heraldEventClaim(this.keys.event(job.id), ttl, ...fields)
+    return flat ? toRecord(job.id, flatToHash(flat)) : null
+  }
+
+  async markEnqueued(id: string): Promise<void> {
+    await this.redis.hset(this.keys.event(id), 'enqueued', '1')
+  }
+
+  /** Undoes a claim whose job could not be added (the next POST may try again). */
+  async release(id: string): Promise<void> {
+    await this.redis.del(this.keys.event(id))
+  }
+
+  async get(id: string): Promise<EventRecord | null> {
+    return toRecord(id, await this.redis.hgetall(this.keys.event(id)))
+  }
+
+  /** Marks attempt `attempt` as started; returns the record (status 'done' means: already delivered). */
+  async start(job: EventJob, attempt: number, delayMs = 0): Promise<EventRecord> {
+    const flat = await this.redis.heraldEventStart(
+      this.keys.event(job.id),
+      this.ttlFor(delayMs),
+      job.type,
+      job.source,
+      String(job.acceptedAt),
+      String(attempt),
+    )
+    return toRecord(job.id, flatToHash(flat)) as EventRecord
+  }
+
+  async done(id: string, messageIds: string[]): Promise<void> {
+    const key = this.keys.event(id)
+    await this.redis
+      .multi()
+      .hset(key, 'status', 'done', 'messageIds', JSON.stringify(messageIds))
+      .hdel(key, 'error')
+      .expire(key, this.ttlSeconds)
+      .exec()
+  }
+
+  /** A failed attempt: `final` when no retry follows. */
+  async failed(id: string, error: string, final: boolean): Promise<void> {
+    const key = this.keys.event(id)
+    await this.redis
+      .multi()
+      .hset(key, 'status', final ? 'failed' : 'queued', 'error', error.slice(0, 1000))
+      .expire(key, this.ttlSeconds)
+      .exec()
+  }
+}

@@ -1,0 +1,29 @@
+import { createHash, randomBytes } from 'node:crypto'
+
+function digest(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('base64url')
+}
+
+/**
+ * The message an event becomes for one user. Deterministic, so a retried or stalled job
+ * writes the same id again and the inbox drops the duplicate.
+ */
+export function messageIdFor(eventId: string, userId: string): string {
+  return `m_${digest(eventId, userId).slice(0, 22)}`
+}
+
+/** The one message id of an event that goes to everyone (the same id in every inbox). */
+export function broadcastMessageIdFor(eventId: string): string {
+  return `m_${digest(eventId).slice(0, 22)}`
+}
+
+/** BullMQ job id of an event: ids may not contain `:`, event ids may. */
+export function jobIdFor(eventId: string): string {
+  return `ev_${digest(eventId).slice(0, 32)}`
+}
+
+/** Request id of `POST /v1/messages`: from the caller's Idempotency-Key when given, else random. */
+export function messageRequestId(caller: string, idempotencyKey?: string): string {
+  if (idempotencyKey) return `msg_${digest(caller, idempotencyKey).slice(0, 22)}`
+  return `msg_${randomBytes(16).toString('base64url')}`
+}

@@ -1,0 +1,84 @@
+import type { EventJob, EventStatus, EventView } from '@herald/contracts'
+import { isRedisUnavailable } from '@herald/service-kit'
+import type { NotifierConfig } from '../config'
+import { type EventsQueue, jobOptions } from '../queue'
+import type { EventRecord, EventRecords } from './event-records'
+import { jobIdFor } from './ids'
+
+export interface Accepted {
+  /** true: this call created the event (202); false: the id was known already (200) */
+  created: boolean
+  status: EventStatus
+}
+
+/**
+ * Accepting an event: claim the idempotency record atomically, then add the job. Only the
+ * claim's winner answers 202, and only once the job is in Redis. A loser that finds a
+ * record whose job never made it into BullMQ (the winner's Redis call failed) adds it
+ * from the record's payload; BullMQ ignores a second add of the same job id.
+ */
+export class EventIntake {
+  constructor(
+    private readonly config: NotifierConfig,
+    private readonly queue: EventsQueue,
+    private readonly records: EventRecords,
+  ) {}
+
+  async accept(job: EventJob, deliverAt?: number): Promise<Accepted> {
+    const delay = deliverAt === undefined ? 0 : Math.max(0, deliverAt - job.acceptedAt)
+    const status: EventStatus = delay > 0 ? 'delayed' : 'queued'
+    const existing = await this.records.claim(job, status, delay > 0 ? deliverAt : undefined)
+    if (!existing) {
+      try {
+        await this.enqueue(job, delay)
+      } catch (err) {
+        // Unless Redis is gone (then the record stays and a retry re-adds from it), let a retry start afresh.
+        if (!isRedisUnavailable(err)) await this.records.release(job.id).catch(() => {})
+        throw err
+      }
+      return { created: true, status }
+    }
+    if (!existing.enqueued && existing.payload && (existing.status === 'queued' || existing.status === 'delayed')) {
+      const due = existing.deliverAt ?? 0
+      await this.enqueue(existing.payload, Math.max(0, due - Date.now()))
+    }
+    return { created: false, status: (await this.view(job.id, existing))?.status ?? existing.status }
+  }
+
+  private async enqueue(job: EventJob, delay: number): Promise<void> {
+    await this.queue.add(job.type, job, jobOptions(this.config, job.id, delay))
+    await this.records.markEnqueued(job.id)
+  }
+
+  /** The event as `GET /v1/events/:id` shows it: the record, refined by the job's live state. */
+  async view(id: string, known?: EventRecord): Promise<EventView | null> {
+    const rec = known ?? (await this.records.get(id))
+    if (!rec) return null
+    let status = rec.status
+    let error = rec.error
+    if (status !== 'done' && status !== 'failed') {
+      const job = await this.queue.getJob(jobIdFor(id))
+      if (job) {
+        const state = await job.getState()
+        if (state === 'completed') status = 'done'
+        else if (state === 'failed') {
+          status = 'failed'
+          error ??= job.failedReason
+        } else if (state === 'active') status = 'processing'
+        else if (state === 'delayed') status = job.attemptsMade > 0 || rec.attempts > 0 ? 'queued' : 'delayed'
+        else if (state === 'waiting' || state === 'prioritized' || state === 'waiting-children') status = 'queued'
+      }
+    }
+    return {
+      id,
+      type: rec.type,
+      status,
+      attempts: rec.attempts,
+      messageIds: rec.messageIds,
+      ...(error ? { error } : {}),
+      acceptedAt: new Date(rec.acceptedAt).toISOString(),
+      ...(rec.deliverAt ? { deliverAt: new Date(rec.deliverAt).toISOString() } : {}),
+      source: rec.source,
+    }
+  }
+}

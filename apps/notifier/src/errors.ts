@@ -1,0 +1,11 @@
+import createError from '@fastify/error'
+import { ErrorCode } from '@herald/contracts'
+
+/** The notifier's coded errors (stable `code` values from DESIGN.md). */
+export const NotifierErrors = {
+  Unauthorized: createError(ErrorCode.UNAUTHORIZED, 'Missing, invalid or expired service token', 401),
+  InsufficientScope: createError(ErrorCode.INSUFFICIENT_SCOPE, 'This token lacks the scope "%s"', 403),
+  UnknownEventType: createError(ErrorCode.UNKNOWN_EVENT_TYPE, 'Unknown event type "%s"', 422),
+  InvalidData: createError(ErrorCode.VALIDATION_ERROR, '%s', 400),
+  NotFound: createError(ErrorCode.NOT_FOUND, '%s not found', 404),
+}

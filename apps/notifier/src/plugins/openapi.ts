@@ -1,0 +1,63 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Catalog } from '../catalog'
+
+export const SERVICE_TOKEN = 'serviceToken'
+export const SESSION_TOKEN = 'sessionToken'
+
+export interface OpenApiOptions {
+  catalog: Catalog
+}
+
+/** The OpenAPI 3.1 document of the notifier (`/docs/json`) and its page (`/docs`). */
+export const openApiPlugin = fp<OpenApiOptions>(
+  async (app: FastifyInstance, opts) => {
+    const eventSchemas = Object.fromEntries(opts.catalog.types.map((d) => [`EventData.${d.type}`, d.schema]))
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'herald notifier API',
+          version: '1.0.0',
+          description: [
+            'Send business events and messages to herald users, read delivery receipts, presence and stats.',
+            '',
+            'Authenticate with a service token: `Authorization: Bearer <jwt>` — an HS256 JWT signed with',
+            '`SERVICE_JWT_SECRET`, carrying `sub` (your system), `aud` (`SERVICE_JWT_AUDIENCE`), `exp` and',
+            '`scope` (space-separated). `pnpm token --sub billing --scope "events:write"` prints one.',
+            "Without a valid token: 401 `UNAUTHORIZED`; without the route's scope: 403 `INSUFFICIENT_SCOPE`.",
+            '',
+            'Errors are `{statusCode, code, error, message}`; branch on `code`.',
+          ].join('\n'),
+        },
+        tags: [
+          { name: 'events', description: 'Business events, turned into messages by the event catalog' },
+          { name: 'messages', description: 'Ad-hoc messages and their delivery receipts' },
+          { name: 'users', description: 'Presence and forced disconnects' },
+          { name: 'stats', description: 'Fleet, queue and stream figures' },
+          { name: 'inbox', description: "The signed-in user's inbox (browsers, session token)" },
+        ],
+        components: {
+          securitySchemes: {
+            [SERVICE_TOKEN]: {
+              type: 'http',
+              scheme: 'bearer',
+              bearerFormat: 'JWT',
+              description: 'Service token (HS256 JWT with sub, aud, exp, scope)',
+            },
+            [SESSION_TOKEN]: {
+              type: 'http',
+              scheme: 'bearer',
+              description: 'Session token of a signed-in user (from POST /auth/login)',
+            },
+          },
+          schemas: eventSchemas as Record<string, object>,
+        },
+      },
+    })
+    await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } })
+  },
+  { fastify: '5.x', name: 'herald-openapi' },
+)

@@ -1,0 +1,33 @@
+import { EVENTS_QUEUE, type EventJob } from '@herald/contracts'
+import type { Keys } from '@herald/keys'
+import { type JobsOptions, Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { NotifierConfig } from './config'
+import { jobIdFor } from './domain/ids'
+
+export type EventsQueue = Queue<EventJob, { messageIds: string[] }, string>
+
+/**
+ * The producer side of EVENTS_QUEUE. On the HTTP path `connection` is a `command`-role
+ * client (no offline queue, 2 s command timeout), so a POST fails fast with 503 when
+ * Redis is down instead of hanging.
+ */
+export function createEventsQueue(connection: Redis, keys: Keys): EventsQueue {
+  return new Queue<EventJob, { messageIds: string[] }, string>(EVENTS_QUEUE, {
+    connection,
+    prefix: keys.bullPrefix(),
+    skipVersionCheck: true,
+  })
+}
+
+/** Retries with exponential backoff; finished jobs are kept a while (the idempotency record longer). */
+export function jobOptions(config: NotifierConfig, eventId: string, delayMs: number): JobsOptions {
+  return {
+    jobId: jobIdFor(eventId),
+    attempts: config.JOB_ATTEMPTS,
+    backoff: { type: 'exponential', delay: config.JOB_BACKOFF_MS },
+    ...(delayMs > 0 ? { delay: delayMs } : {}),
+    removeOnComplete: { age: config.JOB_KEEP_COMPLETED_SECONDS },
+    removeOnFail: { age: config.JOB_KEEP_FAILED_SECONDS },
+  }
+}

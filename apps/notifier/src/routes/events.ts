@@ -1,0 +1,99 @@
+import {
+  ErrorResponse,
+  EventAccepted,
+  EventEnvelope,
+  EventIdParams,
+  type EventJob,
+  EventView,
+  Scope,
+} from '@herald/contracts'
+import type { ServiceApp } from '@herald/service-kit'
+import type { Catalog } from '../catalog'
+import type { EventIntake } from '../domain/intake'
+import { NotifierErrors } from '../errors'
+import { SERVICE_TOKEN } from '../plugins/openapi'
+import { callerOf, requireScope } from '../plugins/service-auth'
+
+export interface EventRoutesOptions {
+  catalog: Catalog
+  intake: EventIntake
+}
+
+export async function eventRoutes(app: ServiceApp, opts: EventRoutesOptions): Promise<void> {
+  const { catalog, intake } = opts
+  const types = catalog.types
+    .map((d) => `- \`${d.type}\` — ${d.description} Data: \`#/components/schemas/EventData.${d.type}\``)
+    .join('\n')
+
+  app.post(
+    '/v1/events',
+    {
+      onRequest: requireScope(Scope.EVENTS_WRITE),
+      schema: {
+        tags: ['events'],
+        summary: 'Send a business event',
+        description: [
+          'Accepts an event and queues it; the event catalog turns it into messages.',
+          'The `id` is yours and makes the call idempotent: sending the same id again (for at least',
+          '24 h) answers 200 with the current status and never delivers twice. `deliverAt` in the',
+          'future delays it. `data` is checked against the schema of `type`:',
+          '',
+          types,
+        ].join('\n'),
+        security: [{ [SERVICE_TOKEN]: [] }],
+        body: {
+          ...EventEnvelope,
+          examples: catalog.types.map((d, i) => ({ id: `evt_${1001 + i}`, type: d.type, data: d.example })),
+        },
+        response: {
+          200: { ...EventAccepted, description: 'This id was already accepted: its current status' },
+          202: { ...EventAccepted, description: 'Accepted and queued (or delayed)' },
+          400: { ...ErrorResponse, description: 'VALIDATION_ERROR: the envelope or `data` is invalid (path named)' },
+          401: ErrorResponse,
+          403: ErrorResponse,
+          422: { ...ErrorResponse, description: 'UNKNOWN_EVENT_TYPE' },
+          503: ErrorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const env = request.body
+      const def = catalog.public(env.type)
+      if (!def) throw new NotifierErrors.UnknownEventType(env.type)
+      const problem = catalog.check(def, env.data)
+      if (problem) throw new NotifierErrors.InvalidData(problem)
+      const now = Date.now()
+      const job: EventJob = {
+        id: env.id,
+        type: env.type,
+        data: env.data,
+        occurredAt: env.occurredAt ?? new Date(now).toISOString(),
+        acceptedAt: now,
+        source: callerOf(request),
+      }
+      const res = await intake.accept(job, env.deliverAt ? Date.parse(env.deliverAt) : undefined)
+      return reply.status(res.created ? 202 : 200).send({ id: env.id, status: res.status })
+    },
+  )
+
+  app.get(
+    '/v1/events/:id',
+    {
+      onRequest: requireScope(Scope.EVENTS_WRITE),
+      schema: {
+        tags: ['events'],
+        summary: 'Status of an event',
+        description:
+          'Where the event is: queued, delayed, processing, done (with the ids of the messages it became) or failed (with the error). Kept for at least 24 h.',
+        security: [{ [SERVICE_TOKEN]: [] }],
+        params: EventIdParams,
+        response: { 200: EventView, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const view = await intake.view(request.params.id)
+      if (!view) throw new NotifierErrors.NotFound(`Event ${request.params.id}`)
+      return view
+    },
+  )
+}

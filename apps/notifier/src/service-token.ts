@@ -1,0 +1,35 @@
+import { createHmac } from 'node:crypto'
+
+export interface TokenKey {
+  secret: string
+  audience: string
+}
+
+export interface TokenRequest {
+  sub: string
+  /** space-separated */
+  scope: string
+  ttlSeconds: number
+}
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 }
+
+/** `90`, `90s`, `15m`, `12h`, `30d` → seconds. */
+export function parseTtl(ttl: string): number {
+  const m = /^(\d+)([smhd]?)$/.exec(ttl.trim())
+  if (!m) throw new Error(`invalid --ttl "${ttl}": use e.g. 3600, 15m, 12h or 30d`)
+  const n = Number(m[1]) * (UNITS[m[2] || 's'] as number)
+  if (n <= 0) throw new Error('--ttl must be positive')
+  return n
+}
+
+/** An HS256 service token, exactly what the notifier verifies (sub, aud, scope, iat, exp). */
+export function signServiceToken(key: TokenKey, req: TokenRequest, now = Date.now()): string {
+  const iat = Math.floor(now / 1000)
+  const header = { alg: 'HS256', typ: 'JWT' }
+  const payload = { sub: req.sub, aud: key.audience, scope: req.scope.trim(), iat, exp: iat + req.ttlSeconds }
+  const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  const body = `${enc(header)}.${enc(payload)}`
+  const sig = createHmac('sha256', key.secret).update(body).digest('base64url')
+  return `${body}.${sig}`
+}

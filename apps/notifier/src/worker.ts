@@ -1,0 +1,100 @@
+import { EVENTS_QUEUE, type EventJob } from '@herald/contracts'
+import { Inbox } from '@herald/inbox'
+import { createKeys } from '@herald/keys'
+import { type Job, UnrecoverableError, Worker } from 'bullmq'
+import type { Redis } from 'ioredis'
+import { type Catalog, createCatalog } from './catalog'
+import { assertNotifierConfig, type NotifierConfig } from './config'
+import { Deliverer } from './domain/deliver'
+import { EventRecords } from './domain/event-records'
+
+export interface WorkerDeps {
+  /** a `worker`-role client (maxRetriesPerRequest: null); BullMQ duplicates it for its blocking reads */
+  redis: Redis
+  logger?: WorkerLogger
+  catalog?: Catalog
+}
+
+type LogFn = (obj: object, msg: string) => void
+export interface WorkerLogger {
+  info: LogFn
+  warn: LogFn
+  error: LogFn
+}
+
+export interface NotifierWorker {
+  worker: Worker<EventJob, { messageIds: string[] }, string>
+  close(): Promise<void>
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
+
+/**
+ * The consumer of EVENTS_QUEUE: at least once, with retries and exponential backoff (set on
+ * each job by the producer), stalled-job recovery after JOB_LOCK_MS. Delivery itself is
+ * idempotent per (event, user), so a retried or stalled job never delivers twice.
+ */
+export function startWorker(config: NotifierConfig, deps: WorkerDeps): NotifierWorker {
+  assertNotifierConfig(config)
+  const keys = createKeys(config.KEY_PREFIX)
+  const catalog = deps.catalog ?? createCatalog()
+  const records = new EventRecords(deps.redis, keys, config.EVENT_IDEMPOTENCY_SECONDS)
+  const inbox = new Inbox(deps.redis, keys, {
+    maxItems: config.INBOX_MAX_ITEMS,
+    retentionSeconds: config.INBOX_RETENTION_SECONDS,
+    streamMaxLen: config.STREAM_MAXLEN,
+  })
+  const deliverer = new Deliverer(deps.redis, keys, inbox, config.FANOUT_CHUNK_SIZE)
+
+  async function processJob(job: Job<EventJob, { messageIds: string[] }, string>) {
+    const event = job.data
+    const attempt = job.attemptsMade + 1
+    try {
+      const def = catalog.any(event.type)
+      if (!def) throw new UnrecoverableError(`Unknown event type "${event.type}"`)
+      const problem = catalog.check(def, event.data)
+      if (problem) throw new UnrecoverableError(problem)
+      const record = await records.start(event, attempt, job.opts.delay ?? 0)
+      // A second job for an event already delivered (it was re-added after the first was removed).
+      if (record.status === 'done') return { messageIds: record.messageIds }
+      if (config.WORKER_HANDLER_DELAY_MS > 0) await sleep(config.WORKER_HANDLER_DELAY_MS)
+      const delivery = await def.handle(
+        { id: event.id, type: event.type, data: event.data, occurredAt: event.occurredAt },
+        deliverer.context,
+      )
+      const messageIds = await deliverer.deliver(event.id, delivery)
+      await records.done(event.id, messageIds)
+      return { messageIds }
+    } catch (err) {
+      const e = err as Error
+      const final = e instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1)
+      await records.failed(event.id, e.message, final).catch(() => {})
+      throw err
+    }
+  }
+
+  const worker = new Worker<EventJob, { messageIds: string[] }, string>(EVENTS_QUEUE, processJob, {
+    connection: deps.redis,
+    prefix: keys.bullPrefix(),
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: config.JOB_LOCK_MS,
+    stalledInterval: config.JOB_STALLED_INTERVAL_MS,
+    maxStalledCount: 2,
+    skipVersionCheck: true,
+  })
+  const log = deps.logger
+  worker.on('failed', (job, err) => {
+    log?.warn({ jobId: job?.id, type: job?.data.type, attempt: job?.attemptsMade, err: err.message }, 'job failed')
+  })
+  worker.on('stalled', (jobId) => log?.warn({ jobId }, 'job stalled: its worker stopped; retrying it'))
+  worker.on('error', (err) => log?.error({ err: { message: err.message } }, 'worker error'))
+
+  return {
+    worker,
+    async close() {
+      await worker.close()
+    },
+  }
+}

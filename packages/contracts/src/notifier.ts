@@ -1,0 +1,215 @@
+import { type Static, Type } from 'typebox'
+import { Cursor, JsonObject, MessageId, UserId } from './common'
+import { EventId } from './events'
+
+/**
+ * The notifier's HTTP contract: `/v1` for other systems (service JWT), `/inbox` for
+ * browsers (session token). Every route's request and response schema is here.
+ */
+
+// ---- service tokens
+/** Scopes a service token may carry (the JWT `scope` claim, space-separated). */
+export const Scope = {
+  EVENTS_WRITE: 'events:write',
+  MESSAGES_WRITE: 'messages:write',
+  PRESENCE_READ: 'presence:read',
+  USERS_DISCONNECT: 'users:disconnect',
+  STATS_READ: 'stats:read',
+} as const
+export type Scope = (typeof Scope)[keyof typeof Scope]
+
+/** Claims of a service token: HS256, signed with SERVICE_JWT_SECRET. */
+export interface ServiceClaims {
+  /** the calling system, e.g. `billing` */
+  sub: string
+  aud: string | string[]
+  /** space-separated scopes */
+  scope: string
+  iat?: number
+  exp?: number
+}
+
+// ---- events
+export const EventStatus = Type.Union(
+  [
+    Type.Literal('queued'),
+    Type.Literal('delayed'),
+    Type.Literal('processing'),
+    Type.Literal('done'),
+    Type.Literal('failed'),
+  ],
+  { description: 'queued → (delayed) → processing → done | failed; a failed attempt that will be retried is queued' },
+)
+export type EventStatus = Static<typeof EventStatus>
+
+/** Answer of `POST /v1/events` (202 when accepted now, 200 when the id was already known). */
+export const EventAccepted = Type.Object({
+  id: EventId,
+  status: EventStatus,
+})
+export type EventAccepted = Static<typeof EventAccepted>
+
+export const EventIdParams = Type.Object({ id: EventId })
+
+export const EventView = Type.Object({
+  id: EventId,
+  type: Type.String(),
+  status: EventStatus,
+  attempts: Type.Integer({ description: 'processing attempts started so far' }),
+  messageIds: Type.Array(MessageId, { description: 'ids of the messages the event became (once done)' }),
+  error: Type.Optional(Type.String({ description: 'why the last attempt failed' })),
+  acceptedAt: Type.String({ format: 'date-time' }),
+  deliverAt: Type.Optional(Type.String({ format: 'date-time' })),
+  source: Type.String({ description: '`sub` of the system that sent it' }),
+})
+export type EventView = Static<typeof EventView>
+
+// ---- messages
+export const MAX_RECIPIENTS = 10_000
+
+export const Recipients = Type.Union([
+  Type.Object(
+    { userIds: Type.Array(UserId, { minItems: 1, maxItems: MAX_RECIPIENTS, uniqueItems: true }) },
+    { additionalProperties: false },
+  ),
+  Type.Object({ all: Type.Literal(true) }, { additionalProperties: false }),
+])
+export type Recipients = Static<typeof Recipients>
+
+export const MessageKind = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9_.-]*$' })
+
+export const SendMessageBody = Type.Object(
+  {
+    to: Recipients,
+    title: Type.String({ minLength: 1, maxLength: 200 }),
+    body: Type.String({ maxLength: 4000 }),
+    data: Type.Optional(JsonObject),
+    kind: Type.Optional(MessageKind),
+    deliverAt: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        to: { userIds: ['u_3b9f2c'] },
+        title: 'Invoice paid',
+        body: 'We received your payment of €42.00.',
+        data: { invoiceId: 'inv_1001' },
+        kind: 'billing.invoice',
+      },
+    ],
+  },
+)
+export type SendMessageBody = Static<typeof SendMessageBody>
+
+export const SendMessageReply = Type.Object({
+  requestId: EventId,
+  ids: Type.Array(MessageId, {
+    description: 'one message id per recipient, in the order of `to.userIds`; one id for `to.all`',
+  }),
+  status: EventStatus,
+})
+export type SendMessageReply = Static<typeof SendMessageReply>
+
+export const MessageIdParams = Type.Object({ id: MessageId })
+
+export const MessageReceipt = Type.Object({
+  id: MessageId,
+  userId: Type.String({ description: 'the recipient, or `*` for a message sent to everyone' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  deliveredAt: Type.Optional(Type.String({ format: 'date-time', description: 'first ack from any device' })),
+  devices: Type.Integer({ description: 'devices that acked the message' }),
+  readAt: Type.Optional(Type.String({ format: 'date-time' })),
+})
+export type MessageReceipt = Static<typeof MessageReceipt>
+
+// ---- users, presence, stats
+export const UserIdParams = Type.Object({ id: UserId })
+
+export const PresenceConnection = Type.Object({
+  connId: Type.String(),
+  replica: Type.String(),
+  device: Type.String(),
+  connectedAt: Type.String({ format: 'date-time' }),
+})
+
+export const PresenceView = Type.Object({
+  userId: UserId,
+  online: Type.Boolean(),
+  connections: Type.Array(PresenceConnection),
+})
+export type PresenceView = Static<typeof PresenceView>
+
+export const QueueCounts = Type.Object({
+  waiting: Type.Integer(),
+  active: Type.Integer(),
+  delayed: Type.Integer(),
+  failed: Type.Integer(),
+  completed: Type.Integer(),
+})
+export type QueueCounts = Static<typeof QueueCounts>
+
+export const StreamStats = Type.Object({
+  length: Type.Integer(),
+  lastId: Type.Union([Type.String(), Type.Null()]),
+})
+export type StreamStats = Static<typeof StreamStats>
+
+export const ReplicaStats = Type.Object(
+  {
+    id: Type.String({ description: 'the replica name' }),
+    alive: Type.Boolean({ description: 'false once its heartbeat is overdue (it will be reaped)' }),
+    connections: Type.Integer(),
+    users: Type.Integer(),
+  },
+  { additionalProperties: true },
+)
+
+export const StatsView = Type.Object({
+  onlineUsers: Type.Integer(),
+  connections: Type.Integer(),
+  replicas: Type.Array(ReplicaStats),
+  queue: QueueCounts,
+  stream: StreamStats,
+})
+export type StatsView = Static<typeof StatsView>
+
+// ---- /inbox (browsers)
+export const INBOX_PAGE_MAX = 100
+
+export const InboxQuery = Type.Object(
+  {
+    before: Type.Optional(Cursor),
+    limit: Type.Integer({ minimum: 1, maximum: INBOX_PAGE_MAX, default: 50 }),
+  },
+  { additionalProperties: false },
+)
+export type InboxQuery = Static<typeof InboxQuery>
+
+export const InboxItem = Type.Object({
+  cursor: Cursor,
+  id: MessageId,
+  kind: Type.String(),
+  title: Type.String(),
+  body: Type.String(),
+  data: JsonObject,
+  createdAt: Type.String({ format: 'date-time' }),
+  read: Type.Boolean(),
+})
+export type InboxItem = Static<typeof InboxItem>
+
+export const InboxPage = Type.Object({
+  items: Type.Array(InboxItem, { description: 'newest first' }),
+  unread: Type.Integer(),
+  nextBefore: Type.Union([Cursor, Type.Null()], { description: 'pass as `before` for the next (older) page' }),
+})
+export type InboxPage = Static<typeof InboxPage>
+
+export const InboxReadBody = Type.Union([
+  Type.Object(
+    { ids: Type.Array(MessageId, { minItems: 1, maxItems: INBOX_PAGE_MAX }) },
+    { additionalProperties: false },
+  ),
+  Type.Object({ all: Type.Literal(true) }, { additionalProperties: false }),
+])
+export type InboxReadBody = Static<typeof InboxReadBody>
