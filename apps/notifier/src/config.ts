@@ -15,7 +15,7 @@ export const NotifierConfig = serviceConfigSchema({
   /** Most messages kept per user. */
   INBOX_MAX_ITEMS: Type.Integer({ minimum: 1, default: 1000 }),
   /** Age bound of a user's messages (7 days). */
-  INBOX_RETENTION_SECONDS: Type.Integer({ minimum: 60, default: 7 * 24 * 3600 }),
+  INBOX_RETENTION_SECONDS: Type.Integer({ minimum: 1, default: 7 * 24 * 3600 }),
   /** How long an event id is remembered after it was accepted (or done): a repeat is answered 200. */
   EVENT_IDEMPOTENCY_SECONDS: Type.Integer({ minimum: 60, default: 86_400 }),
   /** Attempts per job (first run included) before it is failed for good. */
@@ -31,7 +31,7 @@ export const NotifierConfig = serviceConfigSchema({
   JOB_KEEP_FAILED_SECONDS: Type.Integer({ minimum: 0, default: 7 * 24 * 3600 }),
   /** Users per Lua call when one message goes to many users (all in one pipeline). */
   FANOUT_CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
-  /** Extra time each job takes before it delivers: for chaos tests and demos only. */
+  /** Extra time each job stays open after it delivered, before it completes: for chaos tests and demos only. */
   WORKER_HANDLER_DELAY_MS: Type.Integer({ minimum: 0, default: 0 }),
 })
 export type NotifierConfig = Static<typeof NotifierConfig>

@@ -56,15 +56,16 @@ export function startWorker(config: NotifierConfig, deps: WorkerDeps): NotifierW
       if (!def) throw new UnrecoverableError(`Unknown event type "${event.type}"`)
       const problem = catalog.check(def, event.data)
       if (problem) throw new UnrecoverableError(problem)
-      const record = await records.start(event, attempt, job.opts.delay ?? 0)
+      const record = await records.start(event, job.opts.delay ?? 0)
       // A second job for an event already delivered (it was re-added after the first was removed).
       if (record.status === 'done') return { messageIds: record.messageIds }
-      if (config.WORKER_HANDLER_DELAY_MS > 0) await sleep(config.WORKER_HANDLER_DELAY_MS)
       const delivery = await def.handle(
         { id: event.id, type: event.type, data: event.data, occurredAt: event.occurredAt },
         deliverer.context,
       )
       const messageIds = await deliverer.deliver(event.id, delivery)
+      // Holds the job open after it delivered: the worst moment for a crash (chaos tests, demos).
+      if (config.WORKER_HANDLER_DELAY_MS > 0) await sleep(config.WORKER_HANDLER_DELAY_MS)
       await records.done(event.id, messageIds)
       return { messageIds }
     } catch (err) {

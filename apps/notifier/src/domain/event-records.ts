@@ -40,9 +40,9 @@ return nil
 
 /*
  * Input:  KEYS[1] event record
- *         ARGV[1] TTL (s), ARGV[2] type, ARGV[3] source, ARGV[4] acceptedAt, ARGV[5] attempt number
+ *         ARGV[1] TTL (s), ARGV[2] type, ARGV[3] source, ARGV[4] acceptedAt
  * Output: the record after the update (flat HGETALL).
- * Marks an attempt as started; creates the record for jobs enqueued by other services
+ * Counts an attempt as started (retries and stalled-job restarts alike); creates the record for jobs enqueued by other services
  * (auth's account.login) that never went through POST /v1/events.
  */
 const START_LUA = `
@@ -51,7 +51,8 @@ redis.call('HSETNX', KEYS[1], 'source', ARGV[3])
 redis.call('HSETNX', KEYS[1], 'acceptedAt', ARGV[4])
 redis.call('HSETNX', KEYS[1], 'enqueued', '1')
 if redis.call('HGET', KEYS[1], 'status') ~= 'done' then
-  redis.call('HSET', KEYS[1], 'status', 'processing', 'attempts', ARGV[5])
+  redis.call('HSET', KEYS[1], 'status', 'processing')
+  redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 end
 if redis.call('TTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1])) end
 return redis.call('HGETALL', KEYS[1])
@@ -59,14 +60,7 @@ return redis.call('HGETALL', KEYS[1])
 
 type RecordRedis = Redis & {
   heraldEventClaim(key: string, ttl: number, ...fields: string[]): Promise<string[] | null>
-  heraldEventStart(
-    key: string,
-    ttl: number,
-    type: string,
-    source: string,
-    acceptedAt: string,
-    attempt: string,
-  ): Promise<string[]>
+  heraldEventStart(key: string, ttl: number, type: string, source: string, acceptedAt: string): Promise<string[]>
 }
 
 function define(redis: Redis): RecordRedis {
@@ -165,15 +159,14 @@ export class EventRecords {
     return toRecord(id, await this.redis.hgetall(this.keys.event(id)))
   }
 
-  /** Marks attempt `attempt` as started; returns the record (status 'done' means: already delivered). */
-  async start(job: EventJob, attempt: number, delayMs = 0): Promise<EventRecord> {
+  /** Counts an attempt as started; returns the record (status 'done' means: already delivered). */
+  async start(job: EventJob, delayMs = 0): Promise<EventRecord> {
     const flat = await this.redis.heraldEventStart(
       this.keys.event(job.id),
       this.ttlFor(delayMs),
       job.type,
       job.source,
       String(job.acceptedAt),
-      String(attempt),
     )
     return toRecord(job.id, flatToHash(flat)) as EventRecord
   }

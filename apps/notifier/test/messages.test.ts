@@ -1,0 +1,136 @@
+import { Inbox } from '@herald/inbox'
+import { waitFor } from '@herald/test-utils'
+import { afterEach, describe, expect, it } from 'vitest'
+import { broadcastMessageIdFor, messageIdFor } from '../src/domain/ids'
+import { type Harness, harness, inboxIds } from './helpers'
+
+let h: Harness
+afterEach(() => h?.close())
+
+const status = async (id: string) => (await h.app.inject({ url: `/v1/events/${id}`, headers: h.auth() })).json()
+
+describe('POST /v1/messages', () => {
+  it('queues a message per listed user and answers 202 with their ids', async () => {
+    h = await harness()
+    h.startWorker()
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: h.auth('messages:write events:write'),
+      payload: { to: { userIds: ['u1', 'u2'] }, title: 'Invoice paid', body: '42 €', data: { n: 1 }, kind: 'billing' },
+    })
+    expect(res.statusCode).toBe(202)
+    const { requestId, ids, status: st } = res.json()
+    expect(st).toBe('queued')
+    expect(ids).toEqual([messageIdFor(requestId, 'u1'), messageIdFor(requestId, 'u2')])
+    await waitFor(async () => (await status(requestId)).status === 'done')
+    expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual([ids[0]])
+    expect(await inboxIds(h.redis, h.keys, 'u2')).toEqual([ids[1]])
+    const inbox = new Inbox(h.redis, h.keys)
+    const page = await inbox.page('u2', { limit: 10 })
+    expect(page.items[0]).toMatchObject({
+      id: ids[1],
+      kind: 'billing',
+      title: 'Invoice paid',
+      body: '42 €',
+      data: { n: 1 },
+    })
+  })
+
+  it('sends one message (one id) to everyone with to.all', async () => {
+    h = await harness()
+    await h.redis.sadd(h.keys.users(), 'a', 'b', 'c')
+    h.startWorker()
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: h.auth(),
+      payload: { to: { all: true }, title: 'Hi all', body: '' },
+    })
+    expect(res.statusCode).toBe(202)
+    const { requestId, ids } = res.json()
+    expect(ids).toEqual([broadcastMessageIdFor(requestId)])
+    await waitFor(async () => (await status(requestId)).status === 'done')
+    for (const u of ['a', 'b', 'c']) expect(await inboxIds(h.redis, h.keys, u)).toEqual(ids)
+  })
+
+  it('with the same Idempotency-Key answers 200 with the same ids and delivers once', async () => {
+    h = await harness()
+    h.startWorker()
+    const send = () =>
+      h.app.inject({
+        method: 'POST',
+        url: '/v1/messages',
+        headers: { ...h.auth(), 'idempotency-key': 'k-1' },
+        payload: { to: { userIds: ['u1'] }, title: 't', body: 'b' },
+      })
+    const [a, b] = await Promise.all([send(), send()])
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 202])
+    expect(a.json().ids).toEqual(b.json().ids)
+    await waitFor(async () => (await status(a.json().requestId)).status === 'done')
+    expect(await inboxIds(h.redis, h.keys, 'u1')).toHaveLength(1)
+  })
+
+  it('delays a message with deliverAt', async () => {
+    h = await harness()
+    h.startWorker()
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: h.auth(),
+      payload: { to: { userIds: ['u1'] }, title: 't', body: 'b', deliverAt: new Date(Date.now() + 800).toISOString() },
+    })
+    expect(res.json().status).toBe('delayed')
+    await new Promise((r) => setTimeout(r, 300))
+    expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual([])
+    await waitFor(async () => (await inboxIds(h.redis, h.keys, 'u1')).length === 1, 8000)
+  })
+
+  it('refuses a bad body with 400: no recipients, both forms, unknown fields', async () => {
+    h = await harness()
+    for (const payload of [
+      { to: { userIds: [] }, title: 't', body: 'b' },
+      { to: { all: false }, title: 't', body: 'b' },
+      { to: { userIds: ['u1'], all: true }, title: 't', body: 'b' },
+      { to: { userIds: ['u1'] }, title: '', body: 'b' },
+      { to: { userIds: ['u1'] }, title: 't', body: 'b', color: 'red' },
+    ]) {
+      const res = await h.app.inject({ method: 'POST', url: '/v1/messages', headers: h.auth(), payload })
+      expect(res.statusCode).toBe(400)
+      expect(res.json().code).toBe('VALIDATION_ERROR')
+    }
+  })
+})
+
+describe('GET /v1/messages/:id (delivery receipts)', () => {
+  it('reports created, delivered (acks from devices) and read', async () => {
+    h = await harness()
+    h.startWorker()
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: h.auth(),
+      payload: { to: { userIds: ['u1'] }, title: 't', body: 'b' },
+    })
+    const id = res.json().ids[0] as string
+    await waitFor(async () => (await status(res.json().requestId)).status === 'done')
+    const first = await h.app.inject({ url: `/v1/messages/${id}`, headers: h.auth('messages:write') })
+    expect(first.statusCode).toBe(200)
+    expect(first.json()).toEqual({ id, userId: 'u1', createdAt: expect.any(String), devices: 0 })
+    const inbox = new Inbox(h.redis, h.keys)
+    await inbox.recordAcks('u1', 'conn-a', [id])
+    await inbox.recordAcks('u1', 'conn-b', [id])
+    await inbox.markRead('u1', [id])
+    const after = (await h.app.inject({ url: `/v1/messages/${id}`, headers: h.auth() })).json()
+    expect(after).toMatchObject({ id, userId: 'u1', devices: 2 })
+    expect(Date.parse(after.deliveredAt)).toBeGreaterThan(0)
+    expect(Date.parse(after.readAt)).toBeGreaterThan(0)
+  })
+
+  it('is 404 NOT_FOUND for an unknown message', async () => {
+    h = await harness()
+    const res = await h.app.inject({ url: '/v1/messages/m_unknown', headers: h.auth() })
+    expect(res.statusCode).toBe(404)
+    expect(res.json().code).toBe('NOT_FOUND')
+  })
+})

@@ -1,0 +1,159 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { type RedisServer, startRedisServer, waitFor } from '@herald/test-utils'
+import type { Redis } from 'ioredis'
+import { afterEach, describe, expect, it } from 'vitest'
+import { broadcastMessageIdFor, messageIdFor } from '../src/domain/ids'
+import { type Harness, harness, inboxIds } from './helpers'
+
+let h: Harness | undefined
+let child: ChildProcess | undefined
+let server: RedisServer | undefined
+afterEach(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  await h?.close()
+  await server?.stop()
+  h = child = server = undefined
+})
+
+const appDir = fileURLToPath(new URL('..', import.meta.url))
+
+async function statusOf(hh: Harness, id: string) {
+  return (await hh.app.inject({ url: `/v1/events/${id}`, headers: hh.auth() })).json()
+}
+
+async function readsProcessed(redis: Redis): Promise<number> {
+  const info = await redis.info('stats')
+  return Number(/total_reads_processed:(\d+)/.exec(info)?.[1])
+}
+
+describe('worker resilience', () => {
+  it('retries the job of a worker killed mid-job (kill -9) on another worker, without a second message', async () => {
+    const stall = { JOB_LOCK_MS: 1000, JOB_STALLED_INTERVAL_MS: 500 }
+    const hh = (h = await harness(stall))
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/worker-main.ts'], {
+      cwd: appDir,
+      env: {
+        ...process.env,
+        REDIS_URL: hh.config.REDIS_URL,
+        KEY_PREFIX: hh.config.KEY_PREFIX,
+        LOG_LEVEL: 'silent',
+        WORKER_HANDLER_DELAY_MS: '60000',
+        JOB_LOCK_MS: '1000',
+        JOB_STALLED_INTERVAL_MS: '500',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+    const res = await hh.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: hh.auth(),
+      payload: { id: 'crash-1', type: 'order.shipped', data: { userId: 'u1', orderId: 'o1' } },
+    })
+    expect(res.statusCode).toBe(202)
+    // the child has written the message and is holding the job open
+    await waitFor(async () => (await inboxIds(hh.redis, hh.keys, 'u1')).length === 1, 15_000)
+    expect((await statusOf(hh, 'crash-1')).status).toBe('processing')
+    child.kill('SIGKILL')
+    await new Promise((r) => child?.once('exit', r))
+
+    hh.startWorker(stall)
+    const view = await waitFor(async () => {
+      const v = await statusOf(hh, 'crash-1')
+      return v.status === 'done' ? v : null
+    }, 10_000)
+    expect(view.attempts).toBe(2)
+    expect(view.messageIds).toEqual([messageIdFor('crash-1', 'u1')])
+    expect(await inboxIds(hh.redis, hh.keys, 'u1')).toEqual([messageIdFor('crash-1', 'u1')])
+    expect(await hh.redis.xlen(hh.keys.stream())).toBe(1)
+  })
+})
+
+describe('fan-out', () => {
+  const N = 10_000
+  const users = Array.from({ length: N }, (_, i) => `u${i}`)
+
+  it('writes an announcement to 10,000 inboxes in one pipeline', async () => {
+    server = await startRedisServer()
+    const hh = (h = await harness({ REDIS_URL: server.url }))
+    await hh.redis.sadd(hh.keys.users(), ...users)
+    hh.startWorker()
+    const before = await readsProcessed(hh.redis)
+    const t0 = Date.now()
+    const res = await hh.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: hh.auth(),
+      payload: { id: 'ann-1', type: 'announcement', data: { title: 'Hello', body: 'everyone' } },
+    })
+    expect(res.statusCode).toBe(202)
+    const view = await waitFor(async () => {
+      const v = await statusOf(hh, 'ann-1')
+      return v.status === 'done' ? v : null
+    }, 20_000)
+    const elapsed = Date.now() - t0
+    const reads = (await readsProcessed(hh.redis)) - before
+    const id = broadcastMessageIdFor('ann-1')
+    expect(view, JSON.stringify(view)).toMatchObject({ messageIds: [id] })
+    const pipe = hh.redis.pipeline()
+    for (const u of users) pipe.zscore(hh.keys.inbox(u), id)
+    const scores = (await pipe.exec())!.map(([, s]) => s)
+    expect(scores.filter((s) => s !== null)).toHaveLength(N)
+    // 10,000 round trips would be ≥ 10,000 socket reads on the server; one pipeline is a handful
+    expect(reads).toBeLessThan(1000)
+    expect(elapsed).toBeLessThan(10_000)
+  })
+
+  it('writes a message to 10,000 listed users (10,000 ids) in one pipeline', async () => {
+    server = await startRedisServer()
+    const hh = (h = await harness({ REDIS_URL: server.url, BODY_LIMIT_BYTES: 1024 * 1024 }))
+    hh.startWorker()
+    const before = await readsProcessed(hh.redis)
+    const res = await hh.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: hh.auth(),
+      payload: { to: { userIds: users }, title: 'Hi', body: 'you' },
+    })
+    expect(res.statusCode).toBe(202)
+    const { requestId, ids } = res.json()
+    expect(ids).toHaveLength(N)
+    expect(ids[42]).toBe(messageIdFor(requestId, 'u42'))
+    await waitFor(async () => (await statusOf(hh, requestId)).status === 'done', 20_000)
+    const reads = (await readsProcessed(hh.redis)) - before
+    expect(await inboxIds(hh.redis, hh.keys, 'u9999')).toEqual([ids[9999]])
+    expect(await hh.redis.xlen(hh.keys.stream())).toBe(N)
+    expect(reads).toBeLessThan(1000)
+  })
+})
+
+describe('inbox bounds', () => {
+  const send = (hh: Harness, id: string) =>
+    hh.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: hh.auth(),
+      payload: { id, type: 'order.shipped', data: { userId: 'u1', orderId: id } },
+    })
+
+  it('keeps at most INBOX_MAX_ITEMS messages per user, the newest', async () => {
+    const hh = (h = await harness({ INBOX_MAX_ITEMS: 3 }))
+    hh.startWorker({ WORKER_CONCURRENCY: 1 })
+    for (let i = 1; i <= 5; i++) {
+      await send(hh, `b-${i}`)
+      await waitFor(async () => (await statusOf(hh, `b-${i}`)).status === 'done')
+    }
+    expect(await inboxIds(hh.redis, hh.keys, 'u1')).toEqual(['b-3', 'b-4', 'b-5'].map((e) => messageIdFor(e, 'u1')))
+  })
+
+  it('drops messages older than INBOX_RETENTION_SECONDS', async () => {
+    const hh = (h = await harness({ INBOX_RETENTION_SECONDS: 1 }))
+    hh.startWorker()
+    await send(hh, 'old')
+    await waitFor(async () => (await statusOf(hh, 'old')).status === 'done')
+    await new Promise((r) => setTimeout(r, 1200))
+    await send(hh, 'new')
+    await waitFor(async () => (await statusOf(hh, 'new')).status === 'done')
+    expect(await inboxIds(hh.redis, hh.keys, 'u1')).toEqual([messageIdFor('new', 'u1')])
+  })
+})
