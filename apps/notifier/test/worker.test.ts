@@ -30,7 +30,8 @@ async function readsProcessed(redis: Redis): Promise<number> {
 describe('worker resilience', () => {
   it('retries the job of a worker killed mid-job (kill -9) on another worker, without a second message', async () => {
     const stall = { JOB_LOCK_MS: 1000, JOB_STALLED_INTERVAL_MS: 500 }
-    const hh = (h = await harness(stall))
+    const hh = await harness(stall)
+    h = hh
     child = spawn(process.execPath, ['--import', 'tsx', 'src/worker-main.ts'], {
       cwd: appDir,
       env: {
@@ -75,7 +76,8 @@ describe('fan-out', () => {
 
   it('writes an announcement to 10,000 inboxes in one pipeline', async () => {
     server = await startRedisServer()
-    const hh = (h = await harness({ REDIS_URL: server.url }))
+    const hh = await harness({ REDIS_URL: server.url })
+    h = hh
     await hh.redis.sadd(hh.keys.users(), ...users)
     hh.startWorker()
     const before = await readsProcessed(hh.redis)
@@ -106,7 +108,8 @@ describe('fan-out', () => {
 
   it('writes a message to 10,000 listed users (10,000 ids) in one pipeline', async () => {
     server = await startRedisServer()
-    const hh = (h = await harness({ REDIS_URL: server.url, BODY_LIMIT_BYTES: 1024 * 1024 }))
+    const hh = await harness({ REDIS_URL: server.url, BODY_LIMIT_BYTES: 1024 * 1024 })
+    h = hh
     hh.startWorker()
     const before = await readsProcessed(hh.redis)
     const res = await hh.app.inject({
@@ -137,7 +140,8 @@ describe('inbox bounds', () => {
     })
 
   it('keeps at most INBOX_MAX_ITEMS messages per user, the newest', async () => {
-    const hh = (h = await harness({ INBOX_MAX_ITEMS: 3 }))
+    const hh = await harness({ INBOX_MAX_ITEMS: 3 })
+    h = hh
     hh.startWorker({ WORKER_CONCURRENCY: 1 })
     for (let i = 1; i <= 5; i++) {
       await send(hh, `b-${i}`)
@@ -147,7 +151,8 @@ describe('inbox bounds', () => {
   })
 
   it('drops messages older than INBOX_RETENTION_SECONDS', async () => {
-    const hh = (h = await harness({ INBOX_RETENTION_SECONDS: 1 }))
+    const hh = await harness({ INBOX_RETENTION_SECONDS: 1 })
+    h = hh
     hh.startWorker()
     await send(hh, 'old')
     await waitFor(async () => (await statusOf(hh, 'old')).status === 'done')
