@@ -1,0 +1,6 @@
+export { backoff } from './backoff'
+export { type ClientOptions, createClient, type HeraldClient, type InboxQuery } from './client'
+export { CloseCode } from './close-codes'
+export { type FetchLike, HeraldHttpError } from './http'
+export type { WebSocketConstructor, WebSocketLike } from './socket'
+export * from './types'

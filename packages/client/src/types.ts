@@ -1,0 +1,103 @@
+/**
+ * The public shapes of herald as the client sees them (DESIGN.md). Declared here rather than
+ * re-exported from @herald/contracts so that the built `.d.ts` stands alone for apps outside
+ * this repository; test/contract-types.ts fails the typecheck if the two ever drift apart.
+ */
+
+/** A notification, as it arrives on the socket and as `/inbox` lists it. */
+export interface HeraldMessage {
+  /** grows per user; the client resumes with `since=<last cursor>` */
+  cursor: string
+  id: string
+  kind: string
+  title: string
+  body: string
+  data: Record<string, unknown>
+  createdAt: string
+}
+
+export interface InboxItem extends HeraldMessage {
+  read: boolean
+}
+
+export interface InboxPage {
+  /** newest first */
+  items: InboxItem[]
+  unread: number
+  /** pass as `before` for the next (older) page */
+  nextBefore: string | null
+}
+
+export interface WelcomeFrame {
+  type: 'welcome'
+  connId: string
+  userId: string
+  replica: string
+  resumed: boolean
+  gap: boolean
+}
+export interface MessageFrame extends HeraldMessage {
+  type: 'message'
+}
+export interface ReadFrame {
+  type: 'read'
+  ids: string[]
+}
+export interface ErrorFrame {
+  type: 'error'
+  code: string
+  message: string
+}
+export type ServerFrame = WelcomeFrame | MessageFrame | ReadFrame | ErrorFrame
+
+export type ClientFrame = { type: 'ack'; ids: string[] } | { type: 'read'; ids: string[] }
+
+/** Most ids one ack/read frame or one `POST /inbox/read` may carry. */
+export const MAX_IDS_PER_FRAME = 100
+
+export type ClientState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped' | 'ended'
+
+export interface StatusEvent {
+  newState: ClientState
+  oldState: ClientState
+  /** the close code that caused this change, when a socket closed */
+  code?: number
+  reason?: string
+}
+
+export interface GapEvent {
+  /** the cursor the client asked to resume from; older messages may be missing: reload the inbox */
+  since: string | undefined
+}
+
+export interface ReadEvent {
+  ids: string[]
+}
+
+export interface ConnectedEvent {
+  connId: string
+  userId: string
+  replica: string
+  resumed: boolean
+}
+
+export interface ClientErrorEvent {
+  /** `error` frame code, `HTTP_<status>` for a failed ticket request, or `NETWORK` */
+  code: string
+  message: string
+}
+
+export interface ClientEvents {
+  message: HeraldMessage
+  read: ReadEvent
+  status: StatusEvent
+  gap: GapEvent
+  connected: ConnectedEvent
+  error: ClientErrorEvent
+}
+
+export interface AuthErrorEvent {
+  /** 401 from an HTTP call, or the close code (4401 twice in a row, 4409) */
+  status: number
+  message: string
+}

@@ -1,0 +1,23 @@
+/**
+ * Compile-time only: the client's own declarations must match @herald/contracts exactly,
+ * so the dependency-free client never drifts from the server. `pnpm typecheck` fails otherwise.
+ */
+import type * as C from '@herald/contracts'
+import type { CloseCode } from '../src/close-codes'
+import type * as T from '../src/types'
+
+type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false
+type Assert<_ extends true> = never
+
+export type Checks = [
+  Assert<Equal<T.WelcomeFrame, C.WelcomeFrame>>,
+  Assert<Equal<T.MessageFrame, C.MessageFrame>>,
+  Assert<Equal<T.ReadFrame, C.ReadFrame>>,
+  Assert<Equal<T.ErrorFrame, C.ErrorFrame>>,
+  Assert<Equal<T.InboxItem, C.InboxItem>>,
+  Assert<Equal<T.InboxPage, C.InboxPage>>,
+  Assert<Equal<T.ClientFrame, C.ClientFrame>>,
+  Assert<Equal<typeof T.MAX_IDS_PER_FRAME, typeof C.MAX_IDS_PER_FRAME>>,
+  // every server close code is known to the client, with the same number
+  Assert<C.CloseCode extends CloseCode ? true : false>,
+]

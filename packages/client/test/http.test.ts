@@ -1,0 +1,72 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { createClient, HeraldHttpError } from '../src/index'
+import { type FakeHerald, startFakeHerald, until } from './fake-server'
+
+let fake: FakeHerald
+beforeEach(async () => {
+  fake = await startFakeHerald()
+})
+afterEach(async () => {
+  await fake.close()
+})
+
+const make = (token = 'token-1', onAuthError?: (e: { status: number }) => void) =>
+  createClient({
+    baseUrl: `${fake.url}/`,
+    WebSocket,
+    getToken: () => token,
+    ...(onAuthError ? { onAuthError } : {}),
+  })
+
+describe('inbox and markRead', () => {
+  it('inbox() passes before and limit and returns the page', async () => {
+    fake.publish()
+    fake.publish()
+    const page = await make().inbox({ before: '1800000000000000000', limit: 10 })
+    expect(page.items.map((i) => i.id)).toEqual(['m-2', 'm-1'])
+    expect(page.unread).toBe(2)
+    expect(fake.inboxQueries[0]?.toString()).toBe('before=1800000000000000000&limit=10')
+  })
+
+  it("markRead(ids) posts them in chunks of 100; markRead('all') posts {all:true}", async () => {
+    const client = make()
+    await client.markRead(Array.from({ length: 150 }, (_, i) => `m-${i}`))
+    await client.markRead(['m-1', 'm-1'])
+    await client.markRead([])
+    await client.markRead('all')
+    expect(fake.readBodies.map((b) => ('ids' in (b as object) ? (b as { ids: string[] }).ids.length : b))).toEqual([
+      100,
+      50,
+      1,
+      { all: true },
+    ])
+  })
+
+  it('markRead reaches the other tabs as a read event', async () => {
+    const other = make()
+    const reads: string[][] = []
+    other.on('read', (e) => reads.push(e.ids))
+    other.connect()
+    await until(() => other.status === 'connected', 'connected')
+    await make().markRead(['m-7'])
+    await until(() => reads.length === 1, 'read event')
+    expect(reads[0]).toEqual(['m-7'])
+    other.stop()
+  })
+
+  it('a 401 throws HeraldHttpError and calls onAuthError', async () => {
+    const errors: number[] = []
+    const client = make('expired', (e) => errors.push(e.status))
+    const err = await client.inbox().catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(HeraldHttpError)
+    expect(err).toMatchObject({ status: 401, code: 'UNAUTHORIZED' })
+    await expect(client.markRead('all')).rejects.toMatchObject({ status: 401 })
+    expect(errors).toEqual([401, 401])
+  })
+
+  it('a server that cannot be reached is a NETWORK error', async () => {
+    const client = createClient({ baseUrl: 'http://127.0.0.1:1', WebSocket, getToken: () => 't' })
+    await expect(client.inbox()).rejects.toMatchObject({ status: 0, code: 'NETWORK' })
+  })
+})
