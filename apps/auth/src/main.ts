@@ -11,10 +11,10 @@ const redis = createRedis(config.REDIS_URL, 'command', 'auth')
 // BullMQ gets its own connection: its scripts and blocking-free producer calls stay apart from the HTTP path
 const queueRedis = createRedis(config.REDIS_URL, 'command', 'auth-events')
 const queue = new Queue<EventJob>(EVENTS_QUEUE, { connection: queueRedis, prefix: keys.bullPrefix() })
-queue.on('error', () => {})
 
 let ready = true
 const app = buildApp(config, { redis, queue, isReady: () => ready })
+queue.on('error', (err) => app.log.warn({ err: { message: err.message } }, 'events queue error'))
 try {
   await waitReady(redis)
 } catch (err) {
