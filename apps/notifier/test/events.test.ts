@@ -108,8 +108,7 @@ describe('POST /v1/events', () => {
 
   it('of 10 concurrent identical POSTs to two replicas exactly one gets 202, and one message is written', async () => {
     h = await harness()
-    const other = h.replica()
-    await other.ready()
+    const other = await h.replica()
     const apps = [h.app, other]
     const responses = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>

@@ -30,7 +30,7 @@ export interface Harness {
   auth(scope?: string): { authorization: string }
   startWorker(overrides?: Partial<NotifierConfig>): NotifierWorker
   /** another API replica on the same Redis and prefix */
-  replica(): ReturnType<typeof buildApp>
+  replica(): Promise<ReturnType<typeof buildApp>>
   close(): Promise<void>
 }
 
@@ -71,13 +71,15 @@ export async function harness(
       })
       return w
     },
-    replica() {
+    async replica() {
       const r = createRedis(config.REDIS_URL, 'command', 'test-api-2')
+      await waitReady(r)
       const other = buildApp(config, { redis: r, ...(opts.catalog ? { catalog: opts.catalog } : {}) })
       closers.unshift(async () => {
         await other.close()
         await r.quit()
       })
+      await other.ready()
       return other
     },
     async close() {

@@ -180,7 +180,7 @@ export const INBOX_PAGE_MAX = 100
 export const InboxQuery = Type.Object(
   {
     before: Type.Optional(Cursor),
-    limit: Type.Integer({ minimum: 1, maximum: INBOX_PAGE_MAX, default: 50 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: INBOX_PAGE_MAX, default: 50 })),
   },
   { additionalProperties: false },
 )

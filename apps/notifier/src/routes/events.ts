@@ -22,7 +22,7 @@ export interface EventRoutesOptions {
 export async function eventRoutes(app: ServiceApp, opts: EventRoutesOptions): Promise<void> {
   const { catalog, intake } = opts
   const types = catalog.types
-    .map((d) => `- \`${d.type}\` — ${d.description} Data: \`#/components/schemas/EventData.${d.type}\``)
+    .map((d) => `- \`${d.type}\` — ${d.description} (\`data\`: schema \`EventData.${d.type}\`)`)
     .join('\n')
 
   app.post(

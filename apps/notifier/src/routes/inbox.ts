@@ -28,7 +28,7 @@ export async function inboxRoutes(app: ServiceApp, opts: InboxRoutesOptions): Pr
     async (request) => {
       const userId = request.session!.userId
       const { before, limit } = request.query
-      return inbox.page(userId, { ...(before ? { before } : {}), limit })
+      return inbox.page(userId, { ...(before ? { before } : {}), limit: limit ?? 50 })
     },
   )
 
