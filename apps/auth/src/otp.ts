@@ -20,12 +20,10 @@ export interface OtpOptions {
   clock: () => number
 }
 
-/** A coded error with the seconds a client should wait (sent as Retry-After). */
-export type RetryableError = Error & { retryAfter?: number }
-
 const HOUR_MS = 3_600_000
 const DAY_MS = 86_400_000
 
+/** Adds the seconds a client should wait; the /auth error handler sends them as Retry-After. */
 function retryable<E extends Error>(err: E, retryAfterMs: number): E & { retryAfter: number } {
   return Object.assign(err, { retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)) })
 }
