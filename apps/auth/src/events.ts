@@ -1,16 +1,25 @@
 import { randomUUID } from 'node:crypto'
 import type { AccountLoginData, EventJob } from '@herald/contracts'
+import type { JobsOptions } from 'bullmq'
 import type { FastifyBaseLogger } from 'fastify'
 
 /** The producer side of EVENTS_QUEUE that auth needs (a BullMQ Queue satisfies it). */
 export interface EventQueue {
-  add(name: string, data: EventJob, opts?: { jobId?: string; attempts?: number; backoff?: unknown }): Promise<unknown>
+  add(name: string, data: EventJob, opts?: JobsOptions): Promise<unknown>
 }
 
 export const ACCOUNT_LOGIN = 'account.login'
 
-/** Retried by the notifier worker with backoff; the job id is the event id, so it is processed once. */
-const JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential', delay: 1000 } }
+/**
+ * As the notifier enqueues its own events: retried with backoff, finished jobs dropped after a
+ * while so Redis stays bounded. The job id is the event id, so a job is processed once.
+ */
+const JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 3600 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+}
 
 export function loginEvent(data: AccountLoginData, now: number): EventJob {
   return {

@@ -159,6 +159,7 @@ describe('POST /auth/login', () => {
     })
     expect(Date.parse(job.data.occurredAt)).toBeGreaterThan(0)
     expect(job.opts.attempts).toBeGreaterThan(1)
+    expect(job.opts.removeOnComplete).toBeTruthy()
   })
 
   it('still signs in when the events queue is unreachable, and logs a warning', async () => {
