@@ -111,6 +111,7 @@ export class Connection {
     this.markClosed(code)
     const ws = this.socket
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) {
+      ws.resume()
       ws.close(code, reason)
       if (code === 1013) {
         const t = setTimeout(() => ws.terminate(), SLOW_TERMINATE_MS)

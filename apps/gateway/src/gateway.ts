@@ -137,6 +137,8 @@ export class Gateway {
 
   private refuse(socket: WebSocket, code: number, reason: string): void {
     this.deps.metrics.refused.inc({ code: String(code) })
+    // a paused socket would never read the client's answer to our close frame
+    socket.resume()
     socket.close(code, reason)
   }
 

@@ -1,0 +1,74 @@
+import { StreamWriter } from '@herald/service-kit'
+import { sleep, waitFor } from '@herald/test-utils'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Cluster } from './helpers'
+
+let c: Cluster
+beforeEach(() => {
+  c = new Cluster()
+})
+afterEach(() => c.close())
+
+describe('delivery from the stream', () => {
+  it('sends welcome first, then delivers a message to every device of its user on whichever replica holds them, never to another user', async () => {
+    const [r1, r2] = [await c.start(), await c.start()]
+    const alice = await c.user('laptop')
+    const alicePhone = await c.sessions.create({ userId: alice.userId, nickname: 'n', phone: 'p', device: 'phone' })
+    const bob = await c.user()
+    const a1 = await c.online(r1, alice)
+    const a2 = await c.online(r2, { userId: alice.userId, sessionId: alicePhone.record.id })
+    const b = await c.online(r2, bob)
+
+    expect(a1.frames[0]).toMatchObject({ type: 'welcome', userId: alice.userId, replica: r1.id, resumed: false, gap: false })
+    expect(a2.frames[0]).toMatchObject({ type: 'welcome', replica: r2.id })
+    expect(a1.frames[0]?.connId).not.toBe(a2.frames[0]?.connId)
+
+    const [id] = await c.deliver(alice.userId, 1)
+    const m1 = await a1.next('message')
+    const m2 = await a2.next('message')
+    expect(m1).toMatchObject({ type: 'message', id, kind: 'test', title: 't', body: 'b' })
+    expect(m1.cursor).toMatch(/^[0-9]+$/)
+    expect(m2).toEqual(m1)
+    await sleep(100)
+    expect(b.messages()).toEqual([])
+  })
+
+  it('delivers a message written for many users in one entry to each of them', async () => {
+    const r1 = await c.start()
+    const users = await Promise.all([c.user(), c.user(), c.user()])
+    const clients = await Promise.all(users.map((u) => c.online(r1, u)))
+    const outsider = await c.online(r1, await c.user())
+    await c.inbox.deliverToMany(
+      users.map((u) => u.userId),
+      { id: 'ann-1', kind: 'announcement', title: 'hi', body: 'all', data: {}, createdAt: new Date().toISOString() },
+    )
+    for (const cl of clients) expect((await cl.next('message')).id).toBe('ann-1')
+    await sleep(100)
+    expect(outsider.messages()).toEqual([])
+  })
+
+  it('sends a broadcast entry to every socket of every replica', async () => {
+    const [r1, r2] = [await c.start(), await c.start()]
+    const x = await c.online(r1, await c.user())
+    const y = await c.online(r2, await c.user())
+    const frame = JSON.stringify({ type: 'message', cursor: '1', id: 'b1', kind: 'k', title: 't', body: 'b', data: {}, createdAt: new Date().toISOString() })
+    await new StreamWriter(c.redis, c.keys, 1000).append({ k: 'b', p: frame })
+    expect((await x.next('message')).id).toBe('b1')
+    expect((await y.next('message')).id).toBe('b1')
+  })
+
+  it('keeps order and counts deliveries in metrics', async () => {
+    const r1 = await c.start()
+    const u = await c.user()
+    const cl = await c.online(r1, u)
+    const ids = await c.deliver(u.userId, 50)
+    await waitFor(() => cl.messages().length === 50)
+    expect(cl.messages()).toEqual(ids)
+    const cursors = cl.of('message').map((f) => BigInt(f.cursor))
+    expect([...cursors].sort((a, b) => (a < b ? -1 : 1))).toEqual(cursors)
+    const m = (await r1.app.inject('/metrics')).body
+    expect(m).toMatch(/gateway_messages_delivered_total\{kind="m"\} 50/)
+    expect(m).toMatch(/gateway_open_sockets 1/)
+    expect(m).toContain('gateway_stream_delivery_lag_ms_bucket')
+  })
+})

@@ -1,0 +1,171 @@
+import { createHmac, randomUUID } from 'node:crypto'
+import { TICKET_AUDIENCE } from '@herald/contracts'
+import { Inbox, type NewMessage } from '@herald/inbox'
+import { createKeys, type Keys } from '@herald/keys'
+import { configWithDefaults, createRedis, type ServiceApp, SessionStore, waitReady } from '@herald/service-kit'
+import { captureLogs, testRedisUrl, uniquePrefix, waitFor } from '@herald/test-utils'
+import type { Redis } from 'ioredis'
+import WebSocket from 'ws'
+import { buildApp } from '../src/app'
+import { GatewayConfig } from '../src/config'
+
+export const SECRET = 'test-ticket-secret-0123456789'
+
+/** A herald deployment in one test: a key prefix, clients, and the replicas started in it. */
+export class Cluster {
+  readonly prefix = uniquePrefix('gw')
+  readonly keys: Keys = createKeys(this.prefix)
+  readonly redis: Redis = createRedis(testRedisUrl(), 'command', 'test')
+  readonly sessions = new SessionStore(this.redis, this.keys, { idleTtlSeconds: 1800, maxAgeSeconds: 86400 })
+  readonly inbox = new Inbox(this.redis, this.keys, {})
+  readonly replicas: Replica[] = []
+  private readonly clients: WebSocket[] = []
+  private n = 0
+
+  async start(overrides: Partial<GatewayConfig> = {}): Promise<Replica> {
+    const blocking = createRedis(testRedisUrl(), 'blocking', 'test')
+    await Promise.all([waitReady(this.redis), waitReady(blocking)])
+    const logs = captureLogs()
+    const config = configWithDefaults(GatewayConfig, {
+      LOG_LEVEL: 'info',
+      KEY_PREFIX: this.prefix,
+      TICKET_SECRET: SECRET,
+      REPLICA_ID: `r${++this.n}`,
+      STREAM_BLOCK_MS: 1000,
+      ...overrides,
+    })
+    const app = await buildApp(config, { redis: this.redis, blocking, logStream: logs.stream })
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const addr = app.server.address()
+    const port = typeof addr === 'object' && addr ? addr.port : 0
+    const replica: Replica = {
+      app,
+      id: config.REPLICA_ID,
+      url: `ws://127.0.0.1:${port}/ws`,
+      http: `http://127.0.0.1:${port}`,
+      logs,
+      close: async () => {
+        await app.close()
+        blocking.disconnect()
+      },
+    }
+    this.replicas.push(replica)
+    return replica
+  }
+
+  /** A signed-in user: a session in Redis, as auth creates it. */
+  async user(device = 'laptop', userId = `u${randomUUID().slice(0, 8)}`) {
+    const { token, record } = await this.sessions.create({ userId, nickname: 'n', phone: '+86***', device })
+    return { userId, token, sessionId: record.id, device }
+  }
+
+  ticket(claims: { sub: string; sid: string }, extra: Record<string, unknown> = {}, secret = SECRET): string {
+    const now = Math.floor(Date.now() / 1000)
+    return signJwt({ aud: TICKET_AUDIENCE, jti: randomUUID(), iat: now, exp: now + 60, ...claims, ...extra }, secret)
+  }
+
+  /** Opens a client socket that records every frame and its close. */
+  connect(url: string, opts: { headers?: Record<string, string> } = {}): Client {
+    const ws = new WebSocket(url, { headers: opts.headers ?? {}, perMessageDeflate: false })
+    this.clients.push(ws)
+    return new Client(ws)
+  }
+
+  /** Connects with a fresh ticket and waits for `welcome`. */
+  async online(r: Replica, u: { userId: string; sessionId: string }, since?: string): Promise<Client> {
+    const t = this.ticket({ sub: u.userId, sid: u.sessionId })
+    const c = this.connect(`${r.url}?ticket=${t}${since === undefined ? '' : `&since=${since}`}`)
+    await c.next('welcome')
+    return c
+  }
+
+  async deliver(userId: string, n: number, tag = 'm'): Promise<string[]> {
+    const items = Array.from({ length: n }, (_, i) => ({ userId, message: message(`${tag}-${i}-${randomUUID()}`) }))
+    const res = await this.inbox.deliver(items)
+    return res.map((r) => r.messageId)
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients) c.terminate()
+    await Promise.all(this.replicas.map((r) => r.close().catch(() => {})))
+    await this.redis.quit()
+  }
+}
+
+export interface Replica {
+  app: ServiceApp
+  id: string
+  url: string
+  http: string
+  logs: ReturnType<typeof captureLogs>
+  close(): Promise<void>
+}
+
+export function message(id: string, extra: Partial<NewMessage> = {}): NewMessage {
+  return { id, kind: 'test', title: 't', body: 'b', data: {}, createdAt: new Date().toISOString(), ...extra }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: frames are whatever the server sent
+export type Frame = { type: string; [k: string]: any }
+
+export class Client {
+  readonly frames: Frame[] = []
+  readonly closed: Promise<{ code: number; reason: string }>
+  readonly opened: Promise<boolean>
+  private cursor = 0
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (d) => this.frames.push(JSON.parse(d.toString()) as Frame))
+    ws.on('error', () => {})
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })))
+    this.opened = new Promise((resolve) => {
+      ws.once('open', () => resolve(true))
+      ws.once('unexpected-response', () => resolve(false))
+      ws.once('close', () => resolve(false))
+    })
+  }
+
+  /** Frames of a type, in order. */
+  of(type: string): Frame[] {
+    return this.frames.filter((f) => f.type === type)
+  }
+
+  /** The next unseen frame of a type. */
+  async next(type: string, timeoutMs = 5000): Promise<Frame> {
+    return waitFor(
+      () => {
+        for (let i = this.cursor; i < this.frames.length; i++) {
+          if (this.frames[i]?.type === type) {
+            this.cursor = i + 1
+            return this.frames[i]
+          }
+        }
+        return undefined
+      },
+      timeoutMs,
+      5,
+    ) as Promise<Frame>
+  }
+
+  messages(): string[] {
+    return this.of('message').map((f) => f.id as string)
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
+  }
+
+  close(): Promise<{ code: number; reason: string }> {
+    this.ws.close()
+    return this.closed
+  }
+}
+
+const b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url')
+
+/** A JWT signed by hand, so tests can forge one (wrong secret, wrong algorithm…). */
+export function signJwt(claims: Record<string, unknown>, secret: string, alg = 'HS256'): string {
+  const head = `${b64url(JSON.stringify({ alg, typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}`
+  if (alg === 'none') return `${head}.`
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`
+}
