@@ -1,0 +1,233 @@
+import { join } from 'node:path'
+import type { Percentiles } from './hist'
+import type { GeneratorHealth } from './loadgen/ipc'
+import { Generator } from './loadgen/ipc'
+import type { RunResult, SendKind } from './loadgen/sender'
+import { BENCH_DIR, type System, type SystemName, type User } from './systems'
+
+/** How big and how long: `full` fits ≤ 15 min on 2 cores, `quick` ≤ 3 min. */
+export interface Profile {
+  name: 'full' | 'quick'
+  sockets: number
+  /** measured cycles; one warm-up cycle more is run and discarded */
+  cycles: number
+  pingMs: number
+  idleWindowMs: number
+  fanoutRates: number[]
+  stepMs: number
+  warmupMs: number
+  broadcasts: number
+  notifyRates: number[]
+  meRates: number[]
+  loginRates: number[]
+  authSessions: number
+  drainMs: number
+}
+
+export const PROFILES: Record<'full' | 'quick', Profile> = {
+  full: {
+    name: 'full',
+    sockets: 2000,
+    cycles: 3,
+    pingMs: 5000,
+    idleWindowMs: 8000,
+    fanoutRates: [250, 500, 1000, 1500, 2000, 3000, 4000, 6000],
+    stepMs: 3000,
+    warmupMs: 2000,
+    broadcasts: 6,
+    notifyRates: [250, 500, 1000, 1500, 2000],
+    meRates: [500, 1000, 2000, 3000, 4000, 6000],
+    loginRates: [25, 50, 100, 200, 400],
+    authSessions: 500,
+    drainMs: 5000,
+  },
+  quick: {
+    name: 'quick',
+    sockets: 300,
+    cycles: 2,
+    pingMs: 5000,
+    idleWindowMs: 3000,
+    fanoutRates: [250, 1000, 2000],
+    stepMs: 2000,
+    warmupMs: 1000,
+    broadcasts: 3,
+    notifyRates: [250, 1000],
+    meRates: [500, 2000],
+    loginRates: [25, 100],
+    authSessions: 100,
+    drainMs: 3000,
+  },
+}
+
+export interface Ctx {
+  profile: Profile
+  systems: Map<SystemName, System>
+  sender: Generator
+  /** one socket-holding generator per system, made on first use */
+  clients(name: SystemName): Generator
+  /** whether that system's fanout sockets are open (through nginx) */
+  connected: Map<SystemName, User[]>
+  log(line: string): void
+  tag(): string
+  deadline: number
+}
+
+export function makeContext(profile: Profile, systems: Map<SystemName, System>, log: (l: string) => void): Ctx {
+  const gens = new Map<SystemName, Generator>()
+  let tags = 0
+  return {
+    profile,
+    systems,
+    sender: new Generator(join(BENCH_DIR, 'src/loadgen/sender.ts'), 'sender'),
+    clients(name) {
+      const have = gens.get(name)
+      if (have) return have
+      const g = new Generator(join(BENCH_DIR, 'src/loadgen/clients.ts'), `clients-${name}`)
+      gens.set(name, g)
+      return g
+    },
+    connected: new Map(),
+    log,
+    tag: () => String(++tags + (Date.now() % 900)).padStart(3, '0'),
+    deadline: Number.POSITIVE_INFINITY,
+  }
+}
+
+export async function closeContext(ctx: Ctx, names: SystemName[]): Promise<void> {
+  await ctx.sender.stop()
+  for (const n of names) await ctx.clients(n).stop()
+}
+
+export interface ClientsReport {
+  latency: Percentiles
+  received: number
+  unique: number
+  perUser: number[]
+  duplicates: number
+  reordered: number
+  unexpectedCloses: number
+  open: number
+  spans: number[]
+  health: GeneratorHealth
+}
+
+/** One measured delivery run: what was sent, what arrived, how fast, at what server CPU. */
+export interface DeliveryRun {
+  system: SystemName
+  kind: SendKind
+  rate: number
+  cycle: number
+  accepted: number
+  failed: number
+  delivered: number
+  lost: number
+  duplicates: number
+  reordered: number
+  latency: Percentiles
+  http: Percentiles
+  cpuSec: number
+  perCpuSec: number
+  /** broadcast only: sockets reached per second, median over the broadcasts */
+  deliveriesPerSec?: number
+  generator: { clients: GeneratorHealth; sender: GeneratorHealth; lagged: boolean }
+  ok: boolean
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Connects `n` sockets of a system through its nginx and keeps them for the delivery scenarios. */
+export async function ensureConnected(ctx: Ctx, name: SystemName): Promise<User[]> {
+  const have = ctx.connected.get(name)
+  if (have) return have
+  const sys = ctx.systems.get(name)
+  if (!sys) throw new Error(`${name} is not started`)
+  const users = await sys.users(ctx.profile.sockets)
+  const r = await ctx
+    .clients(name)
+    .call<{ connected: number; failed: number; ms: number }>(
+      { cmd: 'connect', proto: sys.proto, urls: [sys.wsUrl], tokens: users.map((u) => u.token), concurrency: 64 },
+      180_000,
+    )
+  if (r.failed > 0) throw new Error(`${name}: ${r.failed} of ${users.length} sockets failed to connect`)
+  ctx.log(`  ${name}: ${r.connected} sockets through nginx in ${(r.ms / 1000).toFixed(1)} s`)
+  ctx.connected.set(name, users)
+  return users
+}
+
+export async function disconnectAll(ctx: Ctx): Promise<void> {
+  for (const name of ctx.connected.keys()) await ctx.clients(name).call({ cmd: 'disconnect' })
+  ctx.connected.clear()
+}
+
+/** Sends at `rate` for `durationMs` (open loop), waits for the sockets to drain, and counts. */
+export async function deliveryRun(
+  ctx: Ctx,
+  name: SystemName,
+  kind: SendKind,
+  rate: number,
+  durationMs: number,
+  cycle: number,
+): Promise<DeliveryRun> {
+  const sys = ctx.systems.get(name) as System
+  const users = await ensureConnected(ctx, name)
+  const gen = ctx.clients(name)
+  await gen.call({ cmd: 'reset' })
+  const cpu0 = sys.cpu()
+  const sent = await ctx.sender.call<RunResult>(
+    {
+      cmd: 'run',
+      kind,
+      base: sys.url,
+      rate,
+      durationMs,
+      token: sys.serviceToken,
+      targets: users.map((u) => u.id),
+      tag: ctx.tag(),
+    },
+    durationMs + 60_000,
+  )
+  const expectedPer = kind === 'broadcast' ? users.map(() => sent.ok) : sent.perTarget
+  const expected = expectedPer.reduce((a, b) => a + b, 0)
+  const until = Date.now() + ctx.profile.drainMs
+  while (Date.now() < until) {
+    const p = await gen.call<{ unique: number }>({ cmd: 'progress' })
+    if (p.unique >= expected) break
+    await sleep(25)
+  }
+  const cpuSec = sys.cpu() - cpu0
+  const c = await gen.call<ClientsReport>({ cmd: 'collect' })
+  let lost = 0
+  expectedPer.forEach((e, i) => {
+    lost += Math.max(0, e - (c.perUser[i] ?? 0))
+  })
+  const lagged = [c.health, sent.health].some((h) => h.cpuPct > 70 || h.lagP99Ms > 30)
+  const spans = c.spans.filter((s) => s > 0).sort((a, b) => a - b)
+  const run: DeliveryRun = {
+    system: name,
+    kind,
+    rate,
+    cycle,
+    accepted: sent.ok,
+    failed: sent.failed + sent.dropped,
+    delivered: c.unique,
+    lost,
+    duplicates: c.duplicates,
+    reordered: c.reordered,
+    latency: c.latency,
+    http: sent.http,
+    cpuSec: Math.round(cpuSec * 100) / 100,
+    perCpuSec: cpuSec > 0 ? Math.round(c.unique / cpuSec) : 0,
+    generator: { clients: c.health, sender: sent.health, lagged },
+    ok: lost === 0 && sent.failed + sent.dropped === 0 && c.duplicates === 0,
+  }
+  if (kind === 'broadcast' && spans.length > 0) {
+    run.deliveriesPerSec = Math.round(c.open / ((spans[Math.floor(spans.length / 2)] as number) / 1000))
+  }
+  ctx.log(
+    `  ${cycle === 0 ? 'warm-up ' : `cycle ${cycle} `}${name.padEnd(9)} ${kind} ${rate}/s: ` +
+      `p50 ${run.latency.p50} p99 ${run.latency.p99} max ${run.latency.max} ms, ${run.delivered} delivered, ` +
+      `lost ${lost}, dup ${run.duplicates}, reord ${run.reordered}, failed ${run.failed}, ` +
+      `${run.perCpuSec}/cpu-s${run.deliveriesPerSec ? `, ${run.deliveriesPerSec} deliveries/s` : ''}${lagged ? ' [GENERATOR LAGGED]' : ''}`,
+  )
+  return run
+}

@@ -1,0 +1,150 @@
+import type { BenchResults } from './bench'
+import type { SystemName } from './systems'
+
+const SYSTEMS: SystemName[] = ['herald', 'ws', 'socketio', 'express-session']
+const PEERS: SystemName[] = ['ws', 'socketio', 'express-session']
+
+type Row = [string, string, Partial<Record<SystemName, number>>, 'higher' | 'lower']
+
+const fmt = (v: number | undefined) =>
+  v === undefined || Number.isNaN(v) ? '—' : v >= 100 ? String(Math.round(v)) : String(Math.round(v * 100) / 100)
+
+/** The rows of the summary: one metric each, the absolute figures and herald ÷ each peer. */
+function rows(r: BenchResults): Row[] {
+  const out: Row[] = []
+  const s = r.scenarios
+  if (s.idle) {
+    const pick = (k: 'upgradesPerSec' | 'rssPerSocket' | 'heapPerSocket' | 'cpuPctPer10k', scale = 1) =>
+      Object.fromEntries(Object.entries(s.idle?.summary ?? {}).map(([n, v]) => [n, v[k] / scale]))
+    out.push(['idle', 'authenticated upgrades/s (one replica)', pick('upgradesPerSec'), 'higher'])
+    out.push(['idle', 'RSS per socket, KiB', pick('rssPerSocket', 1024), 'lower'])
+    out.push(['idle', 'heap per socket, KiB', pick('heapPerSocket', 1024), 'lower'])
+    out.push(['idle', '% of a core per 10k idle sockets (pings)', pick('cpuPctPer10k'), 'lower'])
+  }
+  if (s.fanout) {
+    out.push(['fanout', 'highest rate with p99 ≤ 50 ms, msg/s', s.fanout.maxRate, 'higher'])
+    out.push(['fanout', 'delivered per server CPU-second (at that rate)', s.fanout.perCpuSec, 'higher'])
+    const common = Math.min(...Object.values(s.fanout.maxRate).filter((v): v is number => typeof v === 'number'))
+    if (Number.isFinite(common)) {
+      const at = Object.fromEntries(
+        s.fanout.steps.filter((x) => x.rate === common).map((x) => [x.system, x.p99]),
+      ) as Partial<Record<SystemName, number>>
+      out.push(['fanout', `p99 ms at ${common} msg/s`, at, 'lower'])
+    }
+  }
+  if (s.broadcast) {
+    out.push(['broadcast', 'deliveries/s (sockets reached per second)', s.broadcast.deliveriesPerSec, 'higher'])
+    out.push(['broadcast', 'p99 ms, send → receipt', s.broadcast.p99, 'lower'])
+  }
+  if (s.notify) {
+    for (const st of s.notify.steps) {
+      out.push(['notify-e2e', `${st.rate}/s: p50 / p99 ms (herald only)`, { herald: st.p99 }, 'lower'])
+      const last = out[out.length - 1] as Row
+      last[1] = `${st.rate} events/s: p99 ms (p50 ${st.p50})${st.held ? '' : ' — FAILED'}`
+    }
+  }
+  if (s.auth) {
+    out.push(['auth', 'GET /auth/me req/s with p99 ≤ 20 ms', s.auth.maxRate.me, 'higher'])
+    out.push(['auth', 'code + login flows/s with p99 ≤ 20 ms (3 requests each)', s.auth.maxRate.login, 'higher'])
+  }
+  return out
+}
+
+/** A Markdown table: absolute figures, then herald ÷ peer (for "lower is better" rows too, as is). */
+export function markdownTable(r: BenchResults): string {
+  const present = SYSTEMS.filter((n) => r.systems.includes(n))
+  const peers = PEERS.filter((n) => present.includes(n) && present.includes('herald'))
+  const head = ['scenario', 'metric', ...present, ...peers.map((p) => `herald ÷ ${p}`)]
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
+  for (const [scenario, metric, values, better] of rows(r)) {
+    const ratios = peers.map((p) => {
+      const h = values.herald
+      const v = values[p]
+      if (h === undefined || v === undefined || v === 0) return '—'
+      return `${(h / v).toFixed(2)}×`
+    })
+    const arrow = better === 'higher' ? ' ↑' : ' ↓'
+    lines.push(
+      `| ${scenario} | ${metric}${arrow} | ${present.map((n) => fmt(values[n])).join(' | ')} | ${ratios.join(' | ')} |`,
+    )
+  }
+  return lines.join('\n')
+}
+
+const COLORS: Record<SystemName, string> = {
+  herald: '#d62728',
+  ws: '#1f77b4',
+  socketio: '#2ca02c',
+  'express-session': '#9467bd',
+}
+
+export interface Series {
+  name: SystemName
+  points: { x: number; y: number; held: boolean }[]
+}
+
+/** A hand-written SVG: p99 (log scale) against offered rate, one line per system, the limit dashed. */
+export function latencySvg(title: string, series: Series[], limitMs: number, xLabel: string): string {
+  const W = 720
+  const H = 420
+  const m = { l: 70, r: 150, t: 40, b: 55 }
+  const xs = series.flatMap((s) => s.points.map((p) => p.x))
+  const ys = series.flatMap((s) => s.points.map((p) => p.y)).filter((y) => y > 0)
+  const xMax = Math.max(1, ...xs) * 1.05
+  const yMin = Math.max(0.1, Math.min(limitMs / 10, ...ys) / 1.5)
+  const yMax = Math.max(limitMs * 2, ...ys) * 1.5
+  const px = (x: number) => m.l + (x / xMax) * (W - m.l - m.r)
+  const py = (y: number) =>
+    H -
+    m.b -
+    ((Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * (H - m.t - m.b)
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    `<text x="${W / 2 - m.r / 2}" y="22" text-anchor="middle" font-size="15">${title}</text>`,
+    `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="#333"/>`,
+    `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="#333"/>`,
+  ]
+  for (let e = Math.floor(Math.log10(yMin)); e <= Math.ceil(Math.log10(yMax)); e++) {
+    for (const k of [1, 2, 5]) {
+      const v = k * 10 ** e
+      if (v < yMin || v > yMax) continue
+      const y = py(v).toFixed(1)
+      parts.push(`<line x1="${m.l}" y1="${y}" x2="${W - m.r}" y2="${y}" stroke="#eee"/>`)
+      parts.push(`<text x="${m.l - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${v}</text>`)
+    }
+  }
+  const step = 10 ** Math.floor(Math.log10(xMax / 2))
+  const tick = xMax / step > 10 ? step * 2 : step
+  for (let x = 0; x <= xMax; x += tick) {
+    parts.push(`<text x="${px(x).toFixed(1)}" y="${H - m.b + 18}" text-anchor="middle">${x}</text>`)
+  }
+  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle">${xLabel}</text>`)
+  parts.push(
+    `<text transform="translate(18 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">p99 latency, ms (log)</text>`,
+  )
+  const ly = py(limitMs).toFixed(1)
+  parts.push(`<line x1="${m.l}" y1="${ly}" x2="${W - m.r}" y2="${ly}" stroke="#888" stroke-dasharray="6 4"/>`)
+  parts.push(`<text x="${W - m.r - 4}" y="${Number(ly) - 5}" text-anchor="end" fill="#666">limit ${limitMs} ms</text>`)
+  series.forEach((s, i) => {
+    const c = COLORS[s.name]
+    const pts = s.points.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ')
+    parts.push(`<polyline points="${pts}" fill="none" stroke="${c}" stroke-width="2"/>`)
+    for (const p of s.points) {
+      const fill = p.held ? c : '#fff'
+      parts.push(
+        `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="4" fill="${fill}" stroke="${c}" stroke-width="2"/>`,
+      )
+    }
+    const ly2 = m.t + 10 + i * 22
+    parts.push(
+      `<line x1="${W - m.r + 15}" y1="${ly2}" x2="${W - m.r + 40}" y2="${ly2}" stroke="${c}" stroke-width="2"/>`,
+    )
+    parts.push(`<text x="${W - m.r + 46}" y="${ly2}" dominant-baseline="middle">${s.name}</text>`)
+  })
+  parts.push(
+    `<text x="${W - m.r + 15}" y="${m.t + 10 + series.length * 22 + 10}" fill="#666">open dot: failed step</text>`,
+  )
+  parts.push('</svg>')
+  return `${parts.join('\n')}\n`
+}

@@ -1,0 +1,126 @@
+import { type Ctx, type DeliveryRun, deliveryRun } from '../context'
+import { median } from '../hist'
+import type { SystemName } from '../systems'
+
+export const P99_LIMIT_MS = 50
+
+export interface StepSummary {
+  system: SystemName
+  rate: number
+  p50: number
+  p99: number
+  perCpuSec: number
+  held: boolean
+  lost: number
+}
+
+export interface FanoutResult {
+  runs: DeliveryRun[]
+  steps: StepSummary[]
+  /** the highest rate whose median p99 stayed ≤ 50 ms with nothing lost, per system */
+  maxRate: Partial<Record<SystemName, number>>
+  perCpuSec: Partial<Record<SystemName, number>>
+}
+
+/**
+ * One message per user, 3 replicas, the rate stepped up. At every step the systems take
+ * turns A/B/C/A/B/C… for `cycles` runs, so that drift on a shared machine hits them alike;
+ * a system leaves the race at the first step whose median p99 passes 50 ms or that loses
+ * a message.
+ */
+export async function fanout(ctx: Ctx, names: SystemName[]): Promise<FanoutResult> {
+  const { profile } = ctx
+  const runs: DeliveryRun[] = []
+  const steps: StepSummary[] = []
+  const maxRate: FanoutResult['maxRate'] = {}
+  const perCpuSec: FanoutResult['perCpuSec'] = {}
+  ctx.log(`fanout: ${profile.sockets} sockets per system, 3 replicas, one message per user`)
+  for (const n of names) await deliveryRun(ctx, n, 'messages', profile.fanoutRates[0] as number, profile.warmupMs, 0)
+  let active = [...names]
+  for (const rate of profile.fanoutRates) {
+    if (active.length === 0 || Date.now() > ctx.deadline) break
+    const step: DeliveryRun[] = []
+    for (let c = 1; c <= profile.cycles; c++) {
+      for (const n of active) step.push(await deliveryRun(ctx, n, 'messages', rate, profile.stepMs, c))
+    }
+    runs.push(...step)
+    const still: SystemName[] = []
+    for (const n of active) {
+      const mine = step.filter((r) => r.system === n)
+      const p99 = median(mine.map((r) => r.latency.p99))
+      const lost = mine.reduce((a, r) => a + r.lost, 0)
+      const held = p99 <= P99_LIMIT_MS && mine.every((r) => r.ok)
+      const cpu = median(mine.map((r) => r.perCpuSec))
+      steps.push({ system: n, rate, p50: median(mine.map((r) => r.latency.p50)), p99, perCpuSec: cpu, held, lost })
+      if (held) {
+        maxRate[n] = rate
+        perCpuSec[n] = cpu
+        still.push(n)
+      } else ctx.log(`  ${n} stops at ${rate}/s: median p99 ${p99} ms, lost ${lost}`)
+    }
+    active = still
+  }
+  return { runs, steps, maxRate, perCpuSec }
+}
+
+export interface BroadcastResult {
+  runs: DeliveryRun[]
+  deliveriesPerSec: Partial<Record<SystemName, number>>
+  p99: Partial<Record<SystemName, number>>
+}
+
+/** One message to every connected socket, a few times per run, systems alternating. */
+export async function broadcast(ctx: Ctx, names: SystemName[]): Promise<BroadcastResult> {
+  const { profile } = ctx
+  const runs: DeliveryRun[] = []
+  ctx.log(`broadcast: ${profile.broadcasts} broadcasts per run to ${profile.sockets} sockets, 2 per second`)
+  const ms = profile.broadcasts * 500
+  for (let c = 0; c <= profile.cycles; c++) {
+    for (const n of names) {
+      const r = await deliveryRun(ctx, n, 'broadcast', 2, ms, c)
+      if (c > 0) runs.push(r)
+    }
+  }
+  const deliveriesPerSec: BroadcastResult['deliveriesPerSec'] = {}
+  const p99: BroadcastResult['p99'] = {}
+  for (const n of names) {
+    const mine = runs.filter((r) => r.system === n)
+    deliveriesPerSec[n] = median(mine.map((r) => r.deliveriesPerSec ?? 0))
+    p99[n] = median(mine.map((r) => r.latency.p99))
+  }
+  return { runs, deliveriesPerSec, p99 }
+}
+
+export interface NotifyResult {
+  runs: DeliveryRun[]
+  steps: StepSummary[]
+}
+
+/** herald only: POST /v1/events → BullMQ → worker → inbox + stream → socket. No peer has this pipeline. */
+export async function notifyE2e(ctx: Ctx): Promise<NotifyResult> {
+  const { profile } = ctx
+  const runs: DeliveryRun[] = []
+  const steps: StepSummary[] = []
+  ctx.log('notify-e2e: herald only, chat.message events through nginx → notifier → BullMQ → worker → stream → socket')
+  await deliveryRun(ctx, 'herald', 'events', profile.notifyRates[0] as number, profile.warmupMs, 0)
+  for (const rate of profile.notifyRates) {
+    if (Date.now() > ctx.deadline) break
+    const mine: DeliveryRun[] = []
+    for (let c = 1; c <= profile.cycles; c++)
+      mine.push(await deliveryRun(ctx, 'herald', 'events', rate, profile.stepMs, c))
+    runs.push(...mine)
+    const p99 = median(mine.map((r) => r.latency.p99))
+    const held = mine.every((r) => r.ok)
+    steps.push({
+      system: 'herald',
+      rate,
+      p50: median(mine.map((r) => r.latency.p50)),
+      p99,
+      perCpuSec: median(mine.map((r) => r.perCpuSec)),
+      held,
+      lost: mine.reduce((a, r) => a + r.lost, 0),
+    })
+    if (!held || p99 > 1000) break
+  }
+  return { runs, steps }
+}

@@ -1,0 +1,94 @@
+import type { Ctx } from '../context'
+import { median } from '../hist'
+import { cpuSeconds, rssBytes } from '../proc'
+import type { SystemName } from '../systems'
+
+export interface IdleRun {
+  system: SystemName
+  cycle: number
+  sockets: number
+  upgradesPerSec: number
+  rssPerSocket: number
+  heapPerSocket: number
+  /** % of one core per 10k open sockets, pings included */
+  cpuPctPer10k: number
+}
+
+export interface IdleResult {
+  runs: IdleRun[]
+  summary: Partial<Record<SystemName, Omit<IdleRun, 'system' | 'cycle'>>>
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * N sockets on ONE replica (connected straight to it, so nginx's own memory does not
+ * count): authenticated upgrades/s while they open, then RSS and heap per socket and CPU
+ * at rest (pings every PING_INTERVAL_MS) — systems alternating, the first cycle discarded.
+ * RSS is measured against the replica's size before its first socket ever arrived.
+ */
+export async function idle(ctx: Ctx, names: SystemName[]): Promise<IdleResult> {
+  const { profile } = ctx
+  const runs: IdleRun[] = []
+  const fresh = new Map<SystemName, number>()
+  ctx.log(`idle: ${profile.sockets} sockets on one replica, pings every ${profile.pingMs} ms`)
+  for (let c = 0; c <= profile.cycles; c++) {
+    for (const name of names) {
+      const sys = ctx.systems.get(name)
+      if (!sys) continue
+      const pid = sys.replicaPid(0)
+      if (!fresh.has(name)) fresh.set(name, rssBytes(pid))
+      const users = await sys.users(profile.sockets)
+      const gen = ctx.clients(name)
+      const heap0 = await sys.replicaHeap(0)
+      const r = await gen.call<{ connected: number; failed: number; ms: number }>(
+        {
+          cmd: 'connect',
+          proto: sys.proto,
+          urls: [sys.replicaWsUrl(0)],
+          tokens: users.map((u) => u.token),
+          concurrency: 64,
+        },
+        180_000,
+      )
+      if (r.failed > 0) ctx.log(`  ${name}: ${r.failed} sockets failed to connect`)
+      await sleep(1500)
+      const rss = rssBytes(pid)
+      const heap = await sys.replicaHeap(0)
+      const cpu0 = cpuSeconds(pid)
+      const t0 = performance.now()
+      await sleep(profile.idleWindowMs)
+      const cpuPct = ((cpuSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000)) * 100
+      await gen.call({ cmd: 'disconnect' })
+      const run: IdleRun = {
+        system: name,
+        cycle: c,
+        sockets: r.connected,
+        upgradesPerSec: Math.round(r.connected / (r.ms / 1000)),
+        rssPerSocket: Math.round((rss - (fresh.get(name) as number)) / r.connected),
+        heapPerSocket: Math.round((heap - heap0) / r.connected),
+        cpuPctPer10k: Math.round(cpuPct * (10_000 / r.connected) * 10) / 10,
+      }
+      ctx.log(
+        `  ${c === 0 ? 'warm-up ' : `cycle ${c} `}${name.padEnd(9)} ${run.sockets} sockets: ${run.upgradesPerSec} upgrades/s, ` +
+          `RSS ${(run.rssPerSocket / 1024).toFixed(1)} KiB/socket, heap ${(run.heapPerSocket / 1024).toFixed(1)} KiB/socket, ` +
+          `${run.cpuPctPer10k}% core per 10k`,
+      )
+      if (c > 0) runs.push(run)
+      await sleep(500)
+    }
+  }
+  const summary: IdleResult['summary'] = {}
+  for (const name of names) {
+    const mine = runs.filter((r) => r.system === name)
+    if (mine.length === 0) continue
+    summary[name] = {
+      sockets: median(mine.map((r) => r.sockets)),
+      upgradesPerSec: median(mine.map((r) => r.upgradesPerSec)),
+      rssPerSocket: median(mine.map((r) => r.rssPerSocket)),
+      heapPerSocket: median(mine.map((r) => r.heapPerSocket)),
+      cpuPctPer10k: median(mine.map((r) => r.cpuPctPer10k)),
+    }
+  }
+  return { runs, summary }
+}

@@ -1,0 +1,252 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { localNginxConf, Proc, type ProcSpec, startStack } from '@herald/stack'
+import { freePort, startRedisServer } from '@herald/test-utils'
+import { Redis } from 'ioredis'
+import { signServiceToken } from '../peers/common'
+import type { Proto } from './loadgen/clients'
+import { login } from './login'
+import { childPids, totalCpuSeconds } from './proc'
+
+export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+export type SystemName = 'herald' | 'ws' | 'socketio' | 'express-session'
+
+export interface User {
+  id: string
+  token: string
+}
+
+/** One system under test, started on loopback with its own redis-server and nginx. */
+export interface System {
+  name: SystemName
+  proto: Proto
+  /** nginx, HTTP */
+  url: string
+  /** the WebSocket endpoint through nginx */
+  wsUrl: string
+  /** the WebSocket endpoint of one replica, bypassing nginx */
+  replicaWsUrl(i: number): string
+  replicaPid(i: number): number
+  /** heap used by one replica, in bytes */
+  replicaHeap(i: number): Promise<number>
+  serviceToken: string
+  /** every server process: replicas, redis-server, nginx master and workers */
+  pids(): number[]
+  cpu(): number
+  /** sessions created the way that system creates them, `n` at least */
+  users(n: number): Promise<User[]>
+  stop(): Promise<void>
+}
+
+export interface StartOptions {
+  dir: string
+  pingMs: number
+  replicas: number
+}
+
+const wsPath = (proto: Proto) => (proto === 'sio' ? '/socket.io/?EIO=4&transport=websocket' : '/ws')
+
+async function nginxPids(master: number): Promise<number[]> {
+  for (let i = 0; i < 20; i++) {
+    const kids = childPids(master)
+    if (kids.length > 0) return [master, ...kids]
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return [master]
+}
+
+export async function startHerald(o: StartOptions): Promise<System> {
+  const stack = await startStack({
+    port: 0,
+    dir: o.dir,
+    logToFiles: true,
+    auth: 2,
+    gateways: o.replicas,
+    notifiers: 1,
+    workers: 1,
+    env: {
+      LOG_LEVEL: 'warn',
+      PING_INTERVAL_MS: String(o.pingMs),
+      RATE_LIMIT_CODE_PER_MINUTE_PER_IP: '100000000',
+      RATE_LIMIT_LOGIN_PER_MINUTE_PER_IP: '100000000',
+    },
+  })
+  try {
+    const gateways = stack.procs.filter((p) => p.spec.name === 'gateway')
+    const ngx = await nginxPids(stack.nginx.child?.pid ?? 0)
+    const pids = () => [...stack.procs.map((p) => p.child?.pid ?? 0), stack.redis.process.pid ?? 0, ...ngx]
+    const created: User[] = []
+    return {
+      name: 'herald',
+      proto: 'herald',
+      url: stack.url,
+      wsUrl: stack.wsUrl,
+      replicaWsUrl: (i) => `ws://127.0.0.1:${gateways[i]?.spec.port}/ws`,
+      replicaPid: (i) => gateways[i]?.child?.pid ?? 0,
+      async replicaHeap(i) {
+        const text = await (await fetch(`http://127.0.0.1:${gateways[i]?.spec.port}/metrics`)).text()
+        return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? Number.NaN)
+      },
+      serviceToken: stack.serviceToken,
+      pids,
+      cpu: () => totalCpuSeconds(pids()),
+      async users(n) {
+        // through the public API (code, dev SMS, login), a bounded number at a time
+        const base = created.length
+        created.push(...(await login(stack.url, n - base, base, 'bearer')))
+        return created.slice(0, n)
+      },
+      stop: () => stack.stop(),
+    }
+  } catch (err) {
+    await stack.stop()
+    throw err
+  }
+}
+
+/**
+ * A peer: redis-server (AOF, like herald's), `replicas` processes of peers/<kind>.ts, and
+ * nginx rendered from herald's own template (so the proxy settings are the same), its
+ * /ws location also serving Socket.IO's path.
+ */
+export async function startPeer(name: Exclude<SystemName, 'herald'>, o: StartOptions): Promise<System> {
+  const file = { ws: 'ws-peer.ts', socketio: 'sio-peer.ts', 'express-session': 'session-peer.ts' }[name]
+  const proto: Proto = name === 'socketio' ? 'sio' : 'herald'
+  const nginxDir = join(o.dir, 'nginx')
+  const logDir = join(o.dir, 'logs')
+  for (const d of [nginxDir, join(nginxDir, 'tmp'), logDir, join(o.dir, 'redis')]) mkdirSync(d, { recursive: true })
+  const redis = await startRedisServer({ dir: join(o.dir, 'redis'), appendonly: true })
+  const serviceSecret = randomUUID()
+  const procs: Proc[] = []
+  let nginx: Proc | null = null
+  const stop = async () => {
+    await nginx?.stop('SIGQUIT', 3000)
+    await Promise.all(procs.map((p) => p.stop('SIGTERM', 5000)))
+    await redis.stop()
+    for (const p of [...procs, ...(nginx ? [nginx] : [])]) p.closeLog()
+  }
+  try {
+    for (let i = 1; i <= o.replicas; i++) {
+      const port = await freePort()
+      const spec: ProcSpec = {
+        name,
+        replica: i,
+        command: process.execPath,
+        args: ['--import', 'tsx', join(BENCH_DIR, 'peers', file)],
+        cwd: BENCH_DIR,
+        env: {
+          NODE_ENV: 'production',
+          PORT: String(port),
+          REDIS_URL: redis.url,
+          REPLICA_ID: `${name}-${i}`,
+          PING_INTERVAL_MS: String(o.pingMs),
+          SERVICE_JWT_SECRET: serviceSecret,
+        },
+        port,
+      }
+      procs.push(new Proc(spec, logDir))
+    }
+    for (const p of procs) p.start()
+    await Promise.all(procs.map((p) => p.waitReady()))
+    const ports = procs.map((p) => p.spec.port as number)
+    const port = await freePort()
+    const conf = localNginxConf({
+      dir: nginxDir,
+      port,
+      auth: ports,
+      gateway: ports,
+      notifier: ports,
+      staticRoot: nginxDir,
+    })
+    writeFileSync(join(nginxDir, 'nginx.conf'), conf.replace('location = /ws {', 'location ~ ^/(ws|socket\\.io/)$ {'))
+    nginx = new Proc(
+      {
+        name: `nginx-${name}`,
+        replica: 1,
+        command: 'nginx',
+        args: ['-p', nginxDir, '-c', join(nginxDir, 'nginx.conf')],
+        cwd: nginxDir,
+        env: {},
+      },
+      logDir,
+    )
+    nginx.start()
+    const url = `http://127.0.0.1:${port}`
+    await waitHttp(`${url}/auth/readyz-probe`)
+    const ngx = await nginxPids(nginx.child?.pid ?? 0)
+    const pids = () => [...procs.map((p) => p.child?.pid ?? 0), redis.process.pid ?? 0, ...ngx]
+    const created: User[] = []
+    return {
+      name,
+      proto,
+      url,
+      wsUrl: `ws://127.0.0.1:${port}${wsPath(proto)}`,
+      replicaWsUrl: (i) => `ws://127.0.0.1:${procs[i]?.spec.port}${wsPath(proto)}`,
+      replicaPid: (i) => procs[i]?.child?.pid ?? 0,
+      async replicaHeap(i) {
+        const s = (await (await fetch(`http://127.0.0.1:${procs[i]?.spec.port}/stats`)).json()) as { heapUsed: number }
+        return s.heapUsed
+      },
+      serviceToken: signServiceToken(serviceSecret),
+      pids,
+      cpu: () => totalCpuSeconds(pids()),
+      async users(n) {
+        if (created.length >= n) return created.slice(0, n)
+        if (name === 'express-session') {
+          created.push(...(await login(url, n - created.length, created.length, 'cookie')))
+        } else {
+          created.push(...(await seedSessions(redis.url, n - created.length, created.length)))
+        }
+        return created.slice(0, n)
+      },
+      stop,
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+/** The socket peers have no login of their own: their sessions are written the way herald's are shaped. */
+async function seedSessions(redisUrl: string, n: number, offset: number): Promise<User[]> {
+  const r = new Redis(redisUrl)
+  try {
+    const users: User[] = []
+    const now = Date.now()
+    const pipe = r.pipeline()
+    for (let i = 0; i < n; i++) {
+      const token = randomUUID()
+      const id = `u_${String(offset + i).padStart(6, '0')}`
+      const key = `sess:${createHash('sha256').update(token).digest('hex')}`
+      pipe.hset(key, {
+        id: randomUUID(),
+        userId: id,
+        device: 'bench',
+        createdAt: String(now),
+        lastSeenAt: String(now),
+        expiresAt: String(now + 7 * 86_400_000),
+      })
+      pipe.pexpire(key, 30 * 60_000)
+      users.push({ id, token })
+    }
+    await pipe.exec()
+    return users
+  } finally {
+    r.disconnect()
+  }
+}
+
+async function waitHttp(url: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1000) })
+      return
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`nothing answers on ${url}`)
+}
