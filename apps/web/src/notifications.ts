@@ -1,0 +1,160 @@
+import type { HeraldClient, HeraldMessage, InboxItem } from '@herald/client'
+import { fill, h, timeAgo } from './dom'
+
+const newestFirst = (a: InboxItem, b: InboxItem) =>
+  a.cursor.length !== b.cursor.length ? b.cursor.length - a.cursor.length : b.cursor < a.cursor ? -1 : 1
+
+/**
+ * The live list. Items are merged by id from `/inbox` pages and the socket, so a message
+ * that arrives both ways shows once. The badge counts the unread items held here plus the
+ * unread ones older than the loaded pages (which only the server knows about).
+ */
+export class NotificationList {
+  readonly el: HTMLElement
+  private readonly items = new Map<string, InboxItem>()
+  private olderUnread = 0
+  private nextBefore: string | null = null
+  private readonly list = h('ul', { class: 'notifications', 'data-testid': 'notifications' })
+  private readonly more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load older')
+  private readonly markAll = h(
+    'button',
+    { type: 'button', class: 'secondary', 'data-testid': 'mark-all-read' },
+    'Mark all read',
+  )
+
+  constructor(
+    private readonly client: HeraldClient,
+    private readonly onUnread: (count: number) => void,
+  ) {
+    this.more.addEventListener('click', () => void this.loadOlder())
+    this.markAll.addEventListener('click', () => void this.readAll())
+    this.el = h(
+      'section',
+      { class: 'card notifications-card' },
+      h('header', { class: 'card-head' }, h('h2', {}, 'Notifications'), this.markAll),
+      this.list,
+      h('div', { class: 'center' }, this.more),
+    )
+    this.render()
+  }
+
+  get unread(): number {
+    let n = this.olderUnread
+    for (const item of this.items.values()) if (!item.read) n++
+    return n
+  }
+
+  /** (Re)loads the newest page: at start, after a gap, and when a read event names ids we do not hold. */
+  async reload(): Promise<void> {
+    const page = await this.client.inbox({ limit: 30 })
+    // messages that arrived on the socket while the page was on its way are newer than all of it
+    const newest = page.items[0]
+    const live = [...this.items.values()].filter((i) => !newest || newestFirst(i, newest) < 0)
+    this.items.clear()
+    let unreadInPage = 0
+    for (const item of page.items) {
+      this.items.set(item.id, item)
+      if (!item.read) unreadInPage++
+    }
+    for (const item of live) this.items.set(item.id, item)
+    this.olderUnread = Math.max(0, page.unread - unreadInPage)
+    this.nextBefore = page.nextBefore
+    this.render()
+  }
+
+  private async loadOlder(): Promise<void> {
+    if (!this.nextBefore) return
+    const page = await this.client.inbox({ before: this.nextBefore, limit: 30 })
+    for (const item of page.items) this.items.set(item.id, item)
+    for (const item of page.items) if (!item.read) this.olderUnread = Math.max(0, this.olderUnread - 1)
+    this.nextBefore = page.nextBefore
+    this.render()
+  }
+
+  /** A live message; returns false when it was already listed. */
+  add(message: HeraldMessage): boolean {
+    if (this.items.has(message.id)) return false
+    this.items.set(message.id, { ...message, read: false })
+    this.render()
+    return true
+  }
+
+  /** Read elsewhere (a `read` frame) or here. Returns whether every id was known. */
+  applyRead(ids: readonly string[]): boolean {
+    let allKnown = true
+    for (const id of ids) {
+      const item = this.items.get(id)
+      if (item) item.read = true
+      else allKnown = false
+    }
+    this.render()
+    return allKnown
+  }
+
+  private async read(id: string): Promise<void> {
+    this.applyRead([id])
+    await this.client.markRead([id])
+  }
+
+  private async readAll(): Promise<void> {
+    for (const item of this.items.values()) item.read = true
+    this.olderUnread = 0
+    this.render()
+    await this.client.markRead('all')
+  }
+
+  private render(): void {
+    const items = [...this.items.values()].sort(newestFirst)
+    if (items.length === 0) {
+      fill(
+        this.list,
+        h(
+          'li',
+          { class: 'empty' },
+          'No notifications yet. Send yourself a chat message from the panel on the right, or POST /v1/messages.',
+        ),
+      )
+    } else {
+      fill(this.list, ...items.map((item) => this.row(item)))
+    }
+    this.more.hidden = this.nextBefore === null
+    this.markAll.disabled = this.unread === 0
+    this.onUnread(this.unread)
+  }
+
+  private row(item: InboxItem): HTMLElement {
+    return h(
+      'li',
+      {
+        class: item.read ? 'item read' : 'item unread',
+        'data-id': item.id,
+        'data-read': String(item.read),
+        'data-testid': 'notification',
+      },
+      h('span', { class: 'dot', 'aria-hidden': 'true' }),
+      h(
+        'div',
+        { class: 'item-main' },
+        h(
+          'div',
+          { class: 'item-head' },
+          h('strong', { class: 'item-title' }, item.title),
+          h('span', { class: 'tag' }, item.kind),
+          h(
+            'time',
+            { datetime: item.createdAt, title: new Date(item.createdAt).toLocaleString() },
+            timeAgo(item.createdAt),
+          ),
+        ),
+        item.body ? h('p', { class: 'item-body' }, item.body) : null,
+      ),
+      item.read
+        ? null
+        : h(
+            'button',
+            { type: 'button', class: 'link', 'data-testid': 'mark-read', onclick: () => void this.read(item.id) },
+            'Mark read',
+          ),
+    )
+  }
+}

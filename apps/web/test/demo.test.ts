@@ -1,0 +1,193 @@
+import { createClient, type HeraldClient, type HeraldMessage } from '@herald/client'
+import type { Stack } from '@herald/stack'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import {
+  api,
+  launchChromium,
+  loginByApi,
+  newPhone,
+  screenshot,
+  sendMessage,
+  stopWebStack,
+  until,
+  view,
+  webStack,
+  writeArtifact,
+} from './harness'
+
+/**
+ * The demo page in real Chromium against the real stack through nginx: sign in with the dev
+ * SMS code, live delivery, a second tab, read sync, the test sender, a gateway killed under
+ * the page, sessions and sign-out everywhere. One story, told in order: each step starts
+ * from where the previous one left the page.
+ */
+let stack: Stack
+let browser: Browser
+let context: BrowserContext
+let tab1: Page
+let tab2: Page
+let userId: string
+const pageErrors: string[] = []
+const timings: Record<string, number> = {}
+
+function watch(page: Page, name: string): Page {
+  page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`))
+  page.on('dialog', (d) => void d.accept())
+  return page
+}
+
+beforeAll(async () => {
+  const t0 = Date.now()
+  ;[stack, browser] = await Promise.all([webStack(), launchChromium()])
+  timings.stackAndBrowserStartMs = Date.now() - t0
+  context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+})
+
+afterAll(async () => {
+  writeArtifact('timings.json', timings)
+  await context?.close()
+  await browser?.close()
+  if (stack) {
+    // tokens, codes and tickets the page handled must never reach a log
+    const logs = stack.allLogs()
+    await stopWebStack(stack)
+    const token = await tab1?.evaluate(() => localStorage.getItem('herald.token')).catch(() => null)
+    if (token) expect(logs).not.toContain(token)
+  }
+})
+
+describe.sequential('the demo page in Chromium, against the real stack', () => {
+  it('nginx serves the page at /; a new user signs in with the code the dev SMS endpoint shows', async () => {
+    tab1 = watch(await context.newPage(), 'tab1')
+    const res = await tab1.goto(stack.url)
+    expect(res?.status()).toBe(200)
+    await tab1.locator('[data-testid=login]').waitFor()
+
+    const phone = newPhone()
+    await tab1.fill('[data-testid=phone]', phone)
+    await tab1.click('[data-testid=send-code]')
+    const hint = tab1.locator('[data-testid=dev-hint]')
+    await hint.waitFor()
+    expect(await hint.textContent()).toContain(`/auth/dev/sms/${encodeURIComponent(phone)}`)
+    expect(await tab1.inputValue('[data-testid=code]')).toMatch(/^[0-9]{6}$/)
+    await screenshot(tab1, '01-login-dev-code')
+
+    const t0 = Date.now()
+    await tab1.click('[data-testid=sign-in]')
+    await view.waitConnected(tab1)
+    timings.signInToConnectedMs = Date.now() - t0
+    expect(await view.replica(tab1)).toMatch(/^gateway-[1-3]$/)
+    expect(await tab1.evaluate(() => localStorage.getItem('herald.token'))).toMatch(/^[0-9a-f-]{36}$/)
+    userId = (await tab1.textContent('[data-testid=my-user-id]')) ?? ''
+    expect(userId).not.toBe('')
+    // this very sign-in was announced to the account (account.login), found in the inbox
+    await tab1.locator('[data-testid=notification]', { hasText: 'New sign-in to your account' }).waitFor()
+  })
+
+  it('a notification sent by the API appears live, with a toast and one more unread', async () => {
+    const before = await view.badge(tab1)
+    const t0 = Date.now()
+    const id = await sendMessage(stack, userId, 'Order #1042 shipped', 'DHL 1234567890')
+    await view.item(tab1, id).waitFor()
+    timings.apiToBrowserMs = Date.now() - t0
+    expect(await view.item(tab1, id).getAttribute('data-read')).toBe('false')
+    expect(await view.badge(tab1)).toBe(before + 1)
+    await tab1.locator('[data-testid=toast]', { hasText: 'Order #1042 shipped' }).waitFor()
+    await screenshot(tab1, '02-live-notification')
+  })
+
+  it('a second tab is signed in too, lists it, and marking it read there drops the badge in the first', async () => {
+    tab2 = watch(await context.newPage(), 'tab2')
+    await tab2.goto(stack.url)
+    await view.waitConnected(tab2)
+    const titles = await view.titles(tab2)
+    expect(titles).toContain('Order #1042 shipped')
+    const item = tab2.locator('[data-testid=notification]', { hasText: 'Order #1042 shipped' })
+    const id = (await item.getAttribute('data-id')) as string
+    const before = await view.badge(tab1)
+    expect(await view.badge(tab2)).toBe(before)
+
+    const t0 = Date.now()
+    await item.locator('[data-testid=mark-read]').click()
+    await tab1.locator(`[data-testid=notification][data-id="${id}"][data-read=true]`).waitFor()
+    timings.readSyncAcrossTabsMs = Date.now() - t0
+    await until(async () => (await view.badge(tab1)) === before - 1, 'badge drop in tab 1', 5000)
+    expect(await view.badge(tab2)).toBe(before - 1)
+    await screenshot(tab1, '03-read-in-other-tab')
+
+    // and it is read for the server too
+    const token = (await tab1.evaluate(() => localStorage.getItem('herald.token'))) as string
+    const inbox = await api<{ items: { id: string; read: boolean }[] }>(stack, 'GET', '/inbox?limit=10', { token })
+    expect(inbox.body.items.find((i) => i.id === id)?.read).toBe(true)
+  })
+
+  it("the test panel sends a chat.message with a pasted service token to another user's client", async () => {
+    const other = await loginByApi(stack, 'node client')
+    const received: HeraldMessage[] = []
+    const client: HeraldClient = createClient({ baseUrl: stack.url, WebSocket, getToken: () => other.token })
+    client.on('message', (m) => received.push(m))
+    client.connect()
+    try {
+      await until(() => client.status === 'connected', 'node client connected')
+      await tab1.fill('[data-testid=service-token]', stack.serviceToken)
+      await tab1.fill('[data-testid=to-user]', other.userId)
+      await tab1.fill('[data-testid=chat-text]', 'Lunch at noon?')
+      await tab1.click('[data-testid=send]')
+      await tab1.locator('[data-testid=send-result]', { hasText: /Event web-.*: (queued|processing|done)/ }).waitFor()
+      await until(() => received.some((m) => m.kind === 'chat.message'), 'chat message at the other user')
+      const chat = received.find((m) => m.kind === 'chat.message')
+      expect(chat?.body).toBe('Lunch at noon?')
+      expect(chat?.data).toMatchObject({ fromUserId: userId })
+      // the token stays in this tab's sessionStorage only
+      expect(await tab1.evaluate(() => sessionStorage.getItem('herald.serviceToken'))).toBe(stack.serviceToken)
+      expect(await tab1.evaluate(() => localStorage.getItem('herald.serviceToken'))).toBeNull()
+    } finally {
+      client.stop()
+    }
+  })
+
+  it('the gateway under the page is killed (SIGKILL): the page reconnects elsewhere and gets what was sent meanwhile', async () => {
+    const replica = (await view.replica(tab1)) as string
+    const n = Number(replica.replace('gateway-', ''))
+    const t0 = Date.now()
+    await stack.proc('gateway', n).stop('SIGKILL')
+    const sent: string[] = []
+    for (let i = 1; i <= 3; i++) sent.push(await sendMessage(stack, userId, `While you were away ${i}`))
+    const stateWhileSending = await view.state(tab1)
+
+    await until(async () => {
+      const r = await view.replica(tab1)
+      return (await view.state(tab1)) === 'connected' && r !== replica
+    }, 'tab 1 reconnected to another replica')
+    timings.gatewayKillToReconnectedMs = Date.now() - t0
+    for (const id of sent) await view.item(tab1, id).waitFor({ timeout: 10_000 })
+    timings.gatewayKillToCaughtUpMs = Date.now() - t0
+    for (const id of sent) await view.item(tab2, id).waitFor({ timeout: 15_000 })
+
+    const titles = await view.titles(tab1)
+    for (let i = 1; i <= 3; i++) expect(titles.filter((t) => t === `While you were away ${i}`)).toHaveLength(1)
+    expect(Number(await tab1.textContent('[data-testid=reconnects]'))).toBeGreaterThanOrEqual(1)
+    await screenshot(tab1, '04-reconnected-after-gateway-kill')
+    writeArtifact('gateway-kill.json', { killed: replica, stateWhileSending, now: await view.replica(tab1) })
+    // bring the replica back for the rest of the story
+    stack.proc('gateway', n).start()
+    await stack.proc('gateway', n).waitReady()
+  })
+
+  it('the sessions panel lists this browser; sign out everywhere sends every tab back to the login', async () => {
+    const current = tab1.locator('[data-testid=session][data-current=true]')
+    await current.waitFor()
+    expect(await current.textContent()).toContain('Chrome on Linux')
+    const token = (await tab1.evaluate(() => localStorage.getItem('herald.token'))) as string
+
+    await tab1.click('[data-testid=logout-all]')
+    await tab1.locator('[data-testid=login]').waitFor()
+    await tab2.locator('[data-testid=login]').waitFor()
+    expect(await tab1.evaluate(() => localStorage.getItem('herald.token'))).toBeNull()
+    expect((await api(stack, 'GET', '/auth/me', { token })).status).toBe(401)
+    await screenshot(tab2, '05-signed-out-everywhere')
+    expect(pageErrors).toEqual([])
+  })
+})
