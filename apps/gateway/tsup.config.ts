@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsup'
+import { serviceBuild } from '../../tsup.service'
 
-export default defineConfig({
-  entry: ['src/main.ts'],
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  outDir: 'dist',
-  clean: true,
-  sourcemap: true,
-  noExternal: [/^@herald\//],
-})
+export default serviceBuild({ main: 'src/main.ts' })

@@ -25,6 +25,8 @@ export class Proc {
   child: ChildProcess | null = null
   private out: WriteStream | null = null
   private readonly color = COLORS[colorIndex++ % COLORS.length]
+  /** the last lines it printed, for error messages */
+  readonly tail: string[] = []
   exitCode: number | null = null
   exitSignal: NodeJS.Signals | null = null
 
@@ -58,6 +60,8 @@ export class Proc {
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue
       createInterface({ input: stream }).on('line', (line) => {
+        this.tail.push(line)
+        if (this.tail.length > 15) this.tail.shift()
         if (this.out) this.out.write(`${line}\n`)
         else process.stdout.write(`${prefix}${line}\n`)
       })
@@ -84,7 +88,10 @@ export class Proc {
   async waitReady(timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`${this.label} exited (code ${this.exitCode}, signal ${this.exitSignal})`)
+      if (!this.running)
+        throw new Error(
+          `${this.label} exited (code ${this.exitCode}, signal ${this.exitSignal}):\n${this.tail.join('\n')}`,
+        )
       if (this.spec.port === undefined) {
         // no HTTP port (the worker): alive for a moment is ready enough
         await new Promise((r) => setTimeout(r, 700))
