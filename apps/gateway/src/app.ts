@@ -27,13 +27,12 @@ export const SERVICE = 'gateway'
 export async function buildApp(config: GatewayConfig, deps: GatewayAppDeps): Promise<ServiceApp> {
   const keys = createKeys(config.KEY_PREFIX)
   const replica = replicaName(config, SERVICE)
-  // biome-ignore lint/style/useConst: assigned once the gateway plugin has decorated the app
-  let app: ServiceApp
-  app = createServiceApp({
+  const app: ServiceApp = createServiceApp({
     service: SERVICE,
     config,
     redis: deps.redis,
     ...(deps.logStream ? { logStream: deps.logStream } : {}),
+    // the gateway decorator exists by the time anyone asks
     isReady: () => app.gateway?.accepting ?? false,
   })
   const sessions = new SessionStore(deps.redis, keys, {

@@ -120,9 +120,13 @@ export class Gateway {
   /** A socket right after the upgrade: admitted or closed at once, never registered before it is authenticated. */
   accept(socket: WebSocket, req: UpgradeRequest): void {
     const { config, metrics } = this.deps
-    if (!this.accepting) return this.refuse(socket, CloseCode.SERVICE_RESTART, 'restarting')
+    if (!this.accepting) {
+      this.refuse(socket, CloseCode.SERVICE_RESTART, 'restarting')
+      return
+    }
     if (this.sockets.size >= config.MAX_SOCKETS) {
-      return this.refuse(socket, CloseCode.TRY_AGAIN_LATER, `retry-after=${config.ADMISSION_RETRY_AFTER_SECONDS}`)
+      this.refuse(socket, CloseCode.TRY_AGAIN_LATER, `retry-after=${config.ADMISSION_RETRY_AFTER_SECONDS}`)
+      return
     }
     this.sockets.add(socket)
     socket.once('close', () => this.sockets.delete(socket))
@@ -243,14 +247,21 @@ export class Gateway {
       conn.write(errorFrame(FrameError.RATE_LIMITED, 'Too many frames; this one was dropped'))
       return
     }
-    if (isBinary) return this.badFrame(conn, 'binary', 'Frames must be JSON text')
+    if (isBinary) {
+      this.badFrame(conn, 'binary', 'Frames must be JSON text')
+      return
+    }
     let value: unknown
     try {
       value = JSON.parse(data.toString())
     } catch {
-      return this.badFrame(conn, 'invalid', 'Frames must be JSON')
+      this.badFrame(conn, 'invalid', 'Frames must be JSON')
+      return
     }
-    if (!clientFrame.Check(value)) return this.badFrame(conn, 'invalid', 'Expected {"type":"ack"|"read","ids":[…]}')
+    if (!clientFrame.Check(value)) {
+      this.badFrame(conn, 'invalid', 'Expected {"type":"ack"|"read","ids":[…]}')
+      return
+    }
     const { inbox } = this.deps
     const done =
       value.type === 'ack'

@@ -68,7 +68,7 @@ describe('control entries and client frames', () => {
       const rc = await c.inbox.receipt(id as string)
       return rc?.devices === 1 ? rc : null
     })
-    expect(receipt.deliveredAt).toBeDefined()
+    expect(receipt?.deliveredAt).toBeDefined()
     expect(a.of('error')).toEqual([])
   })
 

@@ -19,7 +19,13 @@ describe('delivery from the stream', () => {
     const a2 = await c.online(r2, { userId: alice.userId, sessionId: alicePhone.record.id })
     const b = await c.online(r2, bob)
 
-    expect(a1.frames[0]).toMatchObject({ type: 'welcome', userId: alice.userId, replica: r1.id, resumed: false, gap: false })
+    expect(a1.frames[0]).toMatchObject({
+      type: 'welcome',
+      userId: alice.userId,
+      replica: r1.id,
+      resumed: false,
+      gap: false,
+    })
     expect(a2.frames[0]).toMatchObject({ type: 'welcome', replica: r2.id })
     expect(a1.frames[0]?.connId).not.toBe(a2.frames[0]?.connId)
 
@@ -51,7 +57,16 @@ describe('delivery from the stream', () => {
     const [r1, r2] = [await c.start(), await c.start()]
     const x = await c.online(r1, await c.user())
     const y = await c.online(r2, await c.user())
-    const frame = JSON.stringify({ type: 'message', cursor: '1', id: 'b1', kind: 'k', title: 't', body: 'b', data: {}, createdAt: new Date().toISOString() })
+    const frame = JSON.stringify({
+      type: 'message',
+      cursor: '1',
+      id: 'b1',
+      kind: 'k',
+      title: 't',
+      body: 'b',
+      data: {},
+      createdAt: new Date().toISOString(),
+    })
     await new StreamWriter(c.redis, c.keys, 1000).append({ k: 'b', p: frame })
     expect((await x.next('message')).id).toBe('b1')
     expect((await y.next('message')).id).toBe('b1')

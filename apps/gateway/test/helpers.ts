@@ -72,7 +72,7 @@ export class Cluster {
   }
 
   /** Connects with a fresh ticket and waits for `welcome`. */
-  async online(r: Replica, u: { userId: string; sessionId: string }, since?: string): Promise<Client> {
+  async online(r: { url: string }, u: { userId: string; sessionId: string }, since?: string): Promise<Client> {
     const t = this.ticket({ sub: u.userId, sid: u.sessionId })
     const c = this.connect(`${r.url}?ticket=${t}${since === undefined ? '' : `&since=${since}`}`)
     await c.next('welcome')
@@ -117,7 +117,9 @@ export class Client {
   constructor(readonly ws: WebSocket) {
     ws.on('message', (d) => this.frames.push(JSON.parse(d.toString()) as Frame))
     ws.on('error', () => {})
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })))
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    )
     this.opened = new Promise((resolve) => {
       ws.once('open', () => resolve(true))
       ws.once('unexpected-response', () => resolve(false))

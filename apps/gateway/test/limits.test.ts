@@ -1,0 +1,110 @@
+import { hashToken } from '@herald/service-kit'
+import { sleep, waitFor } from '@herald/test-utils'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type WebSocket from 'ws'
+import { Cluster, message } from './helpers'
+
+let c: Cluster
+beforeEach(() => {
+  c = new Cluster()
+})
+afterEach(() => c.close())
+
+const pauseReading = (ws: WebSocket) => (ws as unknown as { _socket: { pause(): void } })._socket.pause()
+const resumeReading = (ws: WebSocket) => (ws as unknown as { _socket: { resume(): void } })._socket.resume()
+
+describe('limits and liveness', () => {
+  it('caps a user’s live sockets across replicas: the next one is refused 1008; a dead replica’s leftovers do not count', async () => {
+    const [r1, r2] = [await c.start({ MAX_CONNECTIONS_PER_USER: 2 }), await c.start({ MAX_CONNECTIONS_PER_USER: 2 })]
+    const u = await c.user()
+    await c.online(r1, u)
+    const second = await c.online(r2, u)
+    const third = c.connect(`${r1.url}?ticket=${c.ticket({ sub: u.userId, sid: u.sessionId })}`)
+    expect(await third.closed).toEqual({ code: 1008, reason: 'too many connections' })
+    await second.close()
+    await waitFor(async () => (await c.redis.hlen(c.keys.presence(u.userId))) === 1)
+    // a connection left behind by a replica whose heartbeat stopped
+    const ghost = JSON.stringify({
+      replica: 'gone',
+      device: 'd',
+      sessionId: 's',
+      connectedAt: new Date().toISOString(),
+    })
+    await c.redis.hset(c.keys.presence(u.userId), 'ghost-conn', ghost)
+    const fourth = await c.online(r2, u)
+    expect(fourth.frames[0]?.type).toBe('welcome')
+  })
+
+  it('admits at most MAX_SOCKETS per replica: the next is closed 1013 with a retry hint', async () => {
+    const r = await c.start({ MAX_SOCKETS: 2, ADMISSION_RETRY_AFTER_SECONDS: 7 })
+    await c.online(r, await c.user())
+    await c.online(r, await c.user())
+    const u = await c.user()
+    const jti = 'admission-test-jti'
+    const refused = c.connect(`${r.url}?ticket=${c.ticket({ sub: u.userId, sid: u.sessionId }, { jti })}`)
+    expect(await refused.closed).toEqual({ code: 1013, reason: 'retry-after=7' })
+    // refused before any Redis work: the ticket was not burned, the client may retry with it
+    expect(await c.redis.exists(c.keys.ticketUsed(jti))).toBe(0)
+  })
+
+  it('closes a client that stops reading with 1013 without delaying a fast one', async () => {
+    const r = await c.start({ SLOW_CONSUMER_BYTES: 256 * 1024 })
+    const slowUser = await c.user()
+    const fastUser = await c.user()
+    const slow = await c.online(r, slowUser)
+    const fast = await c.online(r, fastUser)
+    pauseReading(slow.ws)
+    const big = 'x'.repeat(16 * 1024)
+    const fastIds: string[] = []
+    const lateness: number[] = []
+    fast.ws.on('message', (d) => {
+      const f = JSON.parse(d.toString())
+      if (f.type === 'message') lateness.push(Date.now() - Date.parse(f.createdAt))
+    })
+    let closedAt = -1
+    for (let batch = 0; batch < 80 && closedAt < 0; batch++) {
+      const items = Array.from({ length: 40 }, (_, i) => ({
+        userId: slowUser.userId,
+        message: message(`big-${batch}-${i}`, { body: big }),
+      }))
+      items.push({ userId: fastUser.userId, message: message(`fast-${batch}`) })
+      fastIds.push(`fast-${batch}`)
+      await c.inbox.deliver(items)
+      await sleep(10)
+      const m = (await r.app.inject('/metrics')).body
+      if (/gateway_slow_consumer_closes_total\{reason="slow_consumer"\} 1/.test(m)) closedAt = batch
+    }
+    expect(closedAt).toBeGreaterThanOrEqual(0)
+    await waitFor(() => fast.messages().length === fastIds.length)
+    expect(fast.messages()).toEqual(fastIds)
+    expect(Math.max(...lateness)).toBeLessThan(1000)
+    resumeReading(slow.ws)
+    expect((await slow.closed).code).toBe(1013)
+    expect(fast.ws.readyState).toBe(fast.ws.OPEN)
+  })
+
+  it('pings sockets and terminates one that misses two pongs', async () => {
+    const r = await c.start({ PING_INTERVAL_MS: 100 })
+    const deaf = await c.online(r, await c.user())
+    const alive = await c.online(r, await c.user())
+    pauseReading(deaf.ws)
+    await waitFor(() => r.app.gateway.registry.size === 1, 3000)
+    await sleep(300)
+    expect(alive.ws.readyState).toBe(alive.ws.OPEN)
+    expect(r.app.gateway.registry.get(alive.frames[0]?.connId)).toBeDefined()
+  })
+
+  it('keeps the sessions of open sockets alive in one batch, and closes a socket whose session is gone 4409', async () => {
+    const r = await c.start({ SESSION_TOUCH_INTERVAL_MS: 100 })
+    const u = await c.user()
+    const gone = await c.user()
+    const a = await c.online(r, u)
+    const b = await c.online(r, gone)
+    const key = c.keys.session(hashToken(u.token))
+    await c.redis.pexpire(key, 5000)
+    await waitFor(async () => (await c.redis.pttl(key)) > 5000, 2000)
+    await c.redis.del(c.keys.session(hashToken(gone.token)))
+    expect(await b.closed).toEqual({ code: 4409, reason: 'session ended' })
+    expect(a.ws.readyState).toBe(a.ws.OPEN)
+  })
+})
