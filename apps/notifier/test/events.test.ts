@@ -1,3 +1,4 @@
+import { Inbox } from '@herald/inbox'
 import { waitFor } from '@herald/test-utils'
 import { Type } from 'typebox'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -29,6 +30,8 @@ describe('POST /v1/events', () => {
     const id = messageIdFor('e-1', 'u1')
     expect(view).toMatchObject({ id: 'e-1', type: 'order.shipped', status: 'done', attempts: 1, messageIds: [id] })
     expect(view.source).toBe('test-system')
+    const metrics = (await h.app.inject('/metrics')).body
+    expect(metrics).toContain('notifier_events_total{type="order.shipped",outcome="accepted"} 1')
     expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual([id])
     const entries = await h.redis.xrange(h.keys.stream(), '-', '+')
     expect(entries).toHaveLength(1)
@@ -212,6 +215,40 @@ describe('the worker', () => {
     expect(view).toMatchObject({ status: 'failed', attempts: 2, error: 'boom 2', messageIds: [] })
     const stats = (await h.app.inject({ url: '/v1/stats', headers: h.auth() })).json()
     expect(stats.queue.failed).toBe(1)
+  })
+
+  it('processes account.login jobs enqueued by auth (job id = event id, no record) and reports them', async () => {
+    h = await harness()
+    const { Queue } = await import('bullmq')
+    const q = new Queue('events', { connection: h.redis, prefix: h.keys.bullPrefix() })
+    const id = 'auth-login-1b2c'
+    await q.add(
+      'account.login',
+      {
+        id,
+        type: 'account.login',
+        data: { userId: 'u1', device: 'Firefox', ip: '203.0.113.7' },
+        occurredAt: new Date().toISOString(),
+        acceptedAt: Date.now(),
+        source: 'auth',
+      },
+      { jobId: id, attempts: 5 },
+    )
+    h.startWorker()
+    const view = await waitFor(async () => {
+      const v = (await h.app.inject({ url: `/v1/events/${id}`, headers: h.auth() })).json()
+      return v.status === 'done' ? v : null
+    })
+    expect(view).toMatchObject({
+      type: 'account.login',
+      source: 'auth',
+      attempts: 1,
+      messageIds: [messageIdFor(id, 'u1')],
+    })
+    const page = await new Inbox(h.redis, h.keys).page('u1', { limit: 5 })
+    expect(page.items[0]).toMatchObject({ kind: 'account.login', data: { device: 'Firefox', ip: '203.0.113.7' } })
+    expect(page.items[0]?.body).toContain('Firefox')
+    await q.close()
   })
 
   it('fails a job whose data does not match its schema at once (UnrecoverableError), without retrying', async () => {

@@ -8,6 +8,7 @@ import {
   Scope,
 } from '@herald/contracts'
 import type { ServiceApp } from '@herald/service-kit'
+import { Counter } from 'prom-client'
 import type { Catalog } from '../catalog'
 import type { EventIntake } from '../domain/intake'
 import { NotifierErrors } from '../errors'
@@ -21,6 +22,12 @@ export interface EventRoutesOptions {
 
 export async function eventRoutes(app: ServiceApp, opts: EventRoutesOptions): Promise<void> {
   const { catalog, intake } = opts
+  const accepted = new Counter({
+    name: 'notifier_events_total',
+    help: 'Events received by POST /v1/events, by type and outcome (accepted: 202, duplicate: 200)',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [app.metrics],
+  })
   const types = catalog.types
     .map((d) => `- \`${d.type}\` — ${d.description} (\`data\`: schema \`EventData.${d.type}\`)`)
     .join('\n')
@@ -72,6 +79,7 @@ export async function eventRoutes(app: ServiceApp, opts: EventRoutesOptions): Pr
         source: callerOf(request),
       }
       const res = await intake.accept(job, env.deliverAt ? Date.parse(env.deliverAt) : undefined)
+      accepted.inc({ type: env.type, outcome: res.created ? 'accepted' : 'duplicate' })
       return reply.status(res.created ? 202 : 200).send({ id: env.id, status: res.status })
     },
   )
