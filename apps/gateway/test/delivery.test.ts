@@ -87,3 +87,22 @@ describe('delivery from the stream', () => {
     expect(m).toContain('gateway_stream_delivery_lag_ms_bucket')
   })
 })
+
+describe('stream consumer resilience', () => {
+  it('resumes from the last id when its Redis connection is killed: nothing written meanwhile is lost', async () => {
+    const r = await c.start()
+    const u = await c.user()
+    const cl = await c.online(r, u)
+    await c.deliver(u.userId, 1)
+    await waitFor(() => cl.messages().length === 1)
+    const name = (r.blocking.options.connectionName as string) ?? ''
+    const list = (await c.redis.client('LIST')) as string
+    const line = list.split('\n').find((l) => l.includes(` name=${name} `))
+    const id = line?.match(/^id=(\d+)/)?.[1]
+    expect(id).toBeDefined()
+    await c.redis.client('KILL', 'ID', id as string)
+    const during = await c.deliver(u.userId, 3, 'during')
+    await waitFor(() => cl.messages().length === 4, 5000)
+    expect(cl.messages().slice(1)).toEqual(during)
+  })
+})

@@ -23,7 +23,7 @@ export class Cluster {
   private n = 0
 
   async start(overrides: Partial<GatewayConfig> = {}): Promise<Replica> {
-    const blocking = createRedis(testRedisUrl(), 'blocking', 'test')
+    const blocking = createRedis(testRedisUrl(), 'blocking', `test-${this.prefix.split(':')[2]}-r${this.n + 1}`)
     await Promise.all([waitReady(this.redis), waitReady(blocking)])
     const logs = captureLogs()
     const config = configWithDefaults(GatewayConfig, {
@@ -44,6 +44,7 @@ export class Cluster {
       url: `ws://127.0.0.1:${port}/ws`,
       http: `http://127.0.0.1:${port}`,
       logs,
+      blocking,
       close: async () => {
         await app.close()
         blocking.disconnect()
@@ -98,6 +99,8 @@ export interface Replica {
   url: string
   http: string
   logs: ReturnType<typeof captureLogs>
+  /** the replica's XREAD connection */
+  blocking: Redis
   close(): Promise<void>
 }
 
