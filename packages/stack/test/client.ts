@@ -134,6 +134,7 @@ export class ResilientClient {
   received: Frame[] = []
   private seen = new Set<string>()
   socket: TestSocket | null = null
+  sockets: TestSocket[] = []
   reconnects = 0
   closes: number[] = []
   welcomes: Frame[] = []
@@ -151,6 +152,7 @@ export class ResilientClient {
     if (!s.welcome) throw new Error(`refused: ${s.closed?.code}`)
     this.welcomes.push(s.welcome)
     this.socket = s
+    this.sockets.push(s)
     s.ws.on('message', () => this.drain(s))
     this.drain(s)
     s.ws.on('close', (code) => {
@@ -182,6 +184,11 @@ export class ResilientClient {
       this.received.push(f)
     }
     this.drained.set(s, i)
+  }
+
+  /** every frame of every socket this client opened, duplicates included */
+  socketFrames(): Frame[] {
+    return this.sockets.flatMap((s) => s.frames)
   }
 
   ids(): string[] {

@@ -106,8 +106,9 @@ describe('the cluster through nginx', () => {
     expect((await s1.waitClosed(2000)).code).toBe(4409)
 
     const a = await user('laptop')
+    await new Promise((r) => setTimeout(r, 1100)) // the resend cooldown (1 s in this stack)
     const b = await login(stack.url, a.phone, 'tablet')
-    secrets.push(b.token)
+    secrets.push(b.token, b.code)
     const sa = await socket(a)
     const sb = await socket(b)
     const t0 = Date.now()

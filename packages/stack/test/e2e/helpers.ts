@@ -15,7 +15,12 @@ export async function e2eStack(opts: StackOptions = {}): Promise<Stack> {
       // e2e logs in many users from one address: per-IP limits are tested in the auth suite
       RATE_LIMIT_CODE_PER_MINUTE_PER_IP: '100000',
       RATE_LIMIT_LOGIN_PER_MINUTE_PER_IP: '100000',
+      // a second device of one phone logs in a second later, not a minute
+      OTP_RESEND_SECONDS: '1',
       HEARTBEAT_INTERVAL_MS: '1000',
+      // a kill -9'ed worker's jobs come back in seconds
+      JOB_LOCK_MS: '4000',
+      JOB_STALLED_INTERVAL_MS: '2000',
       ...opts.env,
     },
   })
