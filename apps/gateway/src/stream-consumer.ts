@@ -66,7 +66,10 @@ export class StreamConsumer {
     if (this.clientId !== null) {
       await this.opts.control.client('UNBLOCK', this.clientId).catch(() => {})
     }
-    await this.loop
+    // if the read could not be interrupted, it ends by itself within the block time; shutdown does not wait for it
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.loop, new Promise<void>((r) => (timer = setTimeout(r, 1000)))])
+    clearTimeout(timer)
   }
 
   private async run(): Promise<void> {
