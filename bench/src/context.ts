@@ -30,7 +30,7 @@ export const PROFILES: Record<'full' | 'quick', Profile> = {
     sockets: 2000,
     cycles: 3,
     pingMs: 5000,
-    idleWindowMs: 8000,
+    idleWindowMs: 6000,
     fanoutRates: [250, 500, 1000, 1500, 2000, 3000, 4000, 6000],
     stepMs: 3000,
     warmupMs: 2000,

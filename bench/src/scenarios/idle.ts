@@ -1,7 +1,7 @@
 import type { Ctx } from '../context'
 import { median } from '../hist'
 import { cpuSeconds, rssBytes } from '../proc'
-import type { SystemName } from '../systems'
+import type { System, SystemName } from '../systems'
 
 export interface IdleRun {
   system: SystemName
@@ -21,26 +21,39 @@ export interface IdleResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** Median RSS and heap of one replica over `ms`, sampled every 250 ms. */
+async function sample(sys: System, pid: number, ms: number): Promise<{ rss: number; heap: number }> {
+  const rss: number[] = []
+  const heap: number[] = []
+  const until = performance.now() + ms
+  while (performance.now() < until) {
+    rss.push(rssBytes(pid))
+    heap.push(await sys.replicaHeap(0))
+    await sleep(250)
+  }
+  return { rss: median(rss), heap: median(heap) }
+}
+
 /**
  * N sockets on ONE replica (connected straight to it, so nginx's own memory does not
  * count): authenticated upgrades/s while they open, then RSS and heap per socket and CPU
  * at rest (pings every PING_INTERVAL_MS) — systems alternating, the first cycle discarded.
- * RSS is measured against the replica's size before its first socket ever arrived.
+ * RSS and heap are the growth from just before the sockets open to just after (no GC is
+ * forced: a replica of herald cannot be asked to), divided by the sockets.
  */
 export async function idle(ctx: Ctx, names: SystemName[]): Promise<IdleResult> {
   const { profile } = ctx
   const runs: IdleRun[] = []
-  const fresh = new Map<SystemName, number>()
   ctx.log(`idle: ${profile.sockets} sockets on one replica, pings every ${profile.pingMs} ms`)
   for (let c = 0; c <= profile.cycles; c++) {
     for (const name of names) {
       const sys = ctx.systems.get(name)
       if (!sys) continue
       const pid = sys.replicaPid(0)
-      if (!fresh.has(name)) fresh.set(name, rssBytes(pid))
       const users = await sys.users(profile.sockets)
       const gen = ctx.clients(name)
-      const heap0 = await sys.replicaHeap(0)
+      // medians of samples taken while at rest: one GC more or less must not decide the figure
+      const before = await sample(sys, pid, 1000)
       const r = await gen.call<{ connected: number; failed: number; ms: number }>(
         {
           cmd: 'connect',
@@ -52,20 +65,24 @@ export async function idle(ctx: Ctx, names: SystemName[]): Promise<IdleResult> {
         180_000,
       )
       if (r.failed > 0) ctx.log(`  ${name}: ${r.failed} sockets failed to connect`)
-      await sleep(1500)
-      const rss = rssBytes(pid)
-      const heap = await sys.replicaHeap(0)
+      await sleep(1000)
+      const after = await sample(sys, pid, 2000)
+      // CPU apart from the sampling, which costs the replica a little
       const cpu0 = cpuSeconds(pid)
       const t0 = performance.now()
       await sleep(profile.idleWindowMs)
       const cpuPct = ((cpuSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000)) * 100
+      const rss = after.rss
+      const rss0 = before.rss
+      const heap = after.heap
+      const heap0 = before.heap
       await gen.call({ cmd: 'disconnect' })
       const run: IdleRun = {
         system: name,
         cycle: c,
         sockets: r.connected,
         upgradesPerSec: Math.round(r.connected / (r.ms / 1000)),
-        rssPerSocket: Math.round((rss - (fresh.get(name) as number)) / r.connected),
+        rssPerSocket: Math.round((rss - rss0) / r.connected),
         heapPerSocket: Math.round((heap - heap0) / r.connected),
         cpuPctPer10k: Math.round(cpuPct * (10_000 / r.connected) * 10) / 10,
       }
@@ -75,7 +92,6 @@ export async function idle(ctx: Ctx, names: SystemName[]): Promise<IdleResult> {
           `${run.cpuPctPer10k}% core per 10k`,
       )
       if (c > 0) runs.push(run)
-      await sleep(500)
     }
   }
   const summary: IdleResult['summary'] = {}
