@@ -119,7 +119,7 @@ export class Gateway {
 
   /** A socket right after the upgrade: admitted or closed at once, never registered before it is authenticated. */
   accept(socket: WebSocket, req: UpgradeRequest): void {
-    const { config, metrics } = this.deps
+    const { config } = this.deps
     if (!this.accepting) {
       this.refuse(socket, CloseCode.SERVICE_RESTART, 'restarting')
       return
@@ -133,9 +133,10 @@ export class Gateway {
     // frames wait in the kernel until the socket is authenticated and registered
     socket.pause()
     this.open(socket, req).catch((err) => {
+      // Redis unreachable, most likely: the client should come back a little later
       this.deps.log.error(errMsg(err), 'socket set-up failed')
-      metrics.refused.inc({ code: '1011' })
-      if (socket.readyState === socket.OPEN) socket.close(1011, 'internal error')
+      if (socket.readyState !== socket.OPEN) return
+      this.refuse(socket, CloseCode.TRY_AGAIN_LATER, `retry-after=${config.ADMISSION_RETRY_AFTER_SECONDS}`)
     })
   }
 

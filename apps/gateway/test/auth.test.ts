@@ -19,6 +19,7 @@ describe('upgrade authentication', () => {
     const again = c.connect(`${r2.url}?ticket=${ticket}`)
     expect(await again.closed).toEqual({ code: 4401, reason: 'ticket already used' })
     expect(again.frames).toEqual([])
+    expect([...r1.logs.containsAny([ticket]), ...r2.logs.containsAny([ticket])]).toEqual([])
   })
 
   it('refuses expired, forged, wrong-audience, unsigned and malformed tickets with 4401, and a missing one', async () => {
