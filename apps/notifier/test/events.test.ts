@@ -4,6 +4,7 @@ import { Type } from 'typebox'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createCatalog, EVENT_TYPES } from '../src/catalog'
 import { defineEvent } from '../src/catalog/types'
+import { EventRecords } from '../src/domain/event-records'
 import { messageIdFor } from '../src/domain/ids'
 import { type Harness, harness, inboxIds } from './helpers'
 
@@ -107,6 +108,33 @@ describe('POST /v1/events', () => {
     expect(await h.redis.xlen(h.keys.stream())).toBe(1)
     const ttl = await h.redis.ttl(h.keys.event('e-4'))
     expect(ttl).toBeGreaterThan(86_000)
+  })
+
+  it('completes an event whose job never reached BullMQ (the first POST lost Redis mid-way) on the retry', async () => {
+    h = await harness()
+    // what a POST leaves behind when Redis fails between the claim and the add
+    const records = new EventRecords(h.redis, h.keys, 86_400)
+    const job = {
+      id: 'e-lost',
+      type: 'order.shipped',
+      data: { userId: 'u1', orderId: 'o1' },
+      occurredAt: new Date().toISOString(),
+      acceptedAt: Date.now(),
+      source: 'test-system',
+    }
+    expect(await records.claim(job, 'queued', undefined)).toBeNull()
+    h.startWorker()
+    const retry = await h.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: h.auth(),
+      payload: shipped('e-lost'),
+    })
+    expect(retry.statusCode).toBe(200)
+    await waitFor(
+      async () => (await h.app.inject({ url: '/v1/events/e-lost', headers: h.auth() })).json().status === 'done',
+    )
+    expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual([messageIdFor('e-lost', 'u1')])
   })
 
   it('of 10 concurrent identical POSTs to two replicas exactly one gets 202, and one message is written', async () => {
