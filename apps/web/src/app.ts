@@ -15,6 +15,20 @@ export interface AppOptions {
   onSignedOut(notice?: string): void
 }
 
+function bellIcon(): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg'
+  const svg = document.createElementNS(ns, 'svg')
+  svg.setAttribute('viewBox', '0 0 24 24')
+  svg.setAttribute('aria-hidden', 'true')
+  const path = document.createElementNS(ns, 'path')
+  path.setAttribute(
+    'd',
+    'M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z',
+  )
+  svg.append(path)
+  return svg
+}
+
 /** The signed-in page. Returns its teardown, which stops the client. */
 export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   const { token, user } = opts
@@ -70,7 +84,7 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
       'header',
       { class: 'topbar' },
       h('div', { class: 'brand' }, h('span', { class: 'logo' }, 'h'), 'herald'),
-      h('div', { class: 'bell', title: 'Unread notifications' }, h('span', { 'aria-hidden': 'true' }, '🔔'), badge),
+      h('div', { class: 'bell', title: 'Unread notifications' }, bellIcon(), badge),
       connection.pill,
       h('div', { class: 'spacer' }),
       h(

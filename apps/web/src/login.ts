@@ -112,7 +112,7 @@ export function loginView(opts: LoginOptions): HTMLElement {
       fill(
         devHint,
         'Development mode: no SMS is sent. The code is at ',
-        h('a', { href: path, target: '_blank', rel: 'noopener' }, path),
+        h('a', { href: path, target: '_blank', rel: 'noopener' }, `/auth/dev/sms/${number}`),
         ' — filled in for you.',
       )
       devHint.hidden = false

@@ -8,9 +8,11 @@ import { storage } from './storage'
  * kept in sessionStorage only.
  */
 export function senderPanel(me: User): HTMLElement {
-  const tokenInput = h('textarea', {
+  // a password field: a pasted secret should not show on a shared screen
+  const tokenInput = h('input', {
     id: 'service-token',
-    rows: 3,
+    type: 'password',
+    autocomplete: 'off',
     spellcheck: 'false',
     placeholder: 'eyJhbGciOiJIUzI1NiIs…',
     'data-testid': 'service-token',

@@ -70,7 +70,8 @@ describe.sequential('the demo page in Chromium, against the real stack', () => {
     await tab1.click('[data-testid=send-code]')
     const hint = tab1.locator('[data-testid=dev-hint]')
     await hint.waitFor()
-    expect(await hint.textContent()).toContain(`/auth/dev/sms/${encodeURIComponent(phone)}`)
+    expect(await hint.textContent()).toContain(`/auth/dev/sms/${phone}`)
+    expect(await hint.locator('a').getAttribute('href')).toBe(`/auth/dev/sms/${encodeURIComponent(phone)}`)
     expect(await tab1.inputValue('[data-testid=code]')).toMatch(/^[0-9]{6}$/)
     await screenshot(tab1, '01-login-dev-code')
 
@@ -131,12 +132,17 @@ describe.sequential('the demo page in Chromium, against the real stack', () => {
     client.connect()
     try {
       await until(() => client.status === 'connected', 'node client connected')
+      // back to the first tab, as a user would (a hidden tab gets no animation frames)
+      await tab1.bringToFront()
       await tab1.fill('[data-testid=service-token]', stack.serviceToken)
       await tab1.fill('[data-testid=to-user]', other.userId)
       await tab1.fill('[data-testid=chat-text]', 'Lunch at noon?')
+      const t0 = Date.now()
       await tab1.click('[data-testid=send]')
       await tab1.locator('[data-testid=send-result]', { hasText: /Event web-.*: (queued|processing|done)/ }).waitFor()
+      timings.chatEventAcceptedMs = Date.now() - t0
       await until(() => received.some((m) => m.kind === 'chat.message'), 'chat message at the other user')
+      timings.chatEventToOtherUserMs = Date.now() - t0
       const chat = received.find((m) => m.kind === 'chat.message')
       expect(chat?.body).toBe('Lunch at noon?')
       expect(chat?.data).toMatchObject({ fromUserId: userId })
@@ -153,9 +159,13 @@ describe.sequential('the demo page in Chromium, against the real stack', () => {
     const n = Number(replica.replace('gateway-', ''))
     const t0 = Date.now()
     await stack.proc('gateway', n).stop('SIGKILL')
+    // the page sees its socket die and waits out its backoff (≥ 500 ms): send while it is away
+    await tab1.locator('[data-testid=status][data-state=reconnecting]').waitFor({ timeout: 10_000 })
+    timings.gatewayKillToReconnectingShownMs = Date.now() - t0
     const sent: string[] = []
     for (let i = 1; i <= 3; i++) sent.push(await sendMessage(stack, userId, `While you were away ${i}`))
     const stateWhileSending = await view.state(tab1)
+    expect(stateWhileSending).toBe('reconnecting')
 
     await until(async () => {
       const r = await view.replica(tab1)
@@ -177,17 +187,44 @@ describe.sequential('the demo page in Chromium, against the real stack', () => {
   })
 
   it('the sessions panel lists this browser; sign out everywhere sends every tab back to the login', async () => {
+    await tab1.bringToFront()
+    const t0 = Date.now()
     const current = tab1.locator('[data-testid=session][data-current=true]')
     await current.waitFor()
+    timings.sessionsShownMs = Date.now() - t0
     expect(await current.textContent()).toContain('Chrome on Linux')
     const token = (await tab1.evaluate(() => localStorage.getItem('herald.token'))) as string
 
+    const t1 = Date.now()
     await tab1.click('[data-testid=logout-all]')
     await tab1.locator('[data-testid=login]').waitFor()
+    timings.logoutAllToLoginMs = Date.now() - t1
     await tab2.locator('[data-testid=login]').waitFor()
+    timings.logoutAllToOtherTabLoginMs = Date.now() - t1
     expect(await tab1.evaluate(() => localStorage.getItem('herald.token'))).toBeNull()
     expect((await api(stack, 'GET', '/auth/me', { token })).status).toBe(401)
     await screenshot(tab2, '05-signed-out-everywhere')
     expect(pageErrors).toEqual([])
+  })
+})
+
+describe('the built SDK without a bundler', () => {
+  it('/embed.html loads /sdk/herald-client.js with a plain <script type="module"> and the browser\'s WebSocket', async () => {
+    const other = await loginByApi(stack, 'embed')
+    const embed = await browser.newContext()
+    try {
+      await embed.addInitScript((token) => localStorage.setItem('herald.token', token), other.token)
+      const page = watch(await embed.newPage(), 'embed')
+      const sdk = await page.request.get(`${stack.url}/sdk/herald-client.js`)
+      expect(sdk.headers()['content-type']).toContain('javascript')
+      await page.goto(`${stack.url}/embed.html`)
+      await page.locator('#state', { hasText: /^connected \(gateway-[1-3]\)$/ }).waitFor()
+      await sendMessage(stack, other.userId, 'Hello, no bundler')
+      await page.locator('#out li', { hasText: 'Hello, no bundler' }).waitFor()
+      await screenshot(page, '06-embed-without-bundler')
+      expect(pageErrors).toEqual([])
+    } finally {
+      await embed.close()
+    }
   })
 })

@@ -72,7 +72,8 @@ export async function launchChromium(): Promise<Browser> {
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true })
   const path = join(ARTIFACTS, `${name}.png`)
-  await page.screenshot({ path })
+  await page.evaluate(() => window.scrollTo(0, 0))
+  await page.screenshot({ path, animations: 'disabled' })
   return path
 }
 
