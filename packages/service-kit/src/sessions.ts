@@ -162,7 +162,10 @@ export class SessionStore {
     return toRecord(flat)
   }
 
-  /** Slides many sessions in one pipelined round trip (gateways: once per interval for all open sockets). */
+  /**
+   * Slides many sessions in one pipelined round trip (gateways: once per interval for all open
+   * sockets). Null for a session that is gone; throws when Redis could not answer.
+   */
   async touchManyHashes(tokenHashes: string[], now = Date.now()): Promise<(SessionRecord | null)[]> {
     if (tokenHashes.length === 0) return []
     const pipe = this.redis.pipeline()
@@ -174,7 +177,10 @@ export class SessionStore {
       )
     }
     const res = (await pipe.exec()) ?? []
-    return res.map(([err, flat]) => (err ? null : toRecord(flat as string[] | null)))
+    // A failed command says nothing about its session: fail the batch rather than report it gone.
+    const failed = res.find(([err]) => err)
+    if (failed) throw failed[0]
+    return res.map(([, flat]) => toRecord(flat as string[] | null))
   }
 
   /** The user's live sessions; index entries whose session expired are dropped on the way. */
