@@ -52,7 +52,7 @@ export class EventIntake {
 
   /** The event as `GET /v1/events/:id` shows it: the record, refined by the job's live state. */
   async view(id: string, known?: EventRecord): Promise<EventView | null> {
-    const rec = known ?? (await this.records.get(id))
+    let rec = known ?? (await this.records.get(id))
     if (!rec) return null
     let status = rec.status
     let error = rec.error
@@ -60,6 +60,11 @@ export class EventIntake {
       const job = await this.queue.getJob(jobIdFor(id))
       if (job) {
         const state = await job.getState()
+        // The job finished after the record was read: read it again for its message ids and error.
+        if (state === 'completed' || state === 'failed') {
+          rec = (await this.records.get(id)) ?? rec
+          error = rec.error
+        }
         if (state === 'completed') status = 'done'
         else if (state === 'failed') {
           status = 'failed'
