@@ -28,6 +28,7 @@ export const NotifierConfig = serviceConfigSchema({
   JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, default: 30_000 }),
   /** How long finished jobs stay in BullMQ (the idempotency record outlives them). */
   JOB_KEEP_COMPLETED_SECONDS: Type.Integer({ minimum: 0, default: 3600 }),
+  /** How long failed jobs stay in BullMQ for inspection. */
   JOB_KEEP_FAILED_SECONDS: Type.Integer({ minimum: 0, default: 7 * 24 * 3600 }),
   /** Users per Lua call when one message goes to many users (all in one pipeline). */
   FANOUT_CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
