@@ -13,7 +13,9 @@ export const AuthConfigSchema = serviceConfigSchema({
   DEFAULT_REGION: Type.String({ pattern: '^[A-Z]{2}$', default: 'CN' }),
   /** `dev` keeps codes in Redis for GET /auth/dev/sms/:phone; `webhook` POSTs them. Empty: dev, unless production. */
   SMS_PROVIDER: Type.Union([Type.Literal(''), Type.Literal('dev'), Type.Literal('webhook')], { default: '' }),
+  /** Where the `webhook` provider POSTs `{to, text}` (required with it). */
   SMS_WEBHOOK_URL: Type.String({ default: '', pattern: '^(https?://.+)?$' }),
+  /** Timeout of one webhook call (one retry follows a failure). */
   SMS_WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 30_000, default: 3000 }),
   /** Comma-separated ISO country codes that may receive codes; empty: any country. */
   SMS_ALLOWED_COUNTRIES: Type.String({ default: '', pattern: '^\\s*([A-Za-z]{2}(\\s*,\\s*[A-Za-z]{2})*)?\\s*$' }),
@@ -21,14 +23,19 @@ export const AuthConfigSchema = serviceConfigSchema({
   SMS_DAILY_LIMIT_PER_PHONE: Type.Integer({ minimum: 1, default: 10 }),
   /** HMAC key of the codes kept in Redis. */
   OTP_SECRET: Type.String({ minLength: 16, default: DEV_OTP_SECRET }),
+  /** Life of a one-time code. */
   OTP_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 3600, default: 120 }),
+  /** Cooldown before another code for the same phone. */
   OTP_RESEND_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
+  /** Wrong tries that burn a code (then 429 TOO_MANY_ATTEMPTS). */
   OTP_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
   /** Failed checks per phone per hour, across resends. */
   OTP_MAX_FAILURES_PER_HOUR: Type.Integer({ minimum: 1, default: 100 }),
   /** HS256 key of WebSocket tickets; the gateway verifies with the same value. */
   TICKET_SECRET: Type.String({ minLength: 16, default: DEV_TICKET_SECRET }),
+  /** `POST /auth/code` per client IP per minute, across replicas. */
   RATE_LIMIT_CODE_PER_MINUTE_PER_IP: Type.Integer({ minimum: 1, default: 10 }),
+  /** `POST /auth/login` per client IP per minute, across replicas. */
   RATE_LIMIT_LOGIN_PER_MINUTE_PER_IP: Type.Integer({ minimum: 1, default: 30 }),
   /** A login waits at most this long for the account.login event to be enqueued. */
   EVENTS_ENQUEUE_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 1000 }),

@@ -9,6 +9,7 @@ const int = (min: number, dflt: number, description: string, max?: number) =>
 
 export const GatewayConfig = serviceConfigSchema({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
+  /** HS256 key of WebSocket tickets, the same as auth's; the default is refused in production. */
   TICKET_SECRET: Type.String({ minLength: 16, default: DEV_TICKET_SECRET }),
   /** comma-separated; empty: any Origin (or none) is accepted */
   ALLOWED_ORIGINS: Type.String({ default: '' }),

@@ -3,11 +3,15 @@ import { type Static, type TObject, type TProperties, Type } from 'typebox'
 
 /** Config every service shares. Defaults make the local stack run with no `.env`. */
 export const BaseConfig = Type.Object({
+  /** `production` refuses dev secrets and the dev SMS provider. */
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
     default: 'development',
   }),
+  /** Address to listen on (0.0.0.0 in containers). */
   HOST: Type.String({ default: '127.0.0.1' }),
+  /** HTTP port (each service overrides the default). */
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  /** pino level; logs never contain tokens, codes or tickets. */
   LOG_LEVEL: Type.Union(
     [
       Type.Literal('fatal'),
@@ -20,16 +24,21 @@ export const BaseConfig = Type.Object({
     ],
     { default: 'info' },
   ),
+  /** Redis, the only state (`redis://:password@host:port/db`). */
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
+  /** Prefix of every Redis key: several deployments can share one Redis. */
   KEY_PREFIX: Type.String({ default: 'herald:', pattern: '^[A-Za-z0-9:_-]*$' }),
   /** Name of this replica in presence, stats and logs. */
   REPLICA_ID: Type.String({ default: '', pattern: '^[A-Za-z0-9_.-]*$', maxLength: 64 }),
   /** Trust X-Forwarded-For from these proxies (comma-separated addresses/CIDRs) — nginx only. */
   TRUST_PROXY: Type.String({ default: '127.0.0.1,::1' }),
+  /** Sliding session life: refreshed by every request and by open sockets. */
   SESSION_IDLE_TTL_SECONDS: Type.Integer({ minimum: 10, default: 1800 }),
+  /** Absolute cap of a session from its login. */
   SESSION_MAX_AGE_SECONDS: Type.Integer({ minimum: 60, default: 7 * 24 * 3600 }),
   /** Approximate cap (XADD MAXLEN ~) of the delivery stream. */
   STREAM_MAXLEN: Type.Integer({ minimum: 1000, default: 100_000 }),
+  /** Largest request body accepted (413 above). */
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 64 * 1024 }),
 })
 export type BaseConfig = Static<typeof BaseConfig>
