@@ -23,9 +23,9 @@ export const NotifierConfig = serviceConfigSchema({
   /** First retry delay; doubles on every attempt (exponential backoff). */
   JOB_BACKOFF_MS: Type.Integer({ minimum: 0, default: 1000 }),
   /** Job lock: a worker that stops renewing it (crashed, kill -9) loses the job after this. */
-  JOB_LOCK_MS: Type.Integer({ minimum: 500, default: 30_000 }),
+  JOB_LOCK_MS: Type.Integer({ minimum: 500, default: 10_000 }),
   /** How often workers look for jobs whose lock expired (stalled) and put them back. */
-  JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, default: 30_000 }),
+  JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, default: 5_000 }),
   /** How long finished jobs stay in BullMQ (the idempotency record outlives them). */
   JOB_KEEP_COMPLETED_SECONDS: Type.Integer({ minimum: 0, default: 3600 }),
   /** How long failed jobs stay in BullMQ for inspection. */
