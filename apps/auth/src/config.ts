@@ -1,10 +1,9 @@
+import { DEV_TICKET_SECRET } from '@herald/contracts'
 import { loadConfig, serviceConfigSchema } from '@herald/service-kit'
 import { isSupportedCountry } from 'libphonenumber-js/max'
 import { type Static, Type } from 'typebox'
 
 const DEV_OTP_SECRET = 'dev-otp-secret-change-me-in-production'
-// the gateway's dev default is the same value, so the local stack's tickets verify with no .env
-const DEV_TICKET_SECRET = 'dev-ticket-secret-change-me'
 
 /** Auth's environment. Every default runs the local stack; production must set the secrets and a real SMS provider. */
 export const AuthConfigSchema = serviceConfigSchema({

@@ -1,8 +1,6 @@
+import { DEV_TICKET_SECRET } from '@herald/contracts'
 import { loadConfig, serviceConfigSchema } from '@herald/service-kit'
 import { type Static, Type } from 'typebox'
-
-/** The dev default shared with auth; production refuses to start with it. */
-export const DEV_TICKET_SECRET = 'dev-ticket-secret-change-me'
 
 const int = (min: number, dflt: number, description: string, max?: number) =>
   Type.Integer({ minimum: min, default: dflt, description, ...(max === undefined ? {} : { maximum: max }) })

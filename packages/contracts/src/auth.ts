@@ -50,6 +50,8 @@ export interface TicketClaims {
   aud: string
 }
 export const TICKET_AUDIENCE = 'herald:ws'
+/** The dev default of TICKET_SECRET shared by auth (signs) and gateways (verify); production refuses it. */
+export const DEV_TICKET_SECRET = 'dev-ticket-secret-change-me'
 export const TICKET_TTL_SECONDS = 60
 
 /** The fields of a session hash in Redis. Every value is a string; no secret is stored. */
