@@ -6,6 +6,7 @@ import { localNginxConf, Proc, type ProcSpec, startStack } from '@herald/stack'
 import { freePort, startRedisServer } from '@herald/test-utils'
 import { Redis } from 'ioredis'
 import { signServiceToken } from '../peers/common'
+import { gcHeapUsed, inspectorUrl } from './inspector'
 import type { Proto } from './loadgen/clients'
 import { login } from './login'
 import { childPids, totalCpuSeconds } from './proc'
@@ -30,7 +31,7 @@ export interface System {
   /** the WebSocket endpoint of one replica, bypassing nginx */
   replicaWsUrl(i: number): string
   replicaPid(i: number): number
-  /** heap used by one replica, in bytes */
+  /** heap used by one replica after a full GC, in bytes */
   replicaHeap(i: number): Promise<number>
   serviceToken: string
   /** every server process: replicas, redis-server, nginx master and workers */
@@ -73,6 +74,8 @@ export async function startHerald(o: StartOptions): Promise<System> {
       RATE_LIMIT_CODE_PER_MINUTE_PER_IP: '100000000',
       RATE_LIMIT_LOGIN_PER_MINUTE_PER_IP: '100000000',
     },
+    // the idle scenario forces a GC through the inspector before it reads the heap
+    serviceEnv: { gateway: { NODE_OPTIONS: '--inspect=127.0.0.1:0' } },
   })
   try {
     const gateways = stack.procs.filter((p) => p.spec.name === 'gateway')
@@ -86,10 +89,7 @@ export async function startHerald(o: StartOptions): Promise<System> {
       wsUrl: stack.wsUrl,
       replicaWsUrl: (i) => `ws://127.0.0.1:${gateways[i]?.spec.port}/ws`,
       replicaPid: (i) => gateways[i]?.child?.pid ?? 0,
-      async replicaHeap(i) {
-        const text = await (await fetch(`http://127.0.0.1:${gateways[i]?.spec.port}/metrics`)).text()
-        return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? Number.NaN)
-      },
+      replicaHeap: async (i) => gcHeapUsed(await inspectorUrl(join(o.dir, 'logs', `gateway-${i + 1}.log`))),
       serviceToken: stack.serviceToken,
       pids,
       cpu: () => totalCpuSeconds(pids()),
@@ -135,7 +135,7 @@ export async function startPeer(name: Exclude<SystemName, 'herald'>, o: StartOpt
         name,
         replica: i,
         command: process.execPath,
-        args: ['--import', 'tsx', join(BENCH_DIR, 'peers', file)],
+        args: ['--inspect=127.0.0.1:0', '--import', 'tsx', join(BENCH_DIR, 'peers', file)],
         cwd: BENCH_DIR,
         env: {
           NODE_ENV: 'production',
@@ -186,10 +186,7 @@ export async function startPeer(name: Exclude<SystemName, 'herald'>, o: StartOpt
       wsUrl: `ws://127.0.0.1:${port}${wsPath(proto)}`,
       replicaWsUrl: (i) => `ws://127.0.0.1:${procs[i]?.spec.port}${wsPath(proto)}`,
       replicaPid: (i) => procs[i]?.child?.pid ?? 0,
-      async replicaHeap(i) {
-        const s = (await (await fetch(`http://127.0.0.1:${procs[i]?.spec.port}/stats`)).json()) as { heapUsed: number }
-        return s.heapUsed
-      },
+      replicaHeap: async (i) => gcHeapUsed(await inspectorUrl(join(logDir, `${name}-${i + 1}.log`))),
       serviceToken: signServiceToken(serviceSecret),
       pids,
       cpu: () => totalCpuSeconds(pids()),

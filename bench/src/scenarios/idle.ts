@@ -21,25 +21,23 @@ export interface IdleResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** Median RSS and heap of one replica over `ms`, sampled every 250 ms. */
-async function sample(sys: System, pid: number, ms: number): Promise<{ rss: number; heap: number }> {
+/** Heap after a full GC, then the median RSS over the next second. */
+async function sample(sys: System, pid: number): Promise<{ rss: number; heap: number }> {
+  const heap = await sys.replicaHeap(0)
   const rss: number[] = []
-  const heap: number[] = []
-  const until = performance.now() + ms
-  while (performance.now() < until) {
+  for (let i = 0; i < 5; i++) {
+    await sleep(200)
     rss.push(rssBytes(pid))
-    heap.push(await sys.replicaHeap(0))
-    await sleep(250)
   }
-  return { rss: median(rss), heap: median(heap) }
+  return { rss: median(rss), heap }
 }
 
 /**
  * N sockets on ONE replica (connected straight to it, so nginx's own memory does not
  * count): authenticated upgrades/s while they open, then RSS and heap per socket and CPU
  * at rest (pings every PING_INTERVAL_MS) — systems alternating, the first cycle discarded.
- * RSS and heap are the growth from just before the sockets open to just after (no GC is
- * forced: a replica of herald cannot be asked to), divided by the sockets.
+ * Heap and RSS are the growth from just before the sockets open to just after, each read
+ * after a full GC forced through the replica's inspector, divided by the sockets.
  */
 export async function idle(ctx: Ctx, names: SystemName[]): Promise<IdleResult> {
   const { profile } = ctx
@@ -52,8 +50,7 @@ export async function idle(ctx: Ctx, names: SystemName[]): Promise<IdleResult> {
       const pid = sys.replicaPid(0)
       const users = await sys.users(profile.sockets)
       const gen = ctx.clients(name)
-      // medians of samples taken while at rest: one GC more or less must not decide the figure
-      const before = await sample(sys, pid, 1000)
+      const before = await sample(sys, pid)
       const r = await gen.call<{ connected: number; failed: number; ms: number }>(
         {
           cmd: 'connect',
@@ -66,7 +63,7 @@ export async function idle(ctx: Ctx, names: SystemName[]): Promise<IdleResult> {
       )
       if (r.failed > 0) ctx.log(`  ${name}: ${r.failed} sockets failed to connect`)
       await sleep(1000)
-      const after = await sample(sys, pid, 2000)
+      const after = await sample(sys, pid)
       // CPU apart from the sampling, which costs the replica a little
       const cpu0 = cpuSeconds(pid)
       const t0 = performance.now()
