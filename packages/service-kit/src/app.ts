@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Ajv from 'ajv'
 import addFormats from 'ajv-formats'
@@ -81,6 +82,18 @@ export function createServiceApp(opts: ServiceAppOptions): ServiceApp {
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler())
   installErrorHandling(app as unknown as FastifyInstance)
+  const origins = config.CORS_ORIGINS.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  if (origins.length) {
+    // Only listed origins; tokens travel in the Authorization header, never in cookies.
+    app.register(cors, {
+      origin: origins,
+      credentials: false,
+      maxAge: 600,
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key'],
+    })
+  }
   app.register(healthPlugin, { redis: opts.redis, isReady: opts.isReady ?? (() => true) })
   return app as ServiceApp
 }

@@ -38,6 +38,11 @@ export const BaseConfig = Type.Object({
   SESSION_MAX_AGE_SECONDS: Type.Integer({ minimum: 60, default: 7 * 24 * 3600 }),
   /** Approximate cap (XADD MAXLEN ~) of the delivery stream. */
   STREAM_MAXLEN: Type.Integer({ minimum: 1000, default: 100_000 }),
+  /**
+   * Browser origins (comma-separated) allowed to call the HTTP API from another site (CORS);
+   * empty: same-origin only (pages served behind the same nginx need nothing).
+   */
+  CORS_ORIGINS: Type.String({ default: '' }),
   /** Largest request body accepted (413 above). */
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024, default: 64 * 1024 }),
 })

@@ -78,6 +78,25 @@ describe('service bootstrap', () => {
     expect(logs.text()).toContain('secret internals')
   })
 
+  it('answers CORS preflights only for the configured origins', async () => {
+    const { app } = build({ CORS_ORIGINS: 'https://shop.example' })
+    const pre = (origin: string) =>
+      app.inject({
+        method: 'OPTIONS',
+        url: '/echo',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+      })
+    const ok = await pre('https://shop.example')
+    expect(ok.headers['access-control-allow-origin']).toBe('https://shop.example')
+    const other = await pre('https://evil.example')
+    expect(other.headers['access-control-allow-origin']).toBeUndefined()
+    await app.close()
+    const { app: plain } = build()
+    const none = await plain.inject({ method: 'OPTIONS', url: '/echo', headers: { origin: 'https://shop.example' } })
+    expect(none.headers['access-control-allow-origin']).toBeUndefined()
+    await plain.close()
+  })
+
   it('names the bad variable when config is invalid', () => {
     expect(() => loadConfig(BaseConfig, { PORT: 'abc' })).toThrow(/PORT/)
   })
