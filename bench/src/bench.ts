@@ -171,7 +171,9 @@ function fanoutSeries(steps: FanoutResult['steps']): Series[] {
   const names = [...new Set(steps.map((s) => s.system))]
   return names.map((name) => ({
     name,
-    points: steps.filter((s) => s.system === name).map((s) => ({ x: s.rate, y: s.p99, held: s.held })),
+    points: steps
+      .filter((s) => s.system === name)
+      .map((s) => ({ x: s.rate, y: s.bestP99, median: s.p99, held: s.held })),
   }))
 }
 
@@ -186,7 +188,7 @@ function writeResults(r: BenchResults, log: (l: string) => void): void {
   const svgs: string[] = []
   if (r.scenarios.fanout) {
     const svg = latencySvg(
-      `fanout: p99 vs rate (${r.profile.sockets} sockets, 3 replicas)`,
+      `fanout p99 vs rate (${r.profile.sockets} sockets, 3 replicas, ${r.machine.nproc} cores)`,
       fanoutSeries(r.scenarios.fanout.steps),
       P99_LIMIT_MS,
       'messages per second (one per user)',
