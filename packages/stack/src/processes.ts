@@ -14,6 +14,12 @@ export interface ProcSpec {
   port?: number
 }
 
+/** Children still running; killed if this process exits without stopping them (no orphans). */
+const live = new Set<ChildProcess>()
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL')
+})
+
 const COLORS = [36, 33, 35, 32, 34, 31, 96, 93, 95, 92]
 let colorIndex = 0
 
@@ -48,6 +54,9 @@ export class Proc {
     this.exitCode = null
     this.exitSignal = null
     const child = spawn(spec.command, spec.args, {
+      // its own process group: a Ctrl-C at the terminal reaches only the stack, which then
+      // stops every service in order (a service must not get the signal twice)
+      detached: true,
       cwd: spec.cwd,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -69,7 +78,9 @@ export class Proc {
     child.on('exit', (code, signal) => {
       this.exitCode = code
       this.exitSignal = signal
+      live.delete(child)
     })
+    live.add(child)
   }
 
   /** Sends `signal` and waits for the exit (SIGKILL after `timeoutMs`). Resolves with the ms it took. */

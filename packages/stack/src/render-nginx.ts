@@ -13,6 +13,16 @@ export function renderTemplate(template: string, vars: Record<string, string>): 
   return template.replace(/\$\{([A-Z0-9_]+)\}/g, (whole, name: string) => vars[name] ?? whole)
 }
 
+/**
+ * No passive failure accounting for gateways. nginx forgets a peer's failures only when a
+ * request sent after the failure *completes*, and a WebSocket lives for hours: once every
+ * gateway had been down together (a rolling deploy gone wrong, a Redis blip), nginx let
+ * one upgrade per gateway through every fail_timeout and answered the rest 502 "no live
+ * upstreams" — a 1,500-socket storm took minutes to come back. A dead gateway refuses the
+ * connect at once and `proxy_next_upstream error` moves on, so nothing is lost without it.
+ */
+export const GATEWAY_SERVER_PARAMS = 'max_fails=0'
+
 export interface NginxLocalOptions {
   dir: string
   port: number
@@ -24,11 +34,11 @@ export interface NginxLocalOptions {
 
 /** A complete nginx.conf for the local stack: the shared template inside a minimal main config. */
 export function localNginxConf(o: NginxLocalOptions): string {
-  const servers = (ports: number[]) =>
-    ports.map((p) => `server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).join('\n  ')
+  const servers = (ports: number[], params = 'max_fails=1 fail_timeout=2s') =>
+    ports.map((p) => `server 127.0.0.1:${p} ${params};`).join('\n  ')
   const site = renderTemplate(readFileSync(NGINX_TEMPLATE, 'utf8'), {
     HERALD_AUTH_UPSTREAMS: servers(o.auth),
-    HERALD_GATEWAY_UPSTREAMS: servers(o.gateway),
+    HERALD_GATEWAY_UPSTREAMS: servers(o.gateway, GATEWAY_SERVER_PARAMS),
     HERALD_NOTIFIER_UPSTREAMS: servers(o.notifier),
     HERALD_LISTEN: `127.0.0.1:${o.port}`,
     HERALD_ACCESS_LOG: join(o.dir, 'access.log'),

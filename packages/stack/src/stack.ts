@@ -10,6 +10,8 @@ import { ALL_SCOPES, signServiceToken } from './token'
 export interface StackOptions {
   /** nginx port; 0 picks a free one @default 8080 */
   port?: number
+  /** redis-server port, e.g. to put a proxy in front of it before the services start; 0 or unset picks a free one */
+  redisPort?: number
   /** working dir for redis data, nginx config and logs @default <repo>/.stack */
   dir?: string
   auth?: number
@@ -88,7 +90,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const secrets = loadSecrets(dir)
   const port = opts.port === 0 ? await freePort() : (opts.port ?? 8080)
 
-  const redis = await startRedisServer({ dir: join(dir, 'redis'), appendonly: true })
+  const redis = await startRedisServer({
+    dir: join(dir, 'redis'),
+    appendonly: true,
+    ...(opts.redisPort ? { port: opts.redisPort } : {}),
+  })
   const procs: Proc[] = []
   const common: Record<string, string> = {
     NODE_ENV: 'development',
@@ -191,7 +197,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const { port: rport, dir: rdir } = redis
       await redis.stop()
       await new Promise((r) => setTimeout(r, downMs))
-      const again = await startRedisServer({ port: rport, dir: rdir, appendonly: true })
+      const again = await startRedisServer({ port: rport, dir: rdir, appendonly: true, detached: true })
       Object.assign(redis, { process: again.process, stop: again.stop })
     },
     allLogs() {
