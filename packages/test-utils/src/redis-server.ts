@@ -18,6 +18,8 @@ export interface StartRedisOptions {
   appendonly?: boolean
   password?: string
   bin?: string
+  /** its own process group, so a Ctrl-C at the terminal does not reach it before its clients stop */
+  detached?: boolean
 }
 
 /** A free TCP port on 127.0.0.1, chosen by the kernel. */
@@ -71,7 +73,11 @@ export async function startRedisServer(opts: StartRedisOptions = {}): Promise<Re
   ]
   if (opts.appendonly) args.push('--appendfsync', 'everysec')
   if (opts.password) args.push('--requirepass', opts.password)
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: opts.detached ?? false })
+  // never outlive the process that started it
+  const killOnExit = () => child.kill('SIGKILL')
+  process.once('exit', killOnExit)
+  child.once('exit', () => process.off('exit', killOnExit))
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString()
