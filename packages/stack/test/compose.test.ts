@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import Ajv2019 from 'ajv/dist/2019.js'
@@ -100,6 +100,24 @@ describe('docker-compose.yml', () => {
       if (name === 'nginx') continue // the official image drops to the nginx user for its workers
       expect(svc.user, name).toMatch(/^[1-9][0-9]*:[1-9][0-9]*$/)
     }
+  })
+
+  it('builds every image from the one Dockerfile, the services as non-root runtimes', () => {
+    const { services } = composeFile() as unknown as { services: Record<string, { build?: { target?: string } }> }
+    for (const name of ['auth', 'gateway', 'notifier']) expect(services[name]?.build?.target, name).toBe('runtime')
+    expect(services.nginx?.build?.target).toBe('nginx')
+    const dockerfile = readFileSync(join(REPO_ROOT, 'infra/docker/Dockerfile'), 'utf8')
+    for (const stage of ['runtime', 'nginx', 'app-build', 'web-build']) expect(dockerfile).toContain(` AS ${stage}`)
+    const runtime = dockerfile.slice(dockerfile.indexOf(' AS runtime'), dockerfile.indexOf(' AS web-build'))
+    expect(runtime).toMatch(/^USER node$/m)
+    expect(runtime).toContain('HEALTHCHECK')
+    // every workspace package.json is copied before the install, or `--frozen-lockfile` fails in the image
+    const manifests = [...dockerfile.matchAll(/^COPY (\S+\/package\.json) /gm)].map((m) => m[1])
+    const workspace = ['apps', 'packages']
+      .flatMap((d) => readdirSync(join(REPO_ROOT, d)).map((p) => `${d}/${p}/package.json`))
+      .concat('bench/package.json')
+      .filter((p) => existsSync(join(REPO_ROOT, p)))
+    expect(manifests.sort()).toEqual(workspace.sort())
   })
 
   it('feeds nginx the same template as the local stack, rendering every variable', () => {
