@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -59,13 +59,8 @@ function version(cmd: string, args: string[], re: RegExp): string {
 
 export function machine(): Record<string, string | number> {
   const model = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? '?'
-  const nginx = (() => {
-    try {
-      return /nginx\/(\S+)/.exec(execFileSync('nginx', ['-v'], { stdio: 'pipe' }).toString())?.[1] ?? '?'
-    } catch (err) {
-      return /nginx\/(\S+)/.exec((err as { stderr?: Buffer }).stderr?.toString() ?? '')?.[1] ?? '?'
-    }
-  })()
+  // nginx -v writes to stderr
+  const nginx = /nginx\/(\S+)/.exec(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr ?? '')?.[1] ?? '?'
   let nproc = cpus().length
   try {
     nproc = Number(execFileSync('nproc').toString().trim())

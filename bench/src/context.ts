@@ -37,7 +37,7 @@ export const PROFILES: Record<'full' | 'quick', Profile> = {
     broadcasts: 6,
     notifyRates: [250, 500, 1000, 1500, 2000],
     meRates: [500, 1000, 2000, 3000, 4000, 6000],
-    loginRates: [25, 50, 100, 200, 400],
+    loginRates: [25, 50, 100, 200, 400, 800],
     authSessions: 500,
     drainMs: 5000,
   },
