@@ -4,6 +4,7 @@ import { createServiceApp, type ServiceApp, SessionStore, StreamWriter, sessionA
 import type { Redis } from 'ioredis'
 import { type Catalog, createCatalog } from './catalog'
 import { assertNotifierConfig, type NotifierConfig } from './config'
+import { Deliverer } from './domain/deliver'
 import { EventRecords } from './domain/event-records'
 import { EventIntake } from './domain/intake'
 import { Stats } from './domain/stats'
@@ -64,7 +65,12 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
   app.register(serviceAuthPlugin, { secret: config.SERVICE_JWT_SECRET, audience: config.SERVICE_JWT_AUDIENCE })
   app.register(sessionAuthPlugin, { sessions })
   app.register(eventRoutes, { catalog, intake })
-  app.register(messageRoutes, { intake, inbox })
+  const deliverer = new Deliverer(redis, keys, inbox, config.FANOUT_CHUNK_SIZE)
+  app.register(messageRoutes, {
+    intake,
+    inbox,
+    inline: { deliverer, records, maxRecipients: config.MESSAGES_INLINE_MAX_RECIPIENTS },
+  })
   app.register(userRoutes, { redis, keys, writer })
   app.register(statsRoutes, { stats })
   app.register(inboxRoutes, { inbox })

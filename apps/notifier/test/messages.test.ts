@@ -10,8 +10,35 @@ afterEach(() => h?.close())
 const status = async (id: string) => (await h.app.inject({ url: `/v1/events/${id}`, headers: h.auth() })).json()
 
 describe('POST /v1/messages', () => {
-  it('queues a message per listed user and answers 202 with their ids', async () => {
+  it('writes a small immediate message at once, without the queue, and answers 202 done with its ids', async () => {
     h = await harness()
+    // no worker runs: the API itself wrote it
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: h.auth('messages:write events:write'),
+      payload: { to: { userIds: ['u1', 'u2'] }, title: 'Invoice paid', body: '42 €', data: { n: 1 }, kind: 'billing' },
+    })
+    expect(res.statusCode).toBe(202)
+    const { requestId, ids, status: st } = res.json()
+    expect(st).toBe('done')
+    expect(ids).toEqual([messageIdFor(requestId, 'u1'), messageIdFor(requestId, 'u2')])
+    expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual([ids[0]])
+    expect(await inboxIds(h.redis, h.keys, 'u2')).toEqual([ids[1]])
+    expect(await h.redis.xlen(h.keys.stream())).toBe(2)
+    expect(await status(requestId)).toMatchObject({ status: 'done', messageIds: ids })
+    const page = await new Inbox(h.redis, h.keys).page('u2', { limit: 10 })
+    expect(page.items[0]).toMatchObject({
+      id: ids[1],
+      kind: 'billing',
+      title: 'Invoice paid',
+      body: '42 €',
+      data: { n: 1 },
+    })
+  })
+
+  it('queues a message for more users than the inline limit, and the worker delivers it', async () => {
+    h = await harness({ MESSAGES_INLINE_MAX_RECIPIENTS: 1 })
     h.startWorker()
     const res = await h.app.inject({
       method: 'POST',
@@ -26,15 +53,26 @@ describe('POST /v1/messages', () => {
     await waitFor(async () => (await status(requestId)).status === 'done')
     expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual([ids[0]])
     expect(await inboxIds(h.redis, h.keys, 'u2')).toEqual([ids[1]])
-    const inbox = new Inbox(h.redis, h.keys)
-    const page = await inbox.page('u2', { limit: 10 })
-    expect(page.items[0]).toMatchObject({
-      id: ids[1],
-      kind: 'billing',
-      title: 'Invoice paid',
-      body: '42 €',
-      data: { n: 1 },
-    })
+  })
+
+  it('queues a request with an Idempotency-Key even for one user, so its retry is safe', async () => {
+    h = await harness()
+    const send = () =>
+      h.app.inject({
+        method: 'POST',
+        url: '/v1/messages',
+        headers: { ...h.auth(), 'idempotency-key': 'invoice-42' },
+        payload: { to: { userIds: ['u1'] }, title: 'Once', body: '' },
+      })
+    const first = await send()
+    expect(first.statusCode).toBe(202)
+    expect(first.json().status).toBe('queued')
+    h.startWorker()
+    const again = await send()
+    expect(again.statusCode).toBe(200)
+    expect(again.json().ids).toEqual(first.json().ids)
+    await waitFor(async () => (await status(first.json().requestId)).status === 'done')
+    expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual(first.json().ids)
   })
 
   it('sends one message (one id) to everyone with to.all', async () => {

@@ -181,6 +181,23 @@ export class EventRecords {
       .exec()
   }
 
+  /** The record of a request delivered inline by the API (no job): already done. */
+  async recordDelivered(job: EventJob, messageIds: string[]): Promise<void> {
+    const key = this.keys.event(job.id)
+    await this.redis
+      .multi()
+      .hset(key, {
+        type: job.type,
+        source: job.source,
+        acceptedAt: String(job.acceptedAt),
+        status: 'done',
+        attempts: '1',
+        messageIds: JSON.stringify(messageIds),
+      })
+      .expire(key, this.ttlSeconds)
+      .exec()
+  }
+
   /** A failed attempt: `final` when no retry follows. */
   async failed(id: string, error: string, final: boolean): Promise<void> {
     const key = this.keys.event(id)

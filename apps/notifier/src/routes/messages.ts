@@ -11,6 +11,9 @@ import type { Inbox } from '@herald/inbox'
 import type { ServiceApp } from '@herald/service-kit'
 import { Type } from 'typebox'
 import { DIRECT_MESSAGE_TYPE } from '../catalog'
+import { directMessage } from '../catalog/direct-message'
+import type { Deliverer } from '../domain/deliver'
+import type { EventRecords } from '../domain/event-records'
 import { broadcastMessageIdFor, messageIdFor, messageRequestId } from '../domain/ids'
 import type { EventIntake } from '../domain/intake'
 import { NotifierErrors } from '../errors'
@@ -20,6 +23,8 @@ import { callerOf, requireScope } from '../plugins/service-auth'
 export interface MessageRoutesOptions {
   intake: EventIntake
   inbox: Inbox
+  /** writes small immediate requests inline (see MESSAGES_INLINE_MAX_RECIPIENTS) */
+  inline: { deliverer: Deliverer; records: EventRecords; maxRecipients: number }
 }
 
 const IdempotencyHeaders = Type.Object({
@@ -33,7 +38,7 @@ const IdempotencyHeaders = Type.Object({
 })
 
 export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions): Promise<void> {
-  const { intake, inbox } = opts
+  const { intake, inbox, inline } = opts
 
   app.post(
     '/v1/messages',
@@ -43,7 +48,7 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
         tags: ['messages'],
         summary: 'Send a message to users, or to everyone',
         description:
-          'Queues a message for `to.userIds` (one message id per user) or for every user (`to.all`, one id). Processed like an event: retried, delivered once, `deliverAt` delays it. The ids answered work with `GET /v1/messages/:id`; `requestId` with `GET /v1/events/:id`.',
+          'A message for `to.userIds` (one message id per user) or for every user (`to.all`, one id). A small immediate request (few users, no `deliverAt`, no `Idempotency-Key`) is written at once and answered with status `done`; any other is queued and processed like an event: retried, delivered once, `deliverAt` delays it. The ids answered work with `GET /v1/messages/:id`; `requestId` with `GET /v1/events/:id`.',
         security: [{ [SERVICE_TOKEN]: [] }],
         headers: IdempotencyHeaders,
         body: SendMessageBody,
@@ -69,6 +74,19 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
         occurredAt: new Date(now).toISOString(),
         acceptedAt: now,
         source: caller,
+      }
+      const idempotencyKey = request.headers['idempotency-key']
+      if (!deliverAt && !idempotencyKey && 'userIds' in data.to && data.to.userIds.length <= inline.maxRecipients) {
+        // A fresh request id: nothing to deduplicate against, so no claim is needed before the write.
+        const delivery = directMessage.handle(
+          { id: requestId, type: DIRECT_MESSAGE_TYPE, data, occurredAt: job.occurredAt },
+          inline.deliverer.context,
+        )
+        const ids = await inline.deliverer.deliver(requestId, await delivery, now)
+        await inline.records
+          .recordDelivered(job, ids)
+          .catch((err) => request.log.warn({ requestId, err: { message: (err as Error).message } }, 'record not kept'))
+        return reply.status(202).send({ requestId, ids, status: 'done' })
       }
       const res = await intake.accept(job, deliverAt ? Date.parse(deliverAt) : undefined)
       const ids =
