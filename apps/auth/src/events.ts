@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { AccountLoginData, EventJob } from '@herald/contracts'
+import { type AccountLoginData, type EventJob, jobIdFor } from '@herald/contracts'
 import type { JobsOptions } from 'bullmq'
 import type { FastifyBaseLogger } from 'fastify'
 
@@ -12,7 +12,7 @@ export const ACCOUNT_LOGIN = 'account.login'
 
 /**
  * As the notifier enqueues its own events: retried with backoff, finished jobs dropped after a
- * while so Redis stays bounded. The job id is the event id, so a job is processed once.
+ * while so Redis stays bounded. The job id derives from the event id as the notifier's does.
  */
 const JOB_OPTIONS: JobsOptions = {
   attempts: 5,
@@ -45,7 +45,7 @@ export async function enqueueLogin(
   let timer: NodeJS.Timeout | undefined
   try {
     await Promise.race([
-      queue.add(job.type, job, { ...JOB_OPTIONS, jobId: job.id }),
+      queue.add(job.type, job, { ...JOB_OPTIONS, jobId: jobIdFor(job.id) }),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs)
       }),

@@ -1,8 +1,14 @@
+import { createHash } from 'node:crypto'
 import { type Static, Type } from 'typebox'
 import { JsonObject, UserId } from './common'
 
 /** The BullMQ queue that turns business events into messages (producer: notifier API, auth; consumer: notifier worker). */
 export const EVENTS_QUEUE = 'events'
+
+/** BullMQ job id of an event, the same for every producer: ids may not contain `:`, event ids may. */
+export function jobIdFor(eventId: string): string {
+  return `ev_${createHash('sha256').update(eventId).digest('base64url').slice(0, 32)}`
+}
 
 export const EventId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' })
 export const EventType = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9_.-]*$' })

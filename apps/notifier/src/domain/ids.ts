@@ -17,10 +17,7 @@ export function broadcastMessageIdFor(eventId: string): string {
   return `m_${digest(eventId).slice(0, 22)}`
 }
 
-/** BullMQ job id of an event: ids may not contain `:`, event ids may. */
-export function jobIdFor(eventId: string): string {
-  return `ev_${digest(eventId).slice(0, 32)}`
-}
+export { jobIdFor } from '@herald/contracts'
 
 /** Request id of `POST /v1/messages`: from the caller's Idempotency-Key when given, else random. */
 export function messageRequestId(caller: string, idempotencyKey?: string): string {
