@@ -13,6 +13,9 @@ export interface SeqClientOptions {
   backoffMaxMs?: number
   /** give up after this many failed attempts in a row @default 40 */
   maxAttempts?: number
+  /** keep every message and its first receipt time (false for soaks: only counts and `onMessage`) @default true */
+  keep?: boolean
+  onMessage?: (frame: Frame, at: number) => void
 }
 
 /**
@@ -39,10 +42,10 @@ export class SeqClient {
   /** the last error of a failed attempt, for diagnostics */
   lastError = ''
   gaveUp = false
-  private readonly o: Required<SeqClientOptions>
+  private readonly o: Required<Omit<SeqClientOptions, 'onMessage'>> & Pick<SeqClientOptions, 'onMessage'>
 
   constructor(opts: SeqClientOptions) {
-    this.o = { auth: 'ticket', backoffBaseMs: 200, backoffMaxMs: 5000, maxAttempts: 40, ...opts }
+    this.o = { auth: 'ticket', backoffBaseMs: 200, backoffMaxMs: 5000, maxAttempts: 40, keep: true, ...opts }
   }
 
   get replica(): string | undefined {
@@ -82,6 +85,8 @@ export class SeqClient {
         if (f.type !== 'message') return
         this.rawMessages++
         this.lastCursor = f.cursor as string
+        this.o.onMessage?.(f, Date.now())
+        if (!this.o.keep) return
         const id = f.id as string
         if (this.firstSeen.has(id)) return
         this.firstSeen.set(id, Date.now())
