@@ -186,7 +186,11 @@ export class Gateway {
       { maxPerUser: config.MAX_CONNECTIONS_PER_USER },
     )
     conn.onClosed(() => this.release(conn, registered))
+    // read BEFORE the connection takes live frames: every message with a later cursor is
+    // either delivered live or replayed when the client resumes from this one
+    const latest = this.deps.redis.get(this.deps.keys.cursor()).catch(() => undefined)
     if (!(await registered)) return conn.close(CloseCode.POLICY_VIOLATION, 'too many connections')
+    const cursor = await latest
     if (conn.state === 'closed') return
 
     this.registry.add(conn)
@@ -195,7 +199,9 @@ export class Gateway {
     if (since === undefined || !isCursor(since)) {
       // an unreadable cursor cannot be resumed from: the client is told to reload its inbox
       const gap = since !== undefined
-      conn.write(welcomeFrame({ connId: conn.connId, userId: conn.userId, replica, resumed: false, gap }))
+      const welcome = { connId: conn.connId, userId: conn.userId, replica, resumed: false, gap }
+      // undefined: the read failed, and a client had better reload its inbox than resume from a guess
+      conn.write(welcomeFrame(cursor === undefined ? welcome : { ...welcome, cursor: cursor ?? '0' }))
       socket.resume()
       return
     }

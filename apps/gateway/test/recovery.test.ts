@@ -30,6 +30,23 @@ describe('recovery with since=<cursor>', () => {
     expect(again.messages()).not.toContain(seen[0])
   })
 
+  it('a client dropped before its first message resumes from the cursor in its welcome and loses nothing', async () => {
+    const [r1, r2] = [await c.start(), await c.start()]
+    const u = await c.user()
+    await c.deliver(u.userId, 2, 'before')
+    const first = await c.online(r1, u)
+    const welcome = first.frames[0] as { cursor?: string }
+    expect(welcome).toMatchObject({ type: 'welcome', resumed: false })
+    expect(welcome.cursor).toMatch(/^[0-9]+$/)
+    // dropped before anything reached it (a gateway restart right after the welcome)
+    await first.close()
+    const missed = await c.deliver(u.userId, 3, 'missed')
+    const again = await c.online(r2, u, welcome.cursor)
+    expect(again.frames[0]).toMatchObject({ type: 'welcome', resumed: true, gap: false })
+    await waitFor(() => again.messages().length === 3)
+    expect(again.messages()).toEqual(missed)
+  })
+
   it('joins replay and live with no gap and no duplicate while messages keep arriving', async () => {
     const r = await c.start({ REPLAY_PAGE_SIZE: 7 })
     const u = await c.user()

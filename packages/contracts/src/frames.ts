@@ -22,6 +22,12 @@ export const WelcomeFrame = Type.Object({
   replica: Type.String(),
   resumed: Type.Boolean(),
   gap: Type.Boolean(),
+  /**
+   * On a fresh (not resumed) connection: the newest cursor handed out just before this
+   * socket started receiving. A client that has not received a message yet resumes from
+   * it (`since`), so what was sent between this welcome and a drop is replayed, not lost.
+   */
+  cursor: Type.Optional(Cursor),
 })
 export type WelcomeFrame = Static<typeof WelcomeFrame>
 

@@ -151,6 +151,8 @@ export class ResilientClient {
     const s = await TestSocket.open(this.wsUrl, await ticket(this.base, this.token), this.lastCursor)
     if (!s.welcome) throw new Error(`refused: ${s.closed?.code}`)
     this.welcomes.push(s.welcome)
+    // nothing received yet: resume from where this connection started (welcome.cursor)
+    if (this.lastCursor === undefined && typeof s.welcome.cursor === 'string') this.lastCursor = s.welcome.cursor
     this.socket = s
     this.sockets.push(s)
     s.ws.on('message', () => this.drain(s))

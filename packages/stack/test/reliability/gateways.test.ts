@@ -162,7 +162,19 @@ describe('gateway faults through nginx, 3 gateways', () => {
     sending = false
     await load
     expect(sender.errors).toBe(0)
-    await until(() => missing(sender, pairs) === 0, 20_000, `all messages (missing ${missing(sender, pairs)})`)
+    await until(() => missing(sender, pairs) === 0, 20_000, `all messages (missing ${missing(sender, pairs)})`).catch(
+      (err) => {
+        for (const [u, c] of pairs)
+          for (const id of sender.expected(u.user.id))
+            if (!c.firstSeen.has(id))
+              console.log('missing', id, 'sent', sender.sentAt.get(id), {
+                welcomes: c.welcomes.map((w) => [w.at, w.frame.replica, w.frame.resumed, w.frame.gap]),
+                closes: c.closes,
+                got: c.received.map((m) => [m.id, m.cursor]).slice(-4),
+              })
+        throw err
+      },
+    )
     const codes = new Set(cs.flatMap((c) => c.closes.map((x) => x.code)))
     figure(
       'gateway rolling SIGTERM restart',

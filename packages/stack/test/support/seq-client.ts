@@ -78,6 +78,8 @@ export class SeqClient {
           welcomed = true
           clearTimeout(timer)
           this.welcomes.push({ frame: f, at: Date.now() })
+          // nothing received yet: resume from where this connection started, not from nowhere
+          if (this.lastCursor === undefined && typeof f.cursor === 'string') this.lastCursor = f.cursor
           this.failed = 0
           resolve()
           return
