@@ -182,6 +182,8 @@ export function createClient(options: ClientOptions): HeraldClient {
         replica = frame.replica
         userId = frame.userId
         connId = frame.connId
+        // not a message yet: a drop before the first one still resumes from where this socket began
+        if (lastCursor === undefined && frame.cursor) lastCursor = frame.cursor
         setState('connected')
         events.emit('connected', {
           connId: frame.connId,

@@ -35,6 +35,8 @@ export interface WelcomeFrame {
   replica: string
   resumed: boolean
   gap: boolean
+  /** on a fresh connection: where it starts; the client resumes from it until a message arrives */
+  cursor?: string
 }
 export interface MessageFrame extends HeraldMessage {
   type: 'message'

@@ -176,6 +176,8 @@ export async function startFakeHerald(): Promise<FakeHerald> {
       replica: conn.replica,
       resumed: since !== undefined,
       gap,
+      // like herald's gateways: a fresh connection learns the newest cursor handed out
+      ...(since === undefined ? { cursor: fake.messages.at(-1)?.cursor ?? '0' } : {}),
     }
     ws.send(JSON.stringify(welcome))
     if (since === undefined) return

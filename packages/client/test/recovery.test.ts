@@ -36,6 +36,19 @@ describe('recovery', () => {
     expect(rec.client.lastCursor).toBe(fake.messages[3]?.cursor)
   })
 
+  it('resumes from the welcome cursor when dropped before its first message', async () => {
+    const before = fake.publish()
+    rec = recordedClient(fake)
+    rec.client.connect()
+    await connected()
+    fake.connections[0]?.ws.terminate()
+    await until(() => rec?.client.status === 'reconnecting', 'reconnecting')
+    fake.publish()
+    await until(() => rec?.messages.length === 1, 'the message sent while away')
+    expect(fake.connections[1]?.since).toBe(before.cursor)
+    expect(rec.messages.map((m) => m.id)).toEqual([fake.messages[1]?.id])
+  })
+
   it('resumes from the cursor given at creation', async () => {
     const old = fake.publish()
     fake.publish()
