@@ -35,7 +35,7 @@ export function senderPanel(me: User): HTMLElement {
     { class: 'stack' },
     h('label', { for: 'service-token' }, 'Service token (events:write)'),
     tokenInput,
-    h('p', { class: 'hint' }, 'pnpm stack prints one; pnpm token --sub demo --scope events:write makes another.'),
+    h('p', { class: 'hint' }, 'pnpm stack prints one; pnpm run token --sub demo --scope events:write makes another.'),
     h(
       'label',
       { for: 'to-user' },

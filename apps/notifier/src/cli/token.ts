@@ -1,5 +1,5 @@
 /**
- * Prints a service token: `pnpm token --sub billing --scope "events:write" [--ttl 30d]`.
+ * Prints a service token: `pnpm run token --sub billing --scope "events:write" [--ttl 30d]`.
  * Reads SERVICE_JWT_SECRET and SERVICE_JWT_AUDIENCE from the environment (same defaults as the notifier).
  */
 import { parseArgs } from 'node:util'
@@ -17,7 +17,7 @@ const { values } = parseArgs({
 
 if (values.help || !values.sub) {
   process.stderr.write(
-    'usage: pnpm token --sub NAME --scope "events:write messages:write" [--ttl 30d]\n' +
+    'usage: pnpm run token --sub NAME --scope "events:write messages:write" [--ttl 30d]\n' +
       'scopes: events:write messages:write presence:read users:disconnect stats:read\n',
   )
   process.exit(values.help ? 0 : 2)

@@ -26,7 +26,7 @@ export const openApiPlugin = fp<OpenApiOptions>(
             '',
             'Authenticate with a service token: `Authorization: Bearer <jwt>` — an HS256 JWT signed with',
             '`SERVICE_JWT_SECRET`, carrying `sub` (your system), `aud` (`SERVICE_JWT_AUDIENCE`), `exp` and',
-            '`scope` (space-separated). `pnpm token --sub billing --scope "events:write"` prints one.',
+            '`scope` (space-separated). `pnpm run token --sub billing --scope "events:write"` prints one.',
             "Without a valid token: 401 `UNAUTHORIZED`; without the route's scope: 403 `INSUFFICIENT_SCOPE`.",
             '',
             'Errors are `{statusCode, code, error, message}`; branch on `code`.',
