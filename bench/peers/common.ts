@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { SESSION_TOUCH_LUA } from '@herald/service-kit'
 import type { Redis } from 'ioredis'
 
 /**
@@ -21,20 +22,8 @@ export const env = {
 
 export const SESSION_PREFIX = 'sess:'
 
-/* Input: KEYS[1] session hash; ARGV[1] now (ms), ARGV[2] idle TTL (ms). Output: the fields, or nil. */
-const TOUCH_LUA = `
-local exp = redis.call('HGET', KEYS[1], 'expiresAt')
-if not exp then return nil end
-local now = tonumber(ARGV[1])
-local remaining = tonumber(exp) - now
-if remaining <= 0 then
-  redis.call('DEL', KEYS[1])
-  return nil
-end
-redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[1])
-redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[2]), remaining))
-return redis.call('HGETALL', KEYS[1])
-`
+/** herald's own validate-and-slide script, so the peers pay exactly what herald pays per session check. */
+const TOUCH_LUA = SESSION_TOUCH_LUA
 
 export interface Session {
   userId: string

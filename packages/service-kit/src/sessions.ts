@@ -38,7 +38,7 @@ export function tokenFromHeader(header: string | undefined): string | null {
  * Output: the session's fields as a flat array, or nil when missing or past its absolute cap.
  * Validates and slides the expiry in one step, so a session can never outlive its cap.
  */
-const TOUCH_LUA = `
+export const SESSION_TOUCH_LUA = `
 local exp = redis.call('HGET', KEYS[1], 'expiresAt')
 if not exp then return nil end
 local now = tonumber(ARGV[1])
@@ -89,7 +89,7 @@ type SessionRedis = Redis & {
 function defineCommands(redis: Redis): SessionRedis {
   const r = redis as SessionRedis
   if (typeof r.heraldSessionTouch !== 'function') {
-    redis.defineCommand('heraldSessionTouch', { numberOfKeys: 1, lua: TOUCH_LUA })
+    redis.defineCommand('heraldSessionTouch', { numberOfKeys: 1, lua: SESSION_TOUCH_LUA })
     redis.defineCommand('heraldSessionRevoke', { numberOfKeys: 1, lua: REVOKE_LUA })
     redis.defineCommand('heraldSessionRevokeAll', { numberOfKeys: 1, lua: REVOKE_ALL_LUA })
   }
