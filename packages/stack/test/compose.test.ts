@@ -120,6 +120,14 @@ describe('docker-compose.yml', () => {
     expect(manifests.sort()).toEqual(workspace.sort())
   })
 
+  it('lets nginx hold tens of thousands of WebSockets (each takes two connections)', () => {
+    const main = readFileSync(join(REPO_ROOT, 'infra/nginx/nginx.conf'), 'utf8')
+    expect(Number(main.match(/worker_connections (\d+);/)?.[1])).toBeGreaterThanOrEqual(32_768)
+    expect(main).toContain('include /etc/nginx/conf.d/*.conf;')
+    const dockerfile = readFileSync(join(REPO_ROOT, 'infra/docker/Dockerfile'), 'utf8')
+    expect(dockerfile).toContain('COPY infra/nginx/nginx.conf /etc/nginx/nginx.conf')
+  })
+
   it('feeds nginx the same template as the local stack, rendering every variable', () => {
     const { services } = composeFile()
     const env = services.nginx?.environment as Record<string, string>
