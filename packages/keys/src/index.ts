@@ -2,83 +2,148 @@
  * Every Redis key herald uses is built here, and nowhere else.
  * `prefix` namespaces a deployment (and each test): `herald:` by default.
  *
- * No code path lists keys with KEYS or SCAN: every set of keys that must be
- * enumerated has an index key below.
+ * One layout for a single Redis, Sentinel and Redis Cluster: every set of keys that a
+ * script or a MULTI touches together shares a hash tag, so it lives in one slot.
+ * - A user belongs to partition `partitionOf(userId)` of `partitions` (REDIS_PARTITIONS);
+ *   the user's record, sessions, presence, inbox, messages and receipts carry the
+ *   partition's tag, and so do the partition's cursor, users set and gateway streams.
+ * - Per-phone keys (codes, cooldown, failures, budgets, phone → user) share the phone's tag.
+ * - BullMQ's prefix is a hash tag: a queue lives in one slot.
+ *
+ * No code path lists keys with KEYS or SCAN: every set of keys that must be enumerated has
+ * an index key below. No Lua script builds a key name: callers pass every key in KEYS.
  */
-export const DEFAULT_PREFIX = 'herald:'
+import calculateSlot from 'cluster-key-slot'
 
-export function createKeys(prefix: string = DEFAULT_PREFIX) {
+export const DEFAULT_PREFIX = 'herald:'
+/** Redis Cluster's slot count. */
+const SLOTS = 16384
+/** Upper bound of REDIS_PARTITIONS (each gateway runs one blocking reader per partition). */
+export const MAX_PARTITIONS = 256
+
+/** FNV-1a 32-bit: a stable, fast string hash (the partition of a user or a token hash). */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
+}
+
+/**
+ * The hash tag of each partition, chosen so partition i's slot falls in the i-th of P equal
+ * slot ranges: partitions spread evenly over the primaries of a cluster whose slots were
+ * assigned evenly (as `redis-cli --cluster create` does). Deterministic: every service and
+ * every release computes the same tags.
+ */
+function partitionTags(partitions: number): string[] {
+  const tags: string[] = []
+  for (let i = 0; i < partitions; i++) {
+    const lo = Math.floor((i * SLOTS) / partitions)
+    const hi = Math.floor(((i + 1) * SLOTS) / partitions)
+    let found = ''
+    for (let n = 0; n < 1_000_000 && !found; n++) {
+      const tag = n === 0 ? `p${i}` : `p${i}.${n}`
+      const slot = calculateSlot(tag)
+      if (slot >= lo && slot < hi) found = tag
+    }
+    tags.push(found)
+  }
+  return tags
+}
+
+export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+    throw new Error(`partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${partitions}`)
+  }
   const p = prefix
+  const tags = partitionTags(partitions)
+  const partitionOf = (id: string): number => (partitions === 1 ? 0 : fnv1a(id) % partitions)
+  /** `herald:{p3}:` — the start of every key of partition `i` */
+  const part = (i: number) => `${p}{${tags[i]}}:`
+  const ofUser = (userId: string) => part(partitionOf(userId))
+  const ofPhone = (phone: string) => `${p}{ph:${phone}}:`
+
   return {
     prefix: p,
+    partitions,
+    /** the partition of a user id (or of a session's token hash) */
+    partitionOf,
+    /** every partition number, 0 … partitions-1 */
+    allPartitions: (): number[] => Array.from({ length: partitions }, (_, i) => i),
+    /** the hash tag of a partition, without braces (for tests and tooling) */
+    partitionTag: (i: number): string => tags[i] as string,
 
-    // ---- auth: one-time codes
+    // ---- auth: one-time codes, per phone (all in the phone's slot)
     /** hash {h: HMAC of the code, n: wrong tries}, TTL = code life */
-    otp: (phone: string) => `${p}otp:${phone}`,
+    otp: (phone: string) => `${ofPhone(phone)}otp`,
     /** string, TTL = resend cooldown */
-    otpCooldown: (phone: string) => `${p}otp:cooldown:${phone}`,
+    otpCooldown: (phone: string) => `${ofPhone(phone)}otp:cooldown`,
     /** counter of failed checks across resends, TTL 1 h */
-    otpFailures: (phone: string) => `${p}otp:failures:${phone}`,
+    otpFailures: (phone: string) => `${ofPhone(phone)}otp:failures`,
     /** counter of codes sent to a phone on one UTC day (SMS-pumping budget) */
-    otpDaily: (phone: string, day: string) => `${p}otp:daily:${day}:${phone}`,
+    otpDaily: (phone: string, day: string) => `${ofPhone(phone)}otp:daily:${day}`,
     /** the last code sent by the dev SMS provider (never in production) */
-    devSms: (phone: string) => `${p}dev:sms:${phone}`,
-    /** key prefix of @fastify/rate-limit's Redis store */
+    devSms: (phone: string) => `${ofPhone(phone)}dev:sms`,
+    /** string: the user id of a phone (the phone index) */
+    phoneUser: (phone: string) => `${ofPhone(phone)}user`,
+    /** key prefix of @fastify/rate-limit's Redis store (one key per client, single-key commands) */
     rateLimit: () => `${p}rl:`,
 
-    // ---- users
+    // ---- users (the user's partition)
     /** hash {id, phone (E.164), nickname, createdAt} */
-    user: (userId: string) => `${p}user:${userId}`,
-    /** hash E.164 phone → user id: the phone index */
-    userPhones: () => `${p}users:by-phone`,
-    /** set of every user id (for announcements to everyone) */
-    users: () => `${p}users:all`,
+    user: (userId: string) => `${ofUser(userId)}user:${userId}`,
+    /** set of the partition's user ids (announcements to everyone go partition by partition) */
+    partitionUsers: (partition: number) => `${part(partition)}users`,
 
-    // ---- sessions
+    // ---- sessions (the user's partition: a token is drawn so its hash falls in it)
     /** hash SessionRecord, keyed by SHA-256 of the token (hex); TTL = sliding idle life */
-    session: (tokenHash: string) => `${p}session:${tokenHash}`,
+    session: (tokenHash: string) => `${ofUser(tokenHash)}session:${tokenHash}`,
     /** hash session id → token hash: the user's sessions */
-    userSessions: (userId: string) => `${p}user:${userId}:sessions`,
+    userSessions: (userId: string) => `${ofUser(userId)}user:${userId}:sessions`,
     /** string with TTL: a WebSocket ticket's jti, burned on first use */
     ticketUsed: (jti: string) => `${p}ticket:used:${jti}`,
 
-    // ---- gateway presence
+    // ---- gateway presence (the user's partition)
     /** hash connId → JSON {replica, device, sessionId, connectedAt}: the user's live connections */
-    presence: (userId: string) => `${p}presence:${userId}`,
-    /** sorted set replica → heartbeat deadline (epoch ms): the replicas, live and dead */
-    replicas: () => `${p}replicas`,
-    /** hash connId → userId: the connections a replica holds (to clean up after it dies) */
-    replicaConnections: (replica: string) => `${p}replica:${replica}:connections`,
-    /** hash userId → number of that user's connections on the replica */
-    replicaUsers: (replica: string) => `${p}replica:${replica}:users`,
-    /** integer: users with at least one connection in presence (kept by the presence scripts) */
-    onlineUsers: () => `${p}presence-users`,
+    presence: (userId: string) => `${ofUser(userId)}presence:${userId}`,
+    /** hash replica → number of the user's connections there: where to route the user's entries */
+    routes: (userId: string) => `${ofUser(userId)}routes:${userId}`,
+    /** hash connId → userId: a replica's connections in one partition (to clean up after it dies) */
+    replicaConnections: (partition: number, replica: string) => `${part(partition)}replica:${replica}:connections`,
+    /** hash userId → number of that user's connections on the replica, in one partition */
+    replicaUsers: (partition: number, replica: string) => `${part(partition)}replica:${replica}:users`,
+    /** integer: the partition's users with at least one connection (summed for the total) */
+    onlineUsers: (partition: number) => `${part(partition)}online`,
+    /** sorted set replica → heartbeat deadline (epoch ms): the gateway replicas, live and dead */
+    replicas: () => `${p}{gw}:replicas`,
 
-    // ---- delivery
-    /** THE delivery stream every gateway reads */
-    stream: () => `${p}stream:delivery`,
-    /** string: the last cursor handed out (cursors are global and only grow) */
-    cursor: () => `${p}cursor`,
+    // ---- delivery (the user's partition)
+    /** stream: the entries for one gateway replica's users in one partition (only it reads it) */
+    gatewayStream: (partition: number, replica: string) => `${part(partition)}gw:${replica}`,
+    /** string: the partition's last cursor (cursors only grow, per partition and so per user) */
+    cursor: (partition: number) => `${part(partition)}cursor`,
     /** sorted set message id by cursor: the user's inbox */
-    inbox: (userId: string) => `${p}inbox:${userId}`,
+    inbox: (userId: string) => `${ofUser(userId)}inbox:${userId}`,
     /** hash message id → message JSON */
-    inboxMessages: (userId: string) => `${p}inbox:${userId}:messages`,
+    inboxMessages: (userId: string) => `${ofUser(userId)}inbox:${userId}:messages`,
     /** sorted set of unread message ids by cursor */
-    inboxUnread: (userId: string) => `${p}inbox:${userId}:unread`,
+    inboxUnread: (userId: string) => `${ofUser(userId)}inbox:${userId}:unread`,
     /** hash {trimmed: highest cursor removed by the count bound} */
-    inboxMeta: (userId: string) => `${p}inbox:${userId}:meta`,
-    /** set of user ids a message was written for (idempotency per (message, user)) */
-    messageRecipients: (messageId: string) => `${p}message:${messageId}:recipients`,
-    /** hash delivery receipt {userId, createdAt, deliveredAt, readAt} */
-    messageReceipt: (messageId: string) => `${p}message:${messageId}:receipt`,
-    /** set of connection/device ids that acked a message */
-    messageDevices: (messageId: string) => `${p}message:${messageId}:devices`,
+    inboxMeta: (userId: string) => `${ofUser(userId)}inbox:${userId}:meta`,
+    /** set of user ids of this partition a message was written for (idempotency per (message, user)) */
+    messageRecipients: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:recipients`,
+    /** hash delivery receipt {userId, source, createdAt, deliveredAt, readAt}, per partition */
+    messageReceipt: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:receipt`,
+    /** set of session (device) ids that acked a message, per partition */
+    messageDevices: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:devices`,
 
     // ---- notifier
     /** hash: the idempotency record of a business event, kept ≥ 24 h */
     event: (eventId: string) => `${p}event:${eventId}`,
-    /** BullMQ's own key prefix (BullMQ appends `:<queue>:…`) */
-    bullPrefix: () => `${p}bull`,
+    /** BullMQ's own key prefix (BullMQ appends `:<queue>:…`); a hash tag: one queue, one slot */
+    bullPrefix: () => `${p}{bull}`,
   }
 }
 
