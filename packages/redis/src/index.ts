@@ -1,1 +1,2 @@
 export * from './scripts'
+export * from './url'

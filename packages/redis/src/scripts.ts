@@ -31,7 +31,10 @@ export function defineScripts<N extends string>(
   const c = client as unknown as Record<string, unknown>
   for (const s of scripts) {
     if (typeof c[s.name] === 'function') continue
-    client.defineCommand(s.name, s.numberOfKeys === undefined ? { lua: s.lua } : { numberOfKeys: s.numberOfKeys, lua: s.lua })
+    client.defineCommand(
+      s.name,
+      s.numberOfKeys === undefined ? { lua: s.lua } : { numberOfKeys: s.numberOfKeys, lua: s.lua },
+    )
   }
   return client as RedisClient & Record<N, ScriptCommand>
 }

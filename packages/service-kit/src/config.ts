@@ -24,8 +24,15 @@ export const BaseConfig = Type.Object({
     ],
     { default: 'info' },
   ),
-  /** Redis, the only state (`redis://:password@host:port/db`). */
-  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
+  /**
+   * Redis, the only state: `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS),
+   * `redis+sentinel://[user:pass@]host:port,host:port/<master-name>` or
+   * `redis+cluster://[user:pass@]host:port,host:port` (README: REDIS_URL).
+   */
+  REDIS_URL: Type.String({
+    default: 'redis://127.0.0.1:6379',
+    pattern: '^(redis|rediss|redis\\+sentinel|redis\\+cluster)://',
+  }),
   /** Prefix of every Redis key: several deployments can share one Redis. */
   KEY_PREFIX: Type.String({ default: 'herald:', pattern: '^[A-Za-z0-9:_-]*$' }),
   /** Name of this replica in presence, stats and logs. */
