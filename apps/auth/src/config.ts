@@ -1,16 +1,19 @@
 import { DEV_TICKET_SECRET } from '@herald/contracts'
-import { loadConfig, serviceConfigSchema } from '@herald/service-kit'
+import { ConfigError, isDevMode, loadConfig, serviceConfigSchema } from '@herald/service-kit'
 import { isSupportedCountry } from 'libphonenumber-js/max'
 import { type Static, Type } from 'typebox'
 
 const DEV_OTP_SECRET = 'dev-otp-secret-change-me-in-production'
 
-/** Auth's environment. Every default runs the local stack; production must set the secrets and a real SMS provider. */
+/** Auth's environment. The defaults run the local stack in dev mode (HERALD_DEV=1); otherwise the secrets and a real SMS provider must be set. */
 export const AuthConfigSchema = serviceConfigSchema({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   /** Region a number without `+` is read in (ISO 3166-1 alpha-2). */
   DEFAULT_REGION: Type.String({ pattern: '^[A-Z]{2}$', default: 'CN' }),
-  /** `dev` keeps codes in Redis for GET /auth/dev/sms/:phone; `webhook` POSTs them. Empty: dev, unless production. */
+  /**
+   * `webhook` POSTs codes; `dev` keeps them in Redis for GET /auth/dev/sms/:phone (only with
+   * HERALD_DEV=1). Empty: `dev` in dev mode, else `webhook`.
+   */
   SMS_PROVIDER: Type.Union([Type.Literal(''), Type.Literal('dev'), Type.Literal('webhook')], { default: '' }),
   /** Where the `webhook` provider POSTs `{to, text}` (required with it). */
   SMS_WEBHOOK_URL: Type.String({ default: '', pattern: '^(https?://.+)?$' }),
@@ -20,7 +23,7 @@ export const AuthConfigSchema = serviceConfigSchema({
   SMS_ALLOWED_COUNTRIES: Type.String({ default: '', pattern: '^\\s*([A-Za-z]{2}(\\s*,\\s*[A-Za-z]{2})*)?\\s*$' }),
   /** Codes one phone may receive per UTC day (against SMS pumping). */
   SMS_DAILY_LIMIT_PER_PHONE: Type.Integer({ minimum: 1, default: 10 }),
-  /** HMAC key of the codes kept in Redis. */
+  /** HMAC key of the codes kept in Redis (required unless HERALD_DEV=1). */
   OTP_SECRET: Type.String({ minLength: 16, default: DEV_OTP_SECRET }),
   /** Life of a one-time code. */
   OTP_TTL_SECONDS: Type.Integer({ minimum: 30, maximum: 3600, default: 120 }),
@@ -30,7 +33,7 @@ export const AuthConfigSchema = serviceConfigSchema({
   OTP_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
   /** Failed checks per phone per hour, across resends. */
   OTP_MAX_FAILURES_PER_HOUR: Type.Integer({ minimum: 1, default: 100 }),
-  /** HS256 key of WebSocket tickets; the gateway verifies with the same value. */
+  /** HS256 key of WebSocket tickets; the gateway verifies with the same value (required unless HERALD_DEV=1). */
   TICKET_SECRET: Type.String({ minLength: 16, default: DEV_TICKET_SECRET }),
   /** `POST /auth/code` per client IP per minute, across replicas. */
   RATE_LIMIT_CODE_PER_MINUTE_PER_IP: Type.Integer({ minimum: 1, default: 10 }),
@@ -45,19 +48,19 @@ export type AuthConfig = Omit<RawAuthConfig, 'SMS_PROVIDER'> & { SMS_PROVIDER: '
 
 /** Rules that span variables; each failure names the variable. */
 function resolve(raw: RawAuthConfig): AuthConfig {
-  const production = raw.NODE_ENV === 'production'
-  const provider = raw.SMS_PROVIDER || (production ? 'webhook' : 'dev')
+  const dev = isDevMode(raw)
+  const provider = raw.SMS_PROVIDER || (dev ? 'dev' : 'webhook')
   const fail = (name: string, why: string) => {
-    throw new Error(`Invalid configuration: ${name} ${why}`)
+    throw new ConfigError(name, why)
   }
   if (!isSupportedCountry(raw.DEFAULT_REGION)) fail('DEFAULT_REGION', `"${raw.DEFAULT_REGION}" is not a known region`)
   for (const c of allowedCountries(raw.SMS_ALLOWED_COUNTRIES)) {
     if (!isSupportedCountry(c)) fail('SMS_ALLOWED_COUNTRIES', `"${c}" is not a known country`)
   }
-  if (production && provider === 'dev') fail('SMS_PROVIDER', 'must not be "dev" in production')
-  if (provider === 'webhook' && !raw.SMS_WEBHOOK_URL) fail('SMS_WEBHOOK_URL', 'is required when SMS_PROVIDER=webhook')
-  if (production && raw.OTP_SECRET === DEV_OTP_SECRET) fail('OTP_SECRET', 'must be set in production')
-  if (production && raw.TICKET_SECRET === DEV_TICKET_SECRET) fail('TICKET_SECRET', 'must be set in production')
+  if (provider === 'dev' && !dev)
+    fail('SMS_PROVIDER', 'may be "dev" only in dev mode (HERALD_DEV=1 on a loopback HOST)')
+  if (provider === 'webhook' && !raw.SMS_WEBHOOK_URL)
+    fail('SMS_WEBHOOK_URL', 'is required when SMS_PROVIDER=webhook (the default outside dev mode)')
   return { ...raw, SMS_PROVIDER: provider }
 }
 
@@ -74,9 +77,9 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
   return resolve(loadConfig(AuthConfigSchema, env))
 }
 
-/** Defaults plus overrides: what tests pass to buildApp. */
+/** Defaults plus overrides: what tests pass to buildApp (dev mode unless the overrides say otherwise). */
 export function authConfig(overrides: Partial<RawAuthConfig> = {}): AuthConfig {
-  const env: Record<string, string> = {}
+  const env: Record<string, string> = { HERALD_DEV: '1' }
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) env[k] = String(v)
   return loadAuthConfig(env)
 }

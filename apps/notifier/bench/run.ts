@@ -8,7 +8,9 @@
  *   pnpm --filter @herald/notifier bench
  *   BENCH_DURATION=10 BENCH_CONNECTIONS=50 BENCH_WORKER_EVENTS=20000 WORKER_CONCURRENCY=16 pnpm --filter @herald/notifier bench
  */
+
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { createRedis, waitReady } from '@herald/service-kit'
 import { freePort, startRedisServer } from '@herald/test-utils'
@@ -28,7 +30,7 @@ const port = await freePort()
 const env = {
   ...process.env,
   NODE_ENV: 'production',
-  SERVICE_JWT_SECRET: 'bench-secret-bench-secret-bench',
+  SERVICE_JWT_SECRET: randomBytes(48).toString('base64'),
   REDIS_URL: server.url,
   KEY_PREFIX: 'bench:',
   LOG_LEVEL: 'warn',

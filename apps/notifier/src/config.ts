@@ -1,4 +1,4 @@
-import { loadConfig, serviceConfigSchema } from '@herald/service-kit'
+import { ConfigError, isDevMode, loadConfig, serviceConfigSchema } from '@herald/service-kit'
 import { type Static, Type } from 'typebox'
 
 export const DEV_SERVICE_JWT_SECRET = 'dev-service-secret-change-me'
@@ -6,7 +6,7 @@ export const DEV_SERVICE_JWT_SECRET = 'dev-service-secret-change-me'
 /** The notifier's config (API and worker read the same one). */
 export const NotifierConfig = serviceConfigSchema({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3003 }),
-  /** HS256 key of service tokens; the default is refused in production. */
+  /** HS256 key of service tokens (required unless HERALD_DEV=1). */
   SERVICE_JWT_SECRET: Type.String({ minLength: 16, default: DEV_SERVICE_JWT_SECRET }),
   /** `aud` every service token must carry. */
   SERVICE_JWT_AUDIENCE: Type.String({ minLength: 1, default: 'herald' }),
@@ -43,10 +43,13 @@ export const NotifierConfig = serviceConfigSchema({
 })
 export type NotifierConfig = Static<typeof NotifierConfig>
 
-/** Refuses what would be unsafe to run with, naming the variable. */
+/**
+ * Refuses what would be unsafe to run with, naming the variable. loadConfig has checked the
+ * secrets of an environment; this re-checks a config built another way (buildApp's callers).
+ */
 export function assertNotifierConfig(config: NotifierConfig): NotifierConfig {
-  if (config.NODE_ENV === 'production' && config.SERVICE_JWT_SECRET === DEV_SERVICE_JWT_SECRET) {
-    throw new Error('Invalid configuration: SERVICE_JWT_SECRET must be set in production (the default is public)')
+  if (!isDevMode(config) && config.SERVICE_JWT_SECRET === DEV_SERVICE_JWT_SECRET) {
+    throw new ConfigError('SERVICE_JWT_SECRET', 'is the public dev value; it is allowed only with HERALD_DEV=1')
   }
   return config
 }

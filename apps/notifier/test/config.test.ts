@@ -1,26 +1,45 @@
+import { configWithDefaults } from '@herald/service-kit'
 import { describe, expect, it } from 'vitest'
-import { DEV_SERVICE_JWT_SECRET, loadNotifierConfig } from '../src/config'
+import { assertNotifierConfig, DEV_SERVICE_JWT_SECRET, loadNotifierConfig, NotifierConfig } from '../src/config'
 import { parseTtl } from '../src/service-token'
 
+const STRONG = 'Q7nZ4xV2pL9kR3sW8yT1uB6mC0dF5gH2jK4lN7qP9rS3vX6zA8bE1cY5'
+
 describe('config', () => {
-  it('runs with no environment, on port 3003', () => {
-    const c = loadNotifierConfig({})
+  it('runs in dev mode (HERALD_DEV=1) with no other environment, on port 3003', () => {
+    const c = loadNotifierConfig({ HERALD_DEV: '1' })
     expect(c.PORT).toBe(3003)
     expect(c.SERVICE_JWT_SECRET).toBe(DEV_SERVICE_JWT_SECRET)
     expect(c.SERVICE_JWT_AUDIENCE).toBe('herald')
     expect(c.EVENT_IDEMPOTENCY_SECONDS).toBe(86_400)
   })
 
-  it('refuses the default service secret in production, naming the variable', () => {
+  it('fails closed: without dev mode the service secret must be set, whatever NODE_ENV says', () => {
+    expect(() => loadNotifierConfig({})).toThrow(/SERVICE_JWT_SECRET must be set .*openssl rand -base64 48/)
     expect(() => loadNotifierConfig({ NODE_ENV: 'production' })).toThrow(/SERVICE_JWT_SECRET/)
-    expect(loadNotifierConfig({ NODE_ENV: 'production', SERVICE_JWT_SECRET: 'x'.repeat(32) }).NODE_ENV).toBe(
-      'production',
-    )
+    expect(loadNotifierConfig({ NODE_ENV: 'production', SERVICE_JWT_SECRET: STRONG }).NODE_ENV).toBe('production')
+  })
+
+  it("refuses .env.example's placeholder and weak service secrets, naming the variable", () => {
+    for (const bad of ['change-me-service-secret-at-least-32-chars', 'x'.repeat(32), 'dev-service-secret-change-me']) {
+      expect(() => loadNotifierConfig({ NODE_ENV: 'production', SERVICE_JWT_SECRET: bad })).toThrow(
+        /SERVICE_JWT_SECRET .*openssl rand -base64 48/,
+      )
+    }
+  })
+
+  it('buildApp and the worker refuse the dev secret in a config that is not in dev mode', () => {
+    const config = { ...configWithDefaults(NotifierConfig), HERALD_DEV: '0' as const }
+    expect(() => assertNotifierConfig(config)).toThrow(/SERVICE_JWT_SECRET/)
+  })
+
+  it('does not need TICKET_SECRET (each service gets only its own secrets)', () => {
+    expect(() => loadNotifierConfig({ SERVICE_JWT_SECRET: STRONG })).not.toThrow()
   })
 
   it('names a bad variable', () => {
-    expect(() => loadNotifierConfig({ WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY/)
-    expect(() => loadNotifierConfig({ SERVICE_JWT_SECRET: 'short' })).toThrow(/SERVICE_JWT_SECRET/)
+    expect(() => loadNotifierConfig({ HERALD_DEV: '1', WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY/)
+    expect(() => loadNotifierConfig({ HERALD_DEV: '1', SERVICE_JWT_SECRET: 'short' })).toThrow(/SERVICE_JWT_SECRET/)
   })
 
   it('reads token lifetimes', () => {

@@ -98,14 +98,22 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const procs: Proc[] = []
   const common: Record<string, string> = {
     NODE_ENV: 'development',
+    // dev mode, asked for explicitly: the dev SMS provider (GET /auth/dev/sms/:phone); loopback only
+    HERALD_DEV: '1',
     HOST: '127.0.0.1',
     REDIS_URL: redis.url,
     TRUST_PROXY: '127.0.0.1',
     LOG_LEVEL: 'info',
-    ...secrets,
     SERVICE_JWT_AUDIENCE: AUDIENCE,
     SMS_PROVIDER: 'dev',
     ...opts.env,
+  }
+  // each service gets only the secrets it uses
+  const ownSecrets: Record<'auth' | 'gateway' | 'notifier' | 'worker', Partial<Secrets>> = {
+    auth: { OTP_SECRET: secrets.OTP_SECRET, TICKET_SECRET: secrets.TICKET_SECRET },
+    gateway: { TICKET_SECRET: secrets.TICKET_SECRET },
+    notifier: { SERVICE_JWT_SECRET: secrets.SERVICE_JWT_SECRET },
+    worker: { SERVICE_JWT_SECRET: secrets.SERVICE_JWT_SECRET },
   }
   const add = async (name: 'auth' | 'gateway' | 'notifier' | 'worker', count: number, entry: string, http: boolean) => {
     const app = name === 'worker' ? 'notifier' : name
@@ -118,6 +126,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         args: ['--enable-source-maps', join(REPO_ROOT, `apps/${app}/dist/${entry}`)],
         cwd: REPO_ROOT,
         env: {
+          ...ownSecrets[name],
           ...common,
           REPLICA_ID: `${name}-${i}`,
           ...(p !== undefined ? { PORT: String(p) } : {}),

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorCode } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
+import { isDevMode } from '@herald/service-kit'
 import type { FastifyError } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { AuthConfig } from '../config'
@@ -53,7 +54,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   await app.register(meRoutes)
   await app.register(sessionRoutes)
   await app.register(wsTicketRoutes)
-  if (config.SMS_PROVIDER === 'dev') {
+  if (config.SMS_PROVIDER === 'dev' && isDevMode(config)) {
     await app.register(devSmsRoutes, { redis: opts.redis, keys: opts.keys, region: config.DEFAULT_REGION })
   }
 }

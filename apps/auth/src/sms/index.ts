@@ -1,4 +1,5 @@
 import type { Keys } from '@herald/keys'
+import { ConfigError, isDevMode } from '@herald/service-kit'
 import type { Redis } from 'ioredis'
 import type { AuthConfig } from '../config'
 import { DevSmsProvider } from './dev'
@@ -7,10 +8,11 @@ import { WebhookSmsProvider } from './webhook'
 
 export type { SmsMessage, SmsProvider } from './provider'
 
-/** The provider SMS_PROVIDER names. */
+/** The provider SMS_PROVIDER names; the dev one only in dev mode, whoever built the config. */
 export function createSmsProvider(config: AuthConfig, redis: Redis, keys: Keys): SmsProvider {
   if (config.SMS_PROVIDER === 'webhook') {
     return new WebhookSmsProvider({ url: config.SMS_WEBHOOK_URL, timeoutMs: config.SMS_WEBHOOK_TIMEOUT_MS })
   }
+  if (!isDevMode(config)) throw new ConfigError('SMS_PROVIDER', 'may be "dev" only in dev mode (HERALD_DEV=1)')
   return new DevSmsProvider(redis, keys, config.OTP_TTL_SECONDS)
 }
