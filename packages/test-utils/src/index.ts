@@ -5,7 +5,13 @@ import { inject } from 'vitest'
 import './provided'
 
 export * from './logs'
+export * from './modes'
+export type { RedisTestMode } from './provided'
+export * from './redis-cluster'
+export * from './redis-process'
+export * from './redis-sentinel'
 export * from './redis-server'
+export * from './wait'
 
 /** The URL of the redis-server started by the global setup. */
 export function testRedisUrl(): string {
@@ -20,24 +26,4 @@ export function uniquePrefix(name = 't'): string {
 /** A Redis client for assertions; the caller quits it. */
 export function testRedis(): Redis {
   return new Redis(testRedisUrl(), { lazyConnect: false, maxRetriesPerRequest: 1 })
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
-}
-
-/** Polls `check` until it returns a truthy value or the time runs out. */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, stepMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      const v = await check()
-      if (v) return v
-    } catch (err) {
-      last = err
-    }
-    await sleep(stepMs)
-  }
-  throw new Error(`waitFor timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`)
 }

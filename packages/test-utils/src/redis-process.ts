@@ -1,0 +1,181 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { connect, createServer } from 'node:net'
+import { Redis } from 'ioredis'
+
+/**
+ * One redis-server or redis-sentinel child on 127.0.0.1, shared by the single server, the
+ * Sentinel set and the Cluster starters. Every child is killed when this process exits.
+ */
+export interface RedisProcess {
+  port: number
+  process: ChildProcess
+  readonly running: boolean
+  /** kill -9, as a crash would */
+  kill(): Promise<void>
+  /** SIGTERM, SIGKILL after 3 s */
+  stop(): Promise<void>
+}
+
+const live = new Set<ChildProcess>()
+let exitHookInstalled = false
+function killOnExit(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL')
+    })
+  }
+  live.add(child)
+  child.once('exit', () => live.delete(child))
+}
+
+/** A free TCP port on 127.0.0.1, chosen by the kernel. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      const port = typeof addr === 'object' && addr ? addr.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** `count` distinct free ports. */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>()
+  for (let i = 0; ports.size < count && i < count * 10; i++) ports.add(await freePort())
+  if (ports.size < count) throw new Error(`could not find ${count} free ports`)
+  return [...ports]
+}
+
+function requireBin(bin: string, pkg: string): string {
+  try {
+    execFileSync(bin, ['--version'], { stdio: 'ignore' })
+    return bin
+  } catch {
+    throw new Error(
+      `${bin} not found. Install it: apt-get install ${pkg} (Debian/Ubuntu) or brew install redis (macOS).`,
+    )
+  }
+}
+
+export function redisServerBin(bin = process.env.REDIS_SERVER_BIN ?? 'redis-server'): string {
+  return requireBin(bin, 'redis-server')
+}
+
+export function redisSentinelBin(bin = process.env.REDIS_SENTINEL_BIN ?? 'redis-sentinel'): string {
+  return requireBin(bin, 'redis-sentinel')
+}
+
+export function redisCliBin(bin = process.env.REDIS_CLI_BIN ?? 'redis-cli'): string {
+  return requireBin(bin, 'redis-tools')
+}
+
+export interface SpawnRedisOptions {
+  bin: string
+  port: number
+  args: string[]
+  /** its own process group, so a Ctrl-C at the terminal does not reach it before its clients stop */
+  detached?: boolean
+}
+
+/** Spawns a redis-server/redis-sentinel and waits until it answers PING on its port. */
+export async function spawnRedis(opts: SpawnRedisOptions): Promise<RedisProcess> {
+  const child = spawn(opts.bin, opts.args, { stdio: ['ignore', 'ignore', 'pipe'], detached: opts.detached ?? false })
+  killOnExit(child)
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString()
+  })
+  const running = () => child.exitCode === null && child.signalCode === null
+  const exited = new Promise<void>((r) => child.once('exit', () => r()))
+  const kill = async () => {
+    if (!running()) return
+    child.kill('SIGKILL')
+    await exited
+  }
+  try {
+    await waitForPort(opts.port, child, () => stderr)
+  } catch (err) {
+    await kill()
+    throw err
+  }
+  return {
+    port: opts.port,
+    process: child,
+    get running() {
+      return running()
+    },
+    kill,
+    async stop() {
+      if (!running()) return
+      child.kill('SIGTERM')
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))])
+      await kill()
+    },
+  }
+}
+
+async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited early: ${stderr()}`)
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1')
+      s.once('connect', () => {
+        s.write('PING\r\n')
+        s.once('data', (d) => {
+          s.destroy()
+          resolve(d.toString().startsWith('+PONG') || d.toString().startsWith('-NOAUTH'))
+        })
+      })
+      s.once('error', () => resolve(false))
+    })
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`${child.spawnfile} did not answer on port ${port} within 10 s: ${stderr()}`)
+}
+
+/** Sends one command to 127.0.0.1:port on a short-lived connection. */
+export async function redisCommand(port: number, command: string, ...args: (string | number)[]): Promise<unknown> {
+  const r = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
+  r.on('error', () => {})
+  try {
+    await r.connect()
+    return await r.call(command, ...args)
+  } finally {
+    r.disconnect()
+  }
+}
+
+/** Common redis-server arguments: loopback only, no persistence, logs to stderr at warning. */
+export function baseServerArgs(port: number, dir: string): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
+    '--loglevel',
+    'warning',
+  ]
+}
