@@ -14,12 +14,16 @@ export interface TokenRequest {
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 }
 
-/** `90`, `90s`, `15m`, `12h`, `30d` → seconds. */
+/** The longest life a service token may have; the notifier refuses longer ones. */
+export const MAX_TOKEN_TTL_SECONDS = 365 * 86_400
+
+/** `90`, `90s`, `15m`, `12h`, `30d` → seconds, at most MAX_TOKEN_TTL_SECONDS. */
 export function parseTtl(ttl: string): number {
   const m = /^(\d+)([smhd]?)$/.exec(ttl.trim())
   if (!m) throw new Error(`invalid --ttl "${ttl}": use e.g. 3600, 15m, 12h or 30d`)
   const n = Number(m[1]) * (UNITS[m[2] || 's'] as number)
   if (n <= 0) throw new Error('--ttl must be positive')
+  if (n > MAX_TOKEN_TTL_SECONDS) throw new Error(`--ttl ${ttl} is longer than the maximum, 365d`)
   return n
 }
 

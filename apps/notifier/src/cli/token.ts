@@ -1,31 +1,38 @@
 /**
  * Prints a service token: `pnpm run token --sub billing --scope "events:write" [--ttl 30d]`.
- * Reads SERVICE_JWT_SECRET and SERVICE_JWT_AUDIENCE from the environment (same defaults as the notifier).
+ * Signs with SERVICE_JWT_SECRET from the environment or, without it, with the running local
+ * stack's secret (`.stack/secrets.json`, written by `pnpm stack`); refuses otherwise.
+ * `--ttl` is at most 365d.
  */
 import { parseArgs } from 'node:util'
-import { loadNotifierConfig } from '../config'
 import { parseTtl, signServiceToken } from '../service-token'
+import { DEFAULT_STACK_DIR, signingKey } from './signing-key'
 
 const { values } = parseArgs({
   options: {
     sub: { type: 'string' },
     scope: { type: 'string', default: '' },
     ttl: { type: 'string', default: '30d' },
+    'stack-dir': { type: 'string', default: DEFAULT_STACK_DIR },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
 
 if (values.help || !values.sub) {
   process.stderr.write(
-    'usage: pnpm run token --sub NAME --scope "events:write messages:write" [--ttl 30d]\n' +
-      'scopes: events:write messages:write presence:read users:disconnect stats:read\n',
+    'usage: pnpm run token --sub NAME --scope "events:write messages:write" [--ttl 30d (at most 365d)]\n' +
+      'scopes: events:write messages:write presence:read users:disconnect stats:read\n' +
+      "secret: SERVICE_JWT_SECRET, else the local stack's (.stack/secrets.json)\n",
   )
   process.exit(values.help ? 0 : 2)
 }
 
-const config = loadNotifierConfig()
-const token = signServiceToken(
-  { secret: config.SERVICE_JWT_SECRET, audience: config.SERVICE_JWT_AUDIENCE },
-  { sub: values.sub, scope: values.scope, ttlSeconds: parseTtl(values.ttl) },
-)
-process.stdout.write(`${token}\n`)
+try {
+  const ttlSeconds = parseTtl(values.ttl)
+  const key = signingKey(process.env, values['stack-dir'])
+  if (key.from === 'local stack') process.stderr.write("token: signed with the local stack's secret\n")
+  process.stdout.write(`${signServiceToken(key, { sub: values.sub, scope: values.scope, ttlSeconds })}\n`)
+} catch (err) {
+  process.stderr.write(`token: ${(err as Error).message}\n`)
+  process.exit(2)
+}
