@@ -18,6 +18,8 @@ export const NotifierConfig = serviceConfigSchema({
   INBOX_RETENTION_SECONDS: Type.Integer({ minimum: 1, default: 7 * 24 * 3600 }),
   /** How long an event id is remembered after it was accepted (or done): a repeat is answered 200. */
   EVENT_IDEMPOTENCY_SECONDS: Type.Integer({ minimum: 60, default: 86_400 }),
+  /** How far ahead `deliverAt` may be (30 days); further is refused with 400 DELIVER_AT_TOO_FAR. */
+  DELIVER_AT_MAX_SECONDS: Type.Integer({ minimum: 60, maximum: 365 * 86_400, default: 30 * 86_400 }),
   /** Attempts per job (first run included) before it is failed for good. */
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
   /** First retry delay; doubles on every attempt (exponential backoff). */

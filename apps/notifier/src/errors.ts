@@ -8,4 +8,9 @@ export const NotifierErrors = {
   UnknownEventType: createError(ErrorCode.UNKNOWN_EVENT_TYPE, 'Unknown event type "%s"', 422),
   InvalidData: createError(ErrorCode.VALIDATION_ERROR, '%s', 400),
   NotFound: createError(ErrorCode.NOT_FOUND, '%s not found', 404),
+  DeliverAtTooFar: createError(
+    ErrorCode.DELIVER_AT_TOO_FAR,
+    'deliverAt may be at most %s ahead (DELIVER_AT_MAX_SECONDS = %d)',
+    400,
+  ),
 }

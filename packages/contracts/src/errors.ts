@@ -31,5 +31,7 @@ export const ErrorCode = {
   // notifier
   UNKNOWN_EVENT_TYPE: 'UNKNOWN_EVENT_TYPE',
   INSUFFICIENT_SCOPE: 'INSUFFICIENT_SCOPE',
+  /** `deliverAt` is further ahead than DELIVER_AT_MAX_SECONDS allows (400) */
+  DELIVER_AT_TOO_FAR: 'DELIVER_AT_TOO_FAR',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

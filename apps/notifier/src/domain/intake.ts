@@ -1,9 +1,17 @@
 import type { EventJob, EventStatus, EventView } from '@herald/contracts'
 import { isRedisUnavailable } from '@herald/service-kit'
 import type { NotifierConfig } from '../config'
+import { NotifierErrors } from '../errors'
 import { type EventsQueue, jobOptions } from '../queue'
 import type { EventRecord, EventRecords } from './event-records'
 import { jobIdFor } from './ids'
+
+/** 2592000 → "30 days", 90 → "90 s": the limit as a person reads it. */
+function humanSeconds(s: number): string {
+  if (s % 86_400 === 0) return `${s / 86_400} day${s === 86_400 ? '' : 's'}`
+  if (s % 3600 === 0) return `${s / 3600} h`
+  return `${s} s`
+}
 
 export interface Accepted {
   /** true: this call created the event (202); false: the id was known already (200) */
@@ -26,6 +34,9 @@ export class EventIntake {
 
   async accept(job: EventJob, deliverAt?: number): Promise<Accepted> {
     const delay = deliverAt === undefined ? 0 : Math.max(0, deliverAt - job.acceptedAt)
+    // A far-off deliverAt would keep its job and record in Redis until then: bounded.
+    const horizon = this.config.DELIVER_AT_MAX_SECONDS
+    if (delay > horizon * 1000) throw new NotifierErrors.DeliverAtTooFar(humanSeconds(horizon), horizon)
     const status: EventStatus = delay > 0 ? 'delayed' : 'queued'
     const existing = await this.records.claim(job, status, delay > 0 ? deliverAt : undefined)
     if (!existing) {

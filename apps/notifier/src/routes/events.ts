@@ -43,7 +43,8 @@ export async function eventRoutes(app: ServiceApp, opts: EventRoutesOptions): Pr
           'Accepts an event and queues it; the event catalog turns it into messages.',
           'The `id` is yours and makes the call idempotent: sending the same id again (for at least',
           '24 h) answers 200 with the current status and never delivers twice. `deliverAt` in the',
-          'future delays it. `data` is checked against the schema of `type`:',
+          'future delays it (at most DELIVER_AT_MAX_SECONDS, 30 days by default, ahead: further is',
+          '400 DELIVER_AT_TOO_FAR). `data` is checked against the schema of `type`:',
           '',
           types,
         ].join('\n'),
@@ -55,7 +56,11 @@ export async function eventRoutes(app: ServiceApp, opts: EventRoutesOptions): Pr
         response: {
           200: { ...EventAccepted, description: 'This id was already accepted: its current status' },
           202: { ...EventAccepted, description: 'Accepted and queued (or delayed)' },
-          400: { ...ErrorResponse, description: 'VALIDATION_ERROR: the envelope or `data` is invalid (path named)' },
+          400: {
+            ...ErrorResponse,
+            description:
+              'VALIDATION_ERROR: the envelope or `data` is invalid (path named); DELIVER_AT_TOO_FAR: `deliverAt` is past the horizon (30 days by default)',
+          },
           401: ErrorResponse,
           403: ErrorResponse,
           422: { ...ErrorResponse, description: 'UNKNOWN_EVENT_TYPE' },
