@@ -36,9 +36,14 @@ export class Proc {
   exitCode: number | null = null
   exitSignal: NodeJS.Signals | null = null
 
+  /**
+   * @param logDir write the output to `<logDir>/<label>.log` instead of the terminal
+   * @param format turns a line for the terminal (null leaves it out); files get every line as it was
+   */
   constructor(
     readonly spec: ProcSpec,
     private readonly logDir: string | null,
+    private readonly format: (line: string) => string | null = (line) => line,
   ) {}
 
   get label(): string {
@@ -65,14 +70,19 @@ export class Proc {
     if (this.logDir) {
       this.out ??= createWriteStream(join(this.logDir, `${this.label}.log`), { flags: 'a' })
     }
-    const prefix = `\x1b[${this.color}m${this.label.padEnd(11)}\x1b[0m| `
+    const label = this.label.padEnd(11)
+    const prefix = process.stdout.isTTY ? `\x1b[${this.color}m${label}\x1b[0m| ` : `${label}| `
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue
       createInterface({ input: stream }).on('line', (line) => {
         this.tail.push(line)
         if (this.tail.length > 15) this.tail.shift()
-        if (this.out) this.out.write(`${line}\n`)
-        else process.stdout.write(`${prefix}${line}\n`)
+        if (this.out) {
+          this.out.write(`${line}\n`)
+          return
+        }
+        const shown = this.format(line)
+        if (shown !== null) process.stdout.write(`${prefix}${shown}\n`)
       })
     }
     child.on('exit', (code, signal) => {

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { freePort, type RedisServer, startRedisServer } from '@herald/test-utils'
+import { type LocalRedis, PARTITIONS, type StackRedisMode, startLocalRedis } from './local-redis'
+import { formatLogLine } from './log-format'
 import { Proc, type ProcSpec } from './processes'
 import { localNginxConf, REPO_ROOT } from './render-nginx'
 import { ALL_SCOPES, signServiceToken } from './token'
@@ -10,7 +12,9 @@ import { ALL_SCOPES, signServiceToken } from './token'
 export interface StackOptions {
   /** nginx port; 0 picks a free one @default 8080 */
   port?: number
-  /** redis-server port, e.g. to put a proxy in front of it before the services start; 0 or unset picks a free one */
+  /** the Redis topology: one redis-server, a Sentinel set or a 6-node Cluster @default 'single' */
+  redis?: StackRedisMode
+  /** redis-server port (single), e.g. to put a proxy in front of it before the services start; 0 or unset picks a free one */
   redisPort?: number
   /** working dir for redis data, nginx config and logs @default <repo>/.stack */
   dir?: string
@@ -20,6 +24,13 @@ export interface StackOptions {
   workers?: number
   /** write each service's output to <dir>/logs/ instead of the terminal */
   logToFiles?: boolean
+  /**
+   * the terminal's format: `json` prints each service's lines as they are; `pretty` one
+   * coloured line each, without per-request lines unless `verbose` @default 'json'
+   */
+  logFormat?: 'json' | 'pretty'
+  /** pretty: every line, requests included, and LOG_LEVEL=debug */
+  verbose?: boolean
   /** extra environment for every service / per service */
   env?: Record<string, string>
   serviceEnv?: Partial<Record<'auth' | 'gateway' | 'notifier' | 'worker', Record<string, string>>>
@@ -39,10 +50,13 @@ export interface Stack {
   secrets: Secrets
   serviceToken: string
   procs: Proc[]
+  /** the Redis topology the services run on */
+  topology: LocalRedis
+  /** the single redis-server (throws on a Sentinel or Cluster stack: see `topology`) */
   redis: RedisServer
   nginx: Proc
   proc(name: string, replica: number): Proc
-  /** stops redis-server and starts it again on the same port and data dir (AOF replays) */
+  /** stops redis-server and starts it again on the same port and data dir (AOF replays); single only */
   restartRedis(downMs?: number): Promise<void>
   /** every line every service and nginx logged, for secret scans */
   allLogs(): string
@@ -90,20 +104,26 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const secrets = loadSecrets(dir)
   const port = opts.port === 0 ? await freePort() : (opts.port ?? 8080)
 
-  const redis = await startRedisServer({
-    dir: join(dir, 'redis'),
-    appendonly: true,
-    ...(opts.redisPort ? { port: opts.redisPort } : {}),
-  })
+  const mode = opts.redis ?? 'single'
+  const topology = await startLocalRedis(mode, { dir, ...(opts.redisPort ? { port: opts.redisPort } : {}) })
+  const singleServer = (): RedisServer => {
+    if (topology.mode !== 'single') throw new Error(`this stack runs on Redis ${topology.mode}: see stack.topology`)
+    return topology.server
+  }
+  const pretty = opts.logFormat === 'pretty'
+  const format = pretty
+    ? (line: string) => formatLogLine(line, { verbose: opts.verbose ?? false, color: true })
+    : undefined
   const procs: Proc[] = []
   const common: Record<string, string> = {
     NODE_ENV: 'development',
     // dev mode, asked for explicitly: the dev SMS provider (GET /auth/dev/sms/:phone); loopback only
     HERALD_DEV: '1',
     HOST: '127.0.0.1',
-    REDIS_URL: redis.url,
+    REDIS_URL: topology.url,
+    REDIS_PARTITIONS: String(PARTITIONS[mode]),
     TRUST_PROXY: '127.0.0.1',
-    LOG_LEVEL: 'info',
+    LOG_LEVEL: pretty && opts.verbose ? 'debug' : 'info',
     SERVICE_JWT_AUDIENCE: AUDIENCE,
     SMS_PROVIDER: 'dev',
     ...opts.env,
@@ -134,7 +154,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         },
         ...(p !== undefined ? { port: p } : {}),
       }
-      procs.push(new Proc(spec, opts.logToFiles ? logDir : null))
+      procs.push(new Proc(spec, opts.logToFiles ? logDir : null, format))
     }
   }
   await add('auth', opts.auth ?? 2, 'main.js', true)
@@ -169,7 +189,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const stopAll = async () => {
     await nginx.stop('SIGQUIT', 3000)
     await Promise.all(procs.map((p) => p.stop('SIGTERM', 10_000)))
-    await redis.stop()
+    await topology.stop()
     for (const p of [...procs, nginx]) p.closeLog()
   }
   try {
@@ -185,7 +205,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const stack: Stack = {
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/ws`,
-    redisUrl: redis.url,
+    redisUrl: topology.url,
     dir,
     secrets,
     serviceToken: signServiceToken({
@@ -195,7 +215,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       scope: ALL_SCOPES,
     }),
     procs,
-    redis,
+    topology,
+    get redis() {
+      return singleServer()
+    },
     nginx,
     proc(name, replica) {
       const p = procs.find((x) => x.spec.name === name && x.spec.replica === replica)
@@ -203,6 +226,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       return p
     },
     async restartRedis(downMs = 1000) {
+      const redis = singleServer()
       const { port: rport, dir: rdir } = redis
       await redis.stop()
       await new Promise((r) => setTimeout(r, downMs))
