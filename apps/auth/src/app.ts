@@ -1,6 +1,5 @@
-import { createKeys } from '@herald/keys'
-import { createServiceApp, type ServiceApp } from '@herald/service-kit'
-import type { Redis } from 'ioredis'
+import { createServiceApp, keysFor, type ServiceApp } from '@herald/service-kit'
+import type { RedisClient } from '@herald/redis'
 import type { AuthConfig } from './config'
 import type { EventQueue } from './events'
 import { rateLimitPlugin } from './plugins/rate-limit'
@@ -12,7 +11,7 @@ import { createSmsProvider, type SmsProvider } from './sms'
 
 export interface AuthDeps {
   /** the command connection (fails fast: a request gets 503, never hangs) */
-  redis: Redis
+  redis: RedisClient
   /** the producer of EVENTS_QUEUE (a BullMQ Queue with prefix keys.bullPrefix()) */
   queue: EventQueue
   /** pino destination; tests capture logs with it */
@@ -34,7 +33,7 @@ export function buildApp(config: AuthConfig, deps: AuthDeps): ServiceApp {
     ...(deps.logStream ? { logStream: deps.logStream } : {}),
     ...(deps.isReady ? { isReady: deps.isReady } : {}),
   })
-  const keys = createKeys(config.KEY_PREFIX)
+  const keys = keysFor(config)
   const clock = deps.clock ?? Date.now
   const sms = deps.smsProvider ?? createSmsProvider(config, deps.redis, keys)
   if (sms.name === 'dev') {

@@ -1,12 +1,11 @@
 import { EVENTS_QUEUE, type EventJob } from '@herald/contracts'
-import { createKeys } from '@herald/keys'
-import { createRedis, runService, waitReady } from '@herald/service-kit'
+import { createRedis, keysFor, runService, waitReady } from '@herald/service-kit'
 import { Queue } from 'bullmq'
 import { buildApp } from './app'
 import { loadAuthConfig } from './config'
 
 const config = loadAuthConfig()
-const keys = createKeys(config.KEY_PREFIX)
+const keys = keysFor(config)
 const redis = createRedis(config.REDIS_URL, 'command', 'auth')
 // BullMQ gets its own connection: its scripts and blocking-free producer calls stay apart from the HTTP path
 const queueRedis = createRedis(config.REDIS_URL, 'command', 'auth-events')

@@ -1,9 +1,8 @@
 import { Inbox } from '@herald/inbox'
-import { createKeys } from '@herald/keys'
-import { PresenceWriter } from '@herald/presence'
-import { createServiceApp, replicaName, type ServiceApp, SessionStore } from '@herald/service-kit'
+import { PresenceWriter, ReplicaDirectory } from '@herald/presence'
+import { createServiceApp, keysFor, replicaName, type ServiceApp, SessionStore } from '@herald/service-kit'
 import type { FastifyInstance } from 'fastify'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 import { Authenticator } from './auth'
 import { allowedOrigins, type GatewayConfig } from './config'
 import { createGatewayMetrics } from './metrics'
@@ -14,9 +13,9 @@ import { wsRoutes } from './routes/ws'
 
 export interface GatewayAppDeps {
   /** command connection: presence, sessions, inbox, tickets */
-  redis: Redis
-  /** dedicated connection for the blocking XREAD of the delivery stream */
-  blocking: Redis
+  redis: RedisClient
+  /** makes a dedicated client for one blocking stream reader (one per partition; the gateway closes them) */
+  readerClient: () => RedisClient
   /** a pino destination (tests capture logs with it) */
   logStream?: NodeJS.WritableStream
 }
@@ -25,7 +24,7 @@ export const SERVICE = 'gateway'
 
 /** The gateway service. Call `listen()` (or `ready()`) to start it; `close()` drains it. */
 export async function buildApp(config: GatewayConfig, deps: GatewayAppDeps): Promise<ServiceApp> {
-  const keys = createKeys(config.KEY_PREFIX)
+  const keys = keysFor(config)
   const replica = replicaName(config, SERVICE)
   const app: ServiceApp = createServiceApp({
     service: SERVICE,
@@ -39,11 +38,16 @@ export async function buildApp(config: GatewayConfig, deps: GatewayAppDeps): Pro
     idleTtlSeconds: config.SESSION_IDLE_TTL_SECONDS,
     maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
   })
-  const inbox = new Inbox(deps.redis, keys, {
-    maxItems: config.INBOX_MAX_ITEMS,
-    retentionSeconds: config.INBOX_RETENTION_SECONDS,
-    streamMaxLen: config.STREAM_MAXLEN,
-  })
+  const inbox = new Inbox(
+    deps.redis,
+    keys,
+    {
+      maxItems: config.INBOX_MAX_ITEMS,
+      retentionSeconds: config.INBOX_RETENTION_SECONDS,
+      streamMaxLen: config.STREAM_MAXLEN,
+    },
+    new ReplicaDirectory(deps.redis, keys),
+  )
   const root = app as unknown as FastifyInstance
   await root.register(ticketPlugin, { secret: config.TICKET_SECRET })
   const authenticator = new Authenticator({
@@ -58,7 +62,7 @@ export async function buildApp(config: GatewayConfig, deps: GatewayAppDeps): Pro
     keys,
     replica,
     redis: deps.redis,
-    blocking: deps.blocking,
+    readerClient: deps.readerClient,
     inbox,
     sessions,
     presence: new PresenceWriter(deps.redis, keys, { replica, replicaTtlMs: config.REPLICA_TTL_MS }),

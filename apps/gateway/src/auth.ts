@@ -1,7 +1,7 @@
 import { TICKET_AUDIENCE, TICKET_TTL_SECONDS } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
 import { hashToken, type SessionStore, tokenFromHeader } from '@herald/service-kit'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 
 export interface Identity {
   userId: string
@@ -17,7 +17,7 @@ export type AuthResult = { ok: true; identity: Identity } | { ok: false; reason:
 export type TicketVerifier = (ticket: string) => unknown
 
 export interface AuthenticatorDeps {
-  redis: Redis
+  redis: RedisClient
   keys: Keys
   sessions: SessionStore
   verifyTicket: TicketVerifier
@@ -57,7 +57,7 @@ export class Authenticator {
     const burned = await this.deps.redis.set(this.deps.keys.ticketUsed(jti), '1', 'EX', ttl, 'NX')
     if (burned !== 'OK') return { ok: false, reason: 'ticket already used' }
 
-    const tokenHash = await this.deps.redis.hget(this.deps.keys.userSessions(sub), sid)
+    const tokenHash = await this.deps.sessions.tokenHashOf(sub, sid)
     if (!tokenHash) return { ok: false, reason: 'session ended' }
     const record = await this.deps.sessions.touchHash(tokenHash, now)
     if (!record || record.userId !== sub || record.id !== sid) return { ok: false, reason: 'session ended' }

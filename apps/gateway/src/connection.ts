@@ -1,4 +1,4 @@
-import { compareCursors, cursorOf } from '@herald/inbox'
+import { compareCursors } from '@herald/inbox'
 import type { WebSocket } from 'ws'
 
 export interface ConnectionInfo {
@@ -23,7 +23,7 @@ export type SlowReason = 'slow_consumer' | 'replay_overflow'
 
 interface Held {
   data: Buffer
-  /** for message frames: their cursor, to drop what the replay already sent */
+  /** for message frames: their cursor, to drop what the inbox already covers */
   cursor: string | null
 }
 
@@ -32,13 +32,18 @@ const SEND_OPTS = { binary: false } as const
 const SLOW_TERMINATE_MS = 5000
 
 /**
- * One client socket. While `replaying`, live frames are held (not sent) so that the
- * replay from the inbox and the live stream join with no gap and no duplicate.
+ * One client socket. Until it goes live (while it registers, then replays), live frames
+ * are held, not sent. Registration returns the cursor C the connection starts from: every
+ * message at or below C is in the inbox (and replayed when the client asked), every message
+ * above it reaches this replica's stream. So live message frames at or below C are dropped,
+ * held or not: the replay and the live stream join with no gap and no duplicate.
  */
 export class Connection {
-  state: 'replaying' | 'live' | 'closed' = 'live'
+  state: 'holding' | 'live' | 'closed' = 'holding'
   missedPongs = 0
   badFrames = 0
+  /** the cursor registration returned; message frames at or below it are not sent live */
+  private liveFrom: string | null = null
   private held: Held[] = []
   private closeListeners: ((code: number) => void)[] = []
 
@@ -57,20 +62,31 @@ export class Connection {
   }
 
   /**
-   * A live frame for this socket. `frame` is encoded once for every socket it goes to.
-   * Returns true when it was written (not held, not dropped).
+   * A live frame for this socket, with its cursor when it is a message. `frame` is encoded
+   * once for every socket it goes to. Returns true when it was written (not held, not dropped).
    */
-  deliver(frame: Buffer, message: boolean): boolean {
+  deliver(frame: Buffer, cursor: string | null): boolean {
     if (this.state === 'closed') return false
-    if (this.state === 'replaying') {
+    if (this.state === 'holding') {
       if (this.held.length >= this.limits.replayBufferMax) {
         this.onSlow(this, 'replay_overflow')
         return false
       }
-      this.held.push({ data: frame, cursor: message ? cursorOf(frame.toString()) : null })
+      this.held.push({ data: frame, cursor })
       return false
     }
+    if (this.covered(cursor)) return false
     return this.write(frame)
+  }
+
+  /** A message the inbox covers for this connection (at or below its start cursor). */
+  private covered(cursor: string | null): boolean {
+    return cursor !== null && this.liveFrom !== null && compareCursors(cursor, this.liveFrom) <= 0
+  }
+
+  /** The cursor registration returned (see the class comment). */
+  startsAt(cursor: string): void {
+    this.liveFrom = cursor
   }
 
   /** Writes a frame unless the socket already has too much queued: then it is closed 1013. */
@@ -84,22 +100,15 @@ export class Connection {
     return true
   }
 
-  startReplay(): void {
-    if (this.state === 'live') this.state = 'replaying'
-  }
-
-  /**
-   * Ends the replay: writes the held live frames the replay did not already cover
-   * (message cursors above `lastReplayed`; every other frame), then goes live.
-   */
-  finishReplay(lastReplayed: string | null): number {
-    if (this.state !== 'replaying') return 0
+  /** Goes live: writes the held frames the inbox does not cover, in the order they came. */
+  goLive(): number {
+    if (this.state !== 'holding') return 0
     const held = this.held
     this.held = []
     this.state = 'live'
     let sent = 0
     for (const h of held) {
-      if (h.cursor !== null && lastReplayed !== null && compareCursors(h.cursor, lastReplayed) <= 0) continue
+      if (this.covered(h.cursor)) continue
       if (this.write(h.data)) sent++
     }
     return sent

@@ -2,7 +2,7 @@ import { CloseCode, StreamKind, USER_LIST_SEPARATOR } from '@herald/contracts'
 import type { Connection } from './connection'
 import type { Registry } from './registry'
 
-/** A delivery-stream entry as XREAD returns it: its id and its flat field/value list. */
+/** A gateway-stream entry as XREAD returns it: its id and its flat field/value list. */
 export type RawEntry = [id: string, fields: string[]]
 
 export interface DeliveryStats {
@@ -20,24 +20,28 @@ export interface DeliveryHooks {
 interface Fields {
   k: string
   u: string
+  c: string
   s: string
   o: string
   p: string
 }
 
 function readFields(flat: string[]): Fields {
-  const f: Fields = { k: '', u: '', s: '', o: '', p: '' }
+  const f: Fields = { k: '', u: '', c: '', s: '', o: '', p: '' }
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i]
-    if (name === 'k' || name === 'u' || name === 's' || name === 'o' || name === 'p') f[name] = flat[i + 1] as string
+    if (name === 'k' || name === 'u' || name === 'c' || name === 's' || name === 'o' || name === 'p') {
+      f[name] = flat[i + 1] as string
+    }
   }
   return f
 }
 
 /**
- * Routes delivery-stream entries to the sockets held here. An entry decides by `k` and
- * `u` alone whether there is anything to do: its payload is never decoded, and it is
- * encoded to bytes once, only when some local socket takes it.
+ * Routes this replica's stream entries to its sockets. Entries are written only for users
+ * this replica holds (presence-routed), so nearly every entry has a target; a user who left
+ * in the meantime is skipped by `u` alone. The payload is never decoded, and it is encoded
+ * to bytes once for every socket it goes to.
  */
 export class Delivery {
   constructor(
@@ -62,20 +66,18 @@ export class Delivery {
   private route(f: Fields): number {
     switch (f.k) {
       case StreamKind.MESSAGE: {
-        if (!f.u.includes(USER_LIST_SEPARATOR)) return this.send(this.registry.forUser(f.u), f.p, true)
         let frame: Buffer | null = null
         let written = -1
-        for (const u of f.u.split(USER_LIST_SEPARATOR)) {
+        const users = f.u.includes(USER_LIST_SEPARATOR) ? f.u.split(USER_LIST_SEPARATOR) : [f.u]
+        for (const u of users) {
           const conns = this.registry.forUser(u)
           if (!conns) continue
           frame ??= Buffer.from(f.p)
-          written = Math.max(written, 0) + this.sendBuffer(conns, frame, true)
+          written = Math.max(written, 0)
+          // a copy: a write may close a slow socket, which removes it from the set being walked
+          for (const c of [...conns]) if (c.deliver(frame, f.c)) written++
         }
         return written
-      }
-      case StreamKind.BROADCAST: {
-        if (this.registry.size === 0) return -1
-        return this.sendBuffer(this.registry.all(), Buffer.from(f.p), false)
       }
       case StreamKind.READ: {
         const conns = this.registry.forUser(f.u)
@@ -85,7 +87,7 @@ export class Delivery {
         for (const c of [...conns]) {
           if (c.connId === f.o) continue
           frame ??= Buffer.from(f.p)
-          if (c.deliver(frame, false)) written++
+          if (c.deliver(frame, null)) written++
         }
         return written
       }
@@ -103,17 +105,5 @@ export class Delivery {
       default:
         return -1
     }
-  }
-
-  private send(conns: ReadonlySet<Connection> | undefined, payload: string, message: boolean): number {
-    if (!conns) return -1
-    return this.sendBuffer(conns, Buffer.from(payload), message)
-  }
-
-  private sendBuffer(conns: Iterable<Connection>, frame: Buffer, message: boolean): number {
-    let written = 0
-    // a copy: a write may close a slow socket, which removes it from the set being walked
-    for (const c of [...conns]) if (c.deliver(frame, message)) written++
-    return written
   }
 }

@@ -4,9 +4,11 @@ import { loadGatewayConfig } from './config'
 
 const config = loadGatewayConfig()
 const redis = createRedis(config.REDIS_URL, 'command', 'gateway')
-const blocking = createRedis(config.REDIS_URL, 'blocking', 'gateway')
-await Promise.all([waitReady(redis), waitReady(blocking)])
-const app = await buildApp(config, { redis, blocking })
+await waitReady(redis)
+const app = await buildApp(config, {
+  redis,
+  readerClient: () => createRedis(config.REDIS_URL, 'blocking', 'gateway-reader'),
+})
 
 await runService({
   app,
@@ -15,7 +17,6 @@ await runService({
   // sockets are closed 1012 and presence is left before the server stops
   beforeClose: () => app.gateway.drain(),
   afterClose: async () => {
-    blocking.disconnect()
     await redis.quit()
   },
 })

@@ -1,11 +1,9 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 import type { RawEntry } from './delivery'
 
 export interface StreamConsumerOptions {
-  /** a dedicated connection: XREAD BLOCK holds it */
-  blocking: Redis
-  /** a command connection, used only to interrupt the blocked read on stop (CLIENT UNBLOCK) */
-  control: Redis
+  /** a dedicated client, owned by the consumer: XREAD BLOCK holds it, `stop()` disconnects it */
+  client: RedisClient
   key: string
   /** @default 5000 */
   blockMs?: number
@@ -24,28 +22,25 @@ export function backoff(attempt: number, min = 100, max = 5000): number {
 }
 
 /**
- * Reads THE delivery stream from where it stood at start (`$`, resolved to a concrete id
- * so no entry between two reads is missed), forever, on its own connection. A failed read
- * backs off and resumes from the last id; ioredis reconnects a dropped connection and
- * resends the blocked read. A read that outlives its block time by far is taken as a
- * half-open connection and the connection is recycled.
+ * Reads one of this replica's streams (one partition's) from where it stood at start (`$`,
+ * resolved to a concrete id so no entry between two reads is missed), forever, on its own
+ * client. A failed read backs off and resumes from the last id; ioredis reconnects a dropped
+ * connection, follows a Sentinel failover or a Cluster slot move, and resends the blocked
+ * read. A read that outlives its block time by far is taken as a half-open connection and
+ * the connection is recycled. Stopping disconnects the consumer's own client, which ends a
+ * blocked read at once on any topology (no CLIENT UNBLOCK that would have to reach the
+ * right node).
  */
 export class StreamConsumer {
   private lastId = '$'
   private readonly abort = new AbortController()
   private loop: Promise<void> | null = null
-  private clientId: number | null = null
   private readonly blockMs: number
   private readonly count: number
 
   constructor(private readonly opts: StreamConsumerOptions) {
     this.blockMs = opts.blockMs ?? 5000
     this.count = opts.count ?? 500
-    opts.blocking.on('ready', this.onReady)
-  }
-
-  private readonly onReady = () => {
-    this.clientId = null
   }
 
   get position(): string {
@@ -54,7 +49,7 @@ export class StreamConsumer {
 
   /** Resolves the start position, then reads in the background. */
   async start(): Promise<void> {
-    const last = await this.opts.blocking.xrevrange(this.opts.key, '+', '-', 'COUNT', 1)
+    const last = await this.opts.client.xrevrange(this.opts.key, '+', '-', 'COUNT', 1)
     this.lastId = last[0]?.[0] ?? '0-0'
     this.loop = this.run()
   }
@@ -62,11 +57,7 @@ export class StreamConsumer {
   async stop(): Promise<void> {
     if (this.abort.signal.aborted) return
     this.abort.abort()
-    this.opts.blocking.off('ready', this.onReady)
-    if (this.clientId !== null) {
-      await this.opts.control.client('UNBLOCK', this.clientId).catch(() => {})
-    }
-    // if the read could not be interrupted, it ends by itself within the block time; shutdown does not wait for it
+    this.opts.client.disconnect()
     let timer: NodeJS.Timeout | undefined
     await Promise.race([this.loop, new Promise<void>((r) => (timer = setTimeout(r, 1000)))])
     clearTimeout(timer)
@@ -94,8 +85,7 @@ export class StreamConsumer {
   }
 
   private async read(): Promise<XReadReply> {
-    const r = this.opts.blocking
-    if (this.clientId === null) this.clientId = Number(await r.client('ID'))
+    const r = this.opts.client
     const watchdog = setTimeout(() => r.disconnect(true), this.blockMs + 10_000)
     try {
       return (await r.xread(

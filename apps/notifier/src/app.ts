@@ -1,7 +1,8 @@
 import { Inbox } from '@herald/inbox'
-import { createKeys } from '@herald/keys'
-import { createServiceApp, type ServiceApp, SessionStore, StreamWriter, sessionAuthPlugin } from '@herald/service-kit'
-import type { Redis } from 'ioredis'
+import { ControlWriter, ReplicaDirectory } from '@herald/presence'
+import type { RedisClient } from '@herald/redis'
+import { createServiceApp, keysFor, type ServiceApp, SessionStore, sessionAuthPlugin } from '@herald/service-kit'
+import { UserStore } from '@herald/users'
 import { type Catalog, createCatalog } from './catalog'
 import { assertNotifierConfig, type NotifierConfig } from './config'
 import { Deliverer } from './domain/deliver'
@@ -19,7 +20,7 @@ import { userRoutes } from './routes/users'
 
 export interface AppDeps {
   /** a `command`-role client (no offline queue): every HTTP-path call, the queue's producer included */
-  redis: Redis
+  redis: RedisClient
   /** pino destination (tests capture logs) */
   logStream?: NodeJS.WritableStream
   /** the event types; the built-in catalog by default */
@@ -32,7 +33,7 @@ export interface AppDeps {
 export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
   assertNotifierConfig(config)
   const { redis } = deps
-  const keys = createKeys(config.KEY_PREFIX)
+  const keys = keysFor(config)
   const catalog = deps.catalog ?? createCatalog()
   const app = createServiceApp({
     service: 'notifier',
@@ -45,16 +46,23 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
   const queue = createEventsQueue(redis, keys)
   const records = new EventRecords(redis, keys, config.EVENT_IDEMPOTENCY_SECONDS)
   const intake = new EventIntake(config, queue, records)
-  const inbox = new Inbox(redis, keys, {
-    maxItems: config.INBOX_MAX_ITEMS,
-    retentionSeconds: config.INBOX_RETENTION_SECONDS,
-    streamMaxLen: config.STREAM_MAXLEN,
-  })
+  // one replica list for every routed write of this process
+  const directory = new ReplicaDirectory(redis, keys)
+  const inbox = new Inbox(
+    redis,
+    keys,
+    {
+      maxItems: config.INBOX_MAX_ITEMS,
+      retentionSeconds: config.INBOX_RETENTION_SECONDS,
+      streamMaxLen: config.STREAM_MAXLEN,
+    },
+    directory,
+  )
   const sessions = new SessionStore(redis, keys, {
     idleTtlSeconds: config.SESSION_IDLE_TTL_SECONDS,
     maxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
   })
-  const writer = new StreamWriter(redis, keys, config.STREAM_MAXLEN)
+  const writer = new ControlWriter(redis, keys, config.STREAM_MAXLEN, directory)
   const stats = new Stats(redis, keys, queue)
   // The queue shares the caller's connection: closing it leaves that connection open.
   app.addHook('onClose', async () => {
@@ -65,7 +73,7 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
   app.register(serviceAuthPlugin, { secret: config.SERVICE_JWT_SECRET, audience: config.SERVICE_JWT_AUDIENCE })
   app.register(sessionAuthPlugin, { sessions })
   app.register(eventRoutes, { catalog, intake })
-  const deliverer = new Deliverer(redis, keys, inbox, config.FANOUT_CHUNK_SIZE)
+  const deliverer = new Deliverer(new UserStore(redis, keys), inbox, config.FANOUT_CHUNK_SIZE)
   app.register(messageRoutes, {
     intake,
     inbox,

@@ -1,7 +1,7 @@
 import { EVENTS_QUEUE, type EventJob } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
 import { type JobsOptions, Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 import type { NotifierConfig } from './config'
 import { jobIdFor } from './domain/ids'
 
@@ -12,7 +12,7 @@ export type EventsQueue = Queue<EventJob, { messageIds: string[] }, string>
  * client (no offline queue, 2 s command timeout), so a POST fails fast with 503 when
  * Redis is down instead of hanging.
  */
-export function createEventsQueue(connection: Redis, keys: Keys): EventsQueue {
+export function createEventsQueue(connection: RedisClient, keys: Keys): EventsQueue {
   return new Queue<EventJob, { messageIds: string[] }, string>(EVENTS_QUEUE, {
     connection,
     prefix: keys.bullPrefix(),

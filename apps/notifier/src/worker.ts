@@ -1,8 +1,9 @@
 import { EVENTS_QUEUE, type EventJob } from '@herald/contracts'
 import { Inbox } from '@herald/inbox'
-import { createKeys } from '@herald/keys'
+import type { RedisClient } from '@herald/redis'
+import { keysFor } from '@herald/service-kit'
+import { UserStore } from '@herald/users'
 import { type Job, UnrecoverableError, Worker } from 'bullmq'
-import type { Redis } from 'ioredis'
 import { type Catalog, createCatalog } from './catalog'
 import { assertNotifierConfig, type NotifierConfig } from './config'
 import { Deliverer } from './domain/deliver'
@@ -10,7 +11,7 @@ import { EventRecords } from './domain/event-records'
 
 export interface WorkerDeps {
   /** a `worker`-role client (maxRetriesPerRequest: null); BullMQ duplicates it for its blocking reads */
-  redis: Redis
+  redis: RedisClient
   logger?: WorkerLogger
   catalog?: Catalog
 }
@@ -38,7 +39,7 @@ function sleep(ms: number): Promise<void> {
  */
 export function startWorker(config: NotifierConfig, deps: WorkerDeps): NotifierWorker {
   assertNotifierConfig(config)
-  const keys = createKeys(config.KEY_PREFIX)
+  const keys = keysFor(config)
   const catalog = deps.catalog ?? createCatalog()
   const records = new EventRecords(deps.redis, keys, config.EVENT_IDEMPOTENCY_SECONDS)
   const inbox = new Inbox(deps.redis, keys, {
@@ -46,7 +47,7 @@ export function startWorker(config: NotifierConfig, deps: WorkerDeps): NotifierW
     retentionSeconds: config.INBOX_RETENTION_SECONDS,
     streamMaxLen: config.STREAM_MAXLEN,
   })
-  const deliverer = new Deliverer(deps.redis, keys, inbox, config.FANOUT_CHUNK_SIZE)
+  const deliverer = new Deliverer(new UserStore(deps.redis, keys), inbox, config.FANOUT_CHUNK_SIZE)
 
   async function processJob(job: Job<EventJob, { messageIds: string[] }, string>) {
     const event = job.data
@@ -63,7 +64,7 @@ export function startWorker(config: NotifierConfig, deps: WorkerDeps): NotifierW
         { id: event.id, type: event.type, data: event.data, occurredAt: event.occurredAt },
         deliverer.context,
       )
-      const messageIds = await deliverer.deliver(event.id, delivery)
+      const messageIds = await deliverer.deliver(event.id, delivery, Date.now(), event.source)
       // Holds the job open after it delivered: the worst moment for a crash (chaos tests, demos).
       if (config.WORKER_HANDLER_DELAY_MS > 0) await sleep(config.WORKER_HANDLER_DELAY_MS)
       await records.done(event.id, messageIds)

@@ -1,20 +1,20 @@
 /**
- * The delivery stream: ONE Redis Stream that every gateway replica reads with XREAD.
- * Entries are flat field/value pairs so that a gateway can decide from `k` and `u`
- * alone whether it has anything to do, without decoding `p`.
+ * The gateway streams: one Redis Stream per gateway replica and partition, read only by that
+ * replica (XREAD). An entry is appended, in the same atomic step as the write it announces,
+ * only to the streams of the replicas that hold a socket of its user(s). Entries are flat
+ * field/value pairs so a gateway routes them by `k` and `u` without decoding `p`.
  *
- *   k  kind:  'm' message for user(s) `u`    p = the ready-to-send `message` frame (JSON)
- *             'b' message for every local socket, p = the ready-to-send frame
+ *   k  kind:  'm' message for user(s) `u`    c = its cursor, p = the ready-to-send `message` frame (JSON)
  *             'r' read sync for user `u`      p = the ready-to-send `read` frame; `o` = origin connId (skipped)
  *             'x' control for user `u`        `s` = session id (absent: every socket of the user), p = reason
- *   u  target user id; for 'm' possibly several ids joined by ','
+ *   u  target user id; for 'm' possibly several ids joined by ',' (an announcement: this replica's users of a chunk)
+ *   c  cursor (messages only): a socket registered at cursor C takes only entries above C
  *   s  session id (control only)
  *   o  origin connection id (read sync only)
  *   p  payload
  */
 export const StreamKind = {
   MESSAGE: 'm',
-  BROADCAST: 'b',
   READ: 'r',
   CONTROL: 'x',
 } as const
@@ -31,8 +31,3 @@ export const ControlReason = {
 } as const
 export type ControlReason = (typeof ControlReason)[keyof typeof ControlReason]
 
-export type StreamEntry =
-  | { k: 'm'; u: string; p: string }
-  | { k: 'b'; p: string }
-  | { k: 'r'; u: string; p: string; o?: string }
-  | { k: 'x'; u: string; s?: string; p: ControlReason }

@@ -1,16 +1,19 @@
 import type { Keys } from '@herald/keys'
-import type { ChainableCommander, Redis } from 'ioredis'
-import { DELIVER_MANY } from './commands/deliver-many'
-import { DELIVER_ONE } from './commands/deliver-one'
-import { PAGE, SINCE } from './commands/read'
-import { MARK_READ, RECORD_ACKS } from './commands/receipts'
+import { ReplicaDirectory, type RouteArgs } from '@herald/presence'
+import { defineScripts, type RedisClient } from '@herald/redis'
+import { deliverMany } from './commands/deliver-many-n'
+import { deliverOne } from './commands/deliver-one-n'
+import { markRead } from './commands/mark-read-n'
+import { page } from './commands/page-3'
+import { recordAcks } from './commands/record-acks-n'
+import { since } from './commands/since-3'
 
 export interface InboxOptions {
   /** most messages kept per user @default 1000 */
   maxItems: number
   /** age bound of a user's messages, in seconds @default 604800 (7 days) */
   retentionSeconds: number
-  /** approximate cap of the delivery stream (XADD MAXLEN ~) @default 100000 */
+  /** approximate cap of each gateway stream (XADD MAXLEN ~) @default 100000 */
   streamMaxLen: number
 }
 
@@ -28,6 +31,8 @@ export interface NewMessage {
   data: Record<string, unknown>
   /** ISO date-time */
   createdAt: string
+  /** the calling system (receipts are shown only to it) */
+  source?: string
 }
 
 export interface DeliverResult {
@@ -56,26 +61,27 @@ export interface Receipt {
   deliveredAt?: string
   devices: number
   readAt?: string
+  /** the calling system that sent it */
+  source: string
 }
 
 /** Message ids are restricted so they can be embedded in frames without escaping. */
 const ID_RE = /^[A-Za-z0-9_:.-]{1,80}$/
 
-type Cmd = (...args: (string | number)[]) => Promise<unknown>
-type InboxRedis = Redis &
-  Record<'heraldDeliverOne' | 'heraldDeliverMany' | 'heraldSince' | 'heraldPage' | 'heraldMarkRead' | 'heraldAcks', Cmd>
+const SCRIPTS = [deliverOne, deliverMany, since, page, markRead, recordAcks] as const
+const withScripts = (redis: RedisClient) => defineScripts(redis, SCRIPTS)
 
-function define(redis: Redis): InboxRedis {
-  const r = redis as InboxRedis
-  if (typeof r.heraldDeliverOne !== 'function') {
-    redis.defineCommand('heraldDeliverOne', { numberOfKeys: 8, lua: DELIVER_ONE })
-    redis.defineCommand('heraldDeliverMany', { lua: DELIVER_MANY })
-    redis.defineCommand('heraldSince', { numberOfKeys: 3, lua: SINCE })
-    redis.defineCommand('heraldPage', { numberOfKeys: 3, lua: PAGE })
-    redis.defineCommand('heraldMarkRead', { lua: MARK_READ })
-    redis.defineCommand('heraldAcks', { lua: RECORD_ACKS })
-  }
-  return r
+/** The partition a message id names: `<base>.p<N>` (one user's message), `<base>.all` (everyone's). */
+export function messageIdIn(base: string, partition: number | 'all'): string {
+  return partition === 'all' ? `${base}.all` : `${base}.p${partition}`
+}
+
+function partitionsOfId(id: string, partitions: number): number[] | null {
+  if (id.endsWith('.all')) return Array.from({ length: partitions }, (_, i) => i)
+  const m = /\.p(\d{1,3})$/.exec(id)
+  if (!m) return null
+  const p = Number(m[1])
+  return p < partitions ? [p] : null
 }
 
 /** `{"id":…}` minus its opening brace: the script prepends `{"type":"message","cursor":"…",`. */
@@ -100,108 +106,152 @@ export function compareCursors(a: string, b: string): number {
 
 /**
  * The per-user inbox — bounded by count and age — and the atomic write of each message
- * into it and onto the delivery stream. Shared by the notifier (writes, pages, reads) and
- * the gateways (replay, acks, reads).
+ * into it and onto the streams of the gateways holding the user. Shared by the notifier
+ * (writes, pages, reads) and the gateways (replay, acks, reads).
  */
 export class Inbox {
-  private readonly redis: InboxRedis
+  private readonly redis: ReturnType<typeof withScripts>
+  private readonly directory: ReplicaDirectory
   readonly opts: InboxOptions
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: Keys,
     opts: Partial<InboxOptions> = {},
+    directory?: ReplicaDirectory,
   ) {
-    this.redis = define(redis)
+    this.redis = withScripts(redis)
+    this.directory = directory ?? new ReplicaDirectory(redis, keys)
     this.opts = { ...DEFAULT_INBOX_OPTIONS, ...opts }
   }
 
-  private userKeys(userId: string): string[] {
+  private userKeys(userId: string): [string, string, string, string] {
     const k = this.keys
     return [k.inbox(userId), k.inboxMessages(userId), k.inboxUnread(userId), k.inboxMeta(userId)]
   }
 
-  /** Writes each (user, message) in one pipeline; idempotent per (message id, user). */
+  /** Every partition number (announcements walk them one by one). */
+  partitions(): number[] {
+    return this.keys.allPartitions()
+  }
+
+  /** The message id of `base` for this user (it names the user's partition). */
+  messageIdFor(base: string, userId: string): string {
+    return messageIdIn(base, this.keys.partitionOf(userId))
+  }
+
+  /**
+   * Writes each (user, message): one atomic script per item, all sent at once (one round
+   * trip on a single Redis; one per node on a Cluster). Idempotent per (message id, user).
+   */
   async deliver(items: { userId: string; message: NewMessage }[]): Promise<DeliverResult[]> {
-    if (items.length === 0) return []
-    const pipe = this.redis.pipeline() as ChainableCommander & Record<'heraldDeliverOne', Cmd>
+    return Promise.all(items.map(({ userId, message }) => this.deliverOne(userId, message)))
+  }
+
+  private async deliverOne(userId: string, m: NewMessage): Promise<DeliverResult> {
+    const k = this.keys
+    const p = k.partitionOf(userId)
+    const tail = frameTail(m)
     const { maxItems, retentionSeconds, streamMaxLen } = this.opts
-    for (const { userId, message: m } of items) {
-      pipe.heraldDeliverOne(
-        this.keys.cursor(),
-        this.keys.stream(),
+    const created = Date.parse(m.createdAt) || Date.now()
+    const cursor = await this.directory.run(p, (r: RouteArgs) => {
+      const keys = [
+        k.cursor(p),
         ...this.userKeys(userId),
-        this.keys.messageRecipients(m.id),
-        this.keys.messageReceipt(m.id),
+        k.messageRecipients(p, m.id),
+        k.messageReceipt(p, m.id),
+        k.routes(userId),
+        ...r.streams,
+      ]
+      return this.redis.heraldDeliverOne(
+        keys.length,
+        ...keys,
         userId,
         m.id,
-        frameTail(m),
+        tail,
         maxItems,
         retentionSeconds,
         streamMaxLen,
-        Date.parse(m.createdAt) || Date.now(),
+        created,
+        m.source ?? '',
+        r.names.length,
+        ...r.names,
+        ...r.skip,
       )
-    }
-    const res = (await pipe.exec()) ?? []
-    return res.map(([err, cursor], i) => {
-      if (err) throw err
-      const item = items[i] as { userId: string; message: NewMessage }
-      return { userId: item.userId, messageId: item.message.id, cursor: (cursor as string | null) ?? null }
     })
+    return { userId, messageId: m.id, cursor: (cursor as string | null) ?? null }
   }
 
-  /** The same message (one id) for many users: per chunk one cursor and one stream entry; pipelined. */
+  /**
+   * The same message (one id) for many users: grouped by partition, then per chunk one
+   * cursor and one entry per gateway holding any of the chunk's users.
+   */
   async deliverToMany(
     userIds: string[],
     message: NewMessage,
     opts: { chunkSize?: number } = {},
   ): Promise<{ written: number }> {
     const size = opts.chunkSize ?? 500
-    const tail = frameTail(message)
+    const byPartition = new Map<number, string[]>()
+    for (const u of userIds) {
+      const p = this.keys.partitionOf(u)
+      const list = byPartition.get(p)
+      if (list) list.push(u)
+      else byPartition.set(p, [u])
+    }
+    const calls: Promise<number>[] = []
+    for (const [p, users] of byPartition) {
+      for (let i = 0; i < users.length; i += size) calls.push(this.deliverChunk(p, users.slice(i, i + size), message))
+    }
+    const written = await Promise.all(calls)
+    return { written: written.reduce((a, b) => a + b, 0) }
+  }
+
+  private async deliverChunk(p: number, chunk: string[], m: NewMessage): Promise<number> {
+    const k = this.keys
+    const tail = frameTail(m)
     const { maxItems, retentionSeconds, streamMaxLen } = this.opts
-    const createdMs = Date.parse(message.createdAt) || Date.now()
-    const pipe = this.redis.pipeline() as ChainableCommander & Record<'heraldDeliverMany', Cmd>
-    for (let i = 0; i < userIds.length; i += size) {
-      const chunk = userIds.slice(i, i + size)
+    const created = Date.parse(m.createdAt) || Date.now()
+    const out = await this.directory.run(p, (r) => {
       const keys = [
-        this.keys.cursor(),
-        this.keys.stream(),
-        this.keys.messageRecipients(message.id),
-        this.keys.messageReceipt(message.id),
-        ...chunk.flatMap((u) => this.userKeys(u)),
+        k.cursor(p),
+        k.messageRecipients(p, m.id),
+        k.messageReceipt(p, m.id),
+        ...r.streams,
+        ...chunk.flatMap((u) => [...this.userKeys(u), k.routes(u)]),
       ]
-      pipe.heraldDeliverMany(
+      return this.redis.heraldDeliverMany(
         keys.length,
         ...keys,
-        message.id,
+        m.id,
         tail,
         maxItems,
         retentionSeconds,
         streamMaxLen,
-        createdMs,
+        created,
+        m.source ?? '',
+        r.names.length,
+        ...r.names,
+        r.skip.length,
+        ...r.skip,
         ...chunk,
       )
-    }
-    const res = (await pipe.exec()) ?? []
-    let written = 0
-    for (const [err, out] of res) {
-      if (err) throw err
-      written += Number((out as [unknown, number])[1])
-    }
-    return { written }
+    })
+    return Number((out as [unknown, number])[1])
   }
 
   /**
-   * Messages after `since`, oldest first (for replay on reconnect). `gap` is true when
-   * messages after `since` were already removed by the count or age bound.
+   * Messages after `since` (and at most `upTo`), oldest first: the replay on reconnect.
+   * `gap` is true when messages after `since` were already removed by the count or age bound.
    */
   async since(
     userId: string,
     since: string,
     limit = 1000,
+    upTo = '+inf',
   ): Promise<{ frames: string[]; lastCursor: string | null; gap: boolean; more: boolean }> {
-    const [inbox, messages, , meta] = this.userKeys(userId) as [string, string, string, string]
-    const out = (await this.redis.heraldSince(inbox, messages, meta, since, limit)) as string[]
+    const [inbox, messages, , meta] = this.userKeys(userId)
+    const out = (await this.redis.heraldSince(inbox, messages, meta, since, limit, upTo)) as string[]
     const trimmed = out[0] ?? '0'
     const frames = out.slice(1)
     const ageCutoff = String((Date.now() - this.opts.retentionSeconds * 1000) * 1000)
@@ -215,7 +265,7 @@ export class Inbox {
     userId: string,
     opts: { before?: string; limit: number },
   ): Promise<{ items: InboxItem[]; unread: number; nextBefore: string | null }> {
-    const [inbox, messages, unread] = this.userKeys(userId) as [string, string, string]
+    const [inbox, messages, unread] = this.userKeys(userId)
     const out = (await this.redis.heraldPage(inbox, messages, unread, opts.before ?? '+inf', opts.limit)) as (
       | string
       | number
@@ -237,16 +287,30 @@ export class Inbox {
   async markRead(userId: string, ids: string[], opts: { origin?: string; now?: number } = {}): Promise<string[]> {
     const valid = [...new Set(ids)].filter((id) => ID_RE.test(id))
     if (valid.length === 0) return []
-    const keys = [this.keys.inboxUnread(userId), this.keys.stream(), ...valid.map((id) => this.keys.messageReceipt(id))]
-    return (await this.redis.heraldMarkRead(
-      keys.length,
-      ...keys,
-      opts.now ?? Date.now(),
-      this.opts.streamMaxLen,
-      userId,
-      opts.origin ?? '',
-      ...valid,
-    )) as string[]
+    const k = this.keys
+    const p = k.partitionOf(userId)
+    const out = await this.directory.run(p, (r) => {
+      const keys = [
+        k.inboxUnread(userId),
+        k.routes(userId),
+        ...r.streams,
+        ...valid.map((id) => k.messageReceipt(p, id)),
+      ]
+      return this.redis.heraldMarkRead(
+        keys.length,
+        ...keys,
+        opts.now ?? Date.now(),
+        this.opts.streamMaxLen,
+        userId,
+        opts.origin ?? '',
+        r.names.length,
+        ...r.names,
+        r.skip.length,
+        ...r.skip,
+        ...valid,
+      )
+    })
+    return out as string[]
   }
 
   /** Marks every unread message of the user read. */
@@ -261,30 +325,47 @@ export class Inbox {
   async recordAcks(userId: string, deviceId: string, ids: string[], now = Date.now()): Promise<number> {
     const valid = [...new Set(ids)].filter((id) => ID_RE.test(id))
     if (valid.length === 0) return 0
-    const keys = [
-      this.keys.inbox(userId),
-      ...valid.flatMap((id) => [this.keys.messageReceipt(id), this.keys.messageDevices(id)]),
-    ]
+    const k = this.keys
+    const p = k.partitionOf(userId)
+    const keys = [k.inbox(userId), ...valid.flatMap((id) => [k.messageReceipt(p, id), k.messageDevices(p, id)])]
     return Number(
       await this.redis.heraldAcks(keys.length, ...keys, now, deviceId, this.opts.retentionSeconds, ...valid),
     )
   }
 
+  /**
+   * The receipt of a message: one partition's for a user's message, merged over every
+   * partition for a message to everyone (first delivery, devices summed, first read).
+   */
   async receipt(messageId: string): Promise<Receipt | null> {
     if (!ID_RE.test(messageId)) return null
-    const [[, h], [, devices]] = (await this.redis
-      .multi()
-      .hgetall(this.keys.messageReceipt(messageId))
-      .scard(this.keys.messageDevices(messageId))
-      .exec()) as [[null, Record<string, string>], [null, number]]
-    if (!h.createdAt) return null
+    const parts = partitionsOfId(messageId, this.keys.partitions)
+    if (!parts) return null
+    const k = this.keys
+    const rows = await Promise.all(
+      parts.map((p) =>
+        Promise.all([this.redis.hgetall(k.messageReceipt(p, messageId)), this.redis.scard(k.messageDevices(p, messageId))]),
+      ),
+    )
+    const min = (a: string | undefined, b: string | undefined) =>
+      a === undefined ? b : b === undefined ? a : String(Math.min(Number(a), Number(b)))
+    const devices = rows.reduce((n, [, d]) => n + Number(d), 0)
+    const written = rows.map(([row]) => row as Record<string, string | undefined>).filter((row) => row.createdAt)
+    const h = written.reduce((acc, row) => ({
+      ...acc,
+      createdAt: min(acc.createdAt, row.createdAt),
+      deliveredAt: min(acc.deliveredAt, row.deliveredAt),
+      readAt: min(acc.readAt, row.readAt),
+    }), written[0] ?? {})
+    if (!h?.createdAt) return null
     const iso = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : undefined)
     return {
       id: messageId,
       userId: h.userId ?? '*',
+      source: h.source ?? '',
       createdAt: iso(h.createdAt) as string,
       ...(h.deliveredAt ? { deliveredAt: iso(h.deliveredAt) } : {}),
-      devices: Number(devices),
+      devices,
       ...(h.readAt ? { readAt: iso(h.readAt) } : {}),
     }
   }

@@ -118,6 +118,8 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     onlineUsers: (partition: number) => `${part(partition)}online`,
     /** sorted set replica → heartbeat deadline (epoch ms): the gateway replicas, live and dead */
     replicas: () => `${p}{gw}:replicas`,
+    /** string with TTL: the replica reaping a dead one (one reaper at a time) */
+    replicaReaping: (replica: string) => `${p}{gw}:reaping:${replica}`,
 
     // ---- delivery (the user's partition)
     /** stream: the entries for one gateway replica's users in one partition (only it reads it) */

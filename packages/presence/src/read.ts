@@ -1,5 +1,5 @@
 import type { Keys } from '@herald/keys'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 
 /** What a replica stores for each live connection in the user's presence hash. */
 export interface ConnectionRecord {
@@ -45,11 +45,19 @@ function parseRecord(json: string): ConnectionRecord | null {
   }
 }
 
+/** Replica → heartbeat deadline (epoch ms). */
+async function deadlines(redis: RedisClient, keys: Keys): Promise<Map<string, number>> {
+  const flat = await redis.zrange(keys.replicas(), 0, -1, 'WITHSCORES')
+  const out = new Map<string, number>()
+  for (let i = 0; i + 1 < flat.length; i += 2) out.set(flat[i] as string, Number(flat[i + 1]))
+  return out
+}
+
 /**
  * A user's live connections across the cluster. Connections held by a replica whose
  * heartbeat deadline has passed are left out even before that replica is reaped.
  */
-export async function getPresence(redis: Redis, keys: Keys, userId: string, now = Date.now()): Promise<Presence> {
+export async function getPresence(redis: RedisClient, keys: Keys, userId: string, now = Date.now()): Promise<Presence> {
   const all = await redis.hgetall(keys.presence(userId))
   const entries: [string, ConnectionRecord][] = []
   for (const [connId, json] of Object.entries(all)) {
@@ -58,8 +66,8 @@ export async function getPresence(redis: Redis, keys: Keys, userId: string, now 
   }
   if (entries.length === 0) return { userId, online: false, connections: [] }
   const replicas = [...new Set(entries.map(([, r]) => r.replica))]
-  const deadlines = await redis.zmscore(keys.replicas(), ...replicas)
-  const alive = new Set(replicas.filter((_, i) => Number(deadlines[i] ?? 0) >= now))
+  const scores = await redis.zmscore(keys.replicas(), ...replicas)
+  const alive = new Set(replicas.filter((_, i) => Number(scores[i] ?? 0) >= now))
   const connections = entries
     .filter(([, r]) => alive.has(r.replica))
     .map(([connId, r]) => ({ connId, replica: r.replica, device: r.device, connectedAt: r.connectedAt }))
@@ -68,40 +76,43 @@ export async function getPresence(redis: Redis, keys: Keys, userId: string, now 
 }
 
 /**
- * Cluster-wide counts. Exact while every known replica is alive (the online-users counter
- * is kept atomically by the presence scripts); while a dead replica awaits its reap, the
- * users are counted as the union of the live replicas' user sets instead.
+ * Cluster-wide counts, summed over the partitions. Exact while every known replica is alive
+ * (the per-partition online-users counters are kept atomically by the presence scripts);
+ * while a dead replica awaits its reap, users are counted as the union of the live
+ * replicas' user sets instead.
  */
-export async function getStats(redis: Redis, keys: Keys, now = Date.now()): Promise<PresenceStats> {
-  const flat = await redis.zrange(keys.replicas(), 0, -1, 'WITHSCORES')
-  const ids: string[] = []
-  const deadlines: number[] = []
-  for (let i = 0; i < flat.length; i += 2) {
-    ids.push(flat[i] as string)
-    deadlines.push(Number(flat[i + 1]))
-  }
-  const pipe = redis.pipeline()
-  for (const id of ids) pipe.hlen(keys.replicaConnections(id)).hlen(keys.replicaUsers(id))
-  pipe.get(keys.onlineUsers())
-  const res = (await pipe.exec()) ?? []
-  const num = (i: number) => {
-    const [err, v] = res[i] ?? [null, 0]
-    if (err) throw err
-    return Number(v ?? 0)
-  }
+export async function getStats(redis: RedisClient, keys: Keys, now = Date.now()): Promise<PresenceStats> {
+  const known = await deadlines(redis, keys)
+  const ids = [...known.keys()]
+  const parts = keys.allPartitions()
+  const perReplica = await Promise.all(
+    ids.map(async (id) => {
+      const counts = await Promise.all(
+        parts.map((p) =>
+          Promise.all([redis.hlen(keys.replicaConnections(p, id)), redis.hlen(keys.replicaUsers(p, id))]),
+        ),
+      )
+      return counts.reduce((acc, [c, u]) => [acc[0] + c, acc[1] + u], [0, 0])
+    }),
+  )
   const replicas: ReplicaStats[] = ids.map((id, i) => ({
     id,
-    connections: num(2 * i),
-    users: num(2 * i + 1),
-    alive: (deadlines[i] as number) >= now,
+    connections: perReplica[i]?.[0] ?? 0,
+    users: perReplica[i]?.[1] ?? 0,
+    alive: (known.get(id) ?? 0) >= now,
   }))
   const live = replicas.filter((r) => r.alive)
   const connections = live.reduce((n, r) => n + r.connections, 0)
-  let onlineUsers = num(2 * ids.length)
+  let onlineUsers: number
   if (live.length < replicas.length) {
     const users = new Set<string>()
-    for (const r of live) for (const u of await redis.hkeys(keys.replicaUsers(r.id))) users.add(u)
+    for (const r of live) {
+      for (const p of parts) for (const u of await redis.hkeys(keys.replicaUsers(p, r.id))) users.add(u)
+    }
     onlineUsers = users.size
+  } else {
+    const counts = await Promise.all(parts.map((p) => redis.get(keys.onlineUsers(p))))
+    onlineUsers = counts.reduce((n, c) => n + Math.max(0, Number(c ?? 0)), 0)
   }
   return { onlineUsers, connections, replicas }
 }

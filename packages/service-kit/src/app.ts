@@ -1,15 +1,17 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { hostname } from 'node:os'
 import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { RedisClient } from '@herald/redis'
 import Ajv from 'ajv'
 import addFormats from 'ajv-formats'
 import Fastify, { type FastifyInstance, type RawServerDefault } from 'fastify'
-import type { Redis } from 'ioredis'
 import type { BaseConfig } from './config'
 import { installErrorHandling } from './errors'
 import { healthPlugin } from './health'
 import { loggerOptions } from './logger'
+import { securityHeadersPlugin } from './security-headers'
 
 export type ServiceApp = FastifyInstance<
   RawServerDefault,
@@ -23,16 +25,21 @@ export interface ServiceAppOptions {
   service: string
   config: BaseConfig
   /** the command connection used for readiness */
-  redis: Redis
+  redis: RedisClient
   /** a pino destination; tests capture logs with it */
   logStream?: NodeJS.WritableStream
   /** false while the replica drains (readyz answers 503) */
   isReady?: () => boolean
 }
 
+/**
+ * REPLICA_ID, or a name unique to this process: in containers every replica is pid 1 (and a
+ * restarted container keeps its hostname), so the pid alone named all three gateways alike.
+ */
 export function replicaName(config: BaseConfig, service: string): string {
-  return config.REPLICA_ID || `${service}-${process.pid}`
+  return config.REPLICA_ID || `${service}-${hostname()}-${process.pid}-${PROCESS_TAG}`
 }
+const PROCESS_TAG = randomBytes(2).toString('hex')
 
 /**
  * Body and headers are validated strictly (no type coercion, unknown properties refused
@@ -82,6 +89,7 @@ export function createServiceApp(opts: ServiceAppOptions): ServiceApp {
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler())
   installErrorHandling(app as unknown as FastifyInstance)
+  app.register(securityHeadersPlugin)
   const origins = config.CORS_ORIGINS.split(',')
     .map((s) => s.trim())
     .filter(Boolean)

@@ -2,7 +2,7 @@ import type { SessionRecord } from '@herald/contracts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { HttpErrors } from './errors'
-import { hashToken, type SessionStore, tokenFromHeader } from './sessions'
+import { hashToken, type SessionStore, tokenFromHeader } from '@herald/sessions'
 
 declare module 'fastify' {
   interface FastifyRequest {

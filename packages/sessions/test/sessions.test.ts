@@ -1,7 +1,7 @@
 import { createKeys } from '@herald/keys'
 import { sleep, testRedis, uniquePrefix } from '@herald/test-utils'
 import { afterAll, describe, expect, it } from 'vitest'
-import { hashToken, SessionStore, tokenFromHeader } from '../src/sessions'
+import { hashToken, SessionStore, tokenFromHeader } from '../src/store'
 
 const redis = testRedis()
 afterAll(() => redis.quit())

@@ -1,25 +1,19 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 import { otpCheck } from './otp-check-2'
 import { otpRelease } from './otp-release-2'
 import { otpReserve } from './otp-reserve-3'
-import { userRename } from './user-rename-1'
-import { userUpsert } from './user-upsert-3'
 
-const COMMANDS = [otpReserve, otpRelease, otpCheck, userUpsert, userRename]
+const COMMANDS = [otpReserve, otpRelease, otpCheck]
 
 /** A Redis client with auth's Lua commands (the argument order is each script's header). */
-export type AuthRedis = Redis & {
+export type AuthRedis = RedisClient & {
   heraldOtpReserve(...args: [string, string, string, string, number, number, number, number]): Promise<[number, number]>
   heraldOtpRelease(cooldown: string, daily: string, reservation: string): Promise<number>
   heraldOtpCheck(...args: [string, string, string, number, number, number]): Promise<[number, number]>
-  heraldUserUpsert(
-    ...args: [string, string, string, string, string, string, string, string]
-  ): Promise<[number, string[]]>
-  heraldUserRename(user: string, nickname: string): Promise<string[]>
 }
 
 /** Defines auth's Lua commands on a client once (ioredis loads them with EVALSHA, falling back to EVAL). */
-export function withAuthCommands(redis: Redis): AuthRedis {
+export function withAuthCommands(redis: RedisClient): AuthRedis {
   for (const c of COMMANDS) {
     if (typeof (redis as unknown as Record<string, unknown>)[c.name] !== 'function') {
       redis.defineCommand(c.name, { numberOfKeys: c.numberOfKeys, lua: c.lua })

@@ -2,11 +2,11 @@ import rateLimit from '@fastify/rate-limit'
 import type { Keys } from '@herald/keys'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 import { AuthErrors } from '../errors'
 
 export interface RateLimitPluginOptions {
-  redis: Redis
+  redis: RedisClient
   keys: Keys
 }
 

@@ -1,8 +1,8 @@
 import type { Keys } from '@herald/keys'
-import { StreamWriter } from '@herald/service-kit'
+import { ControlWriter } from '@herald/presence'
+import type { RedisClient } from '@herald/redis'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
 import type { AuthConfig } from '../config'
 import type { EventQueue } from '../events'
 import { OtpService } from '../otp'
@@ -14,8 +14,8 @@ declare module 'fastify' {
     otp: OtpService
     users: UserStore
     sms: SmsProvider
-    /** writes control entries (close these sockets) on the delivery stream */
-    control: StreamWriter
+    /** closes a user's sockets (4409) on the gateways that hold them */
+    control: ControlWriter
     events: EventQueue
     clock: () => number
   }
@@ -23,7 +23,7 @@ declare module 'fastify' {
 
 export interface ServicesPluginOptions {
   config: AuthConfig
-  redis: Redis
+  redis: RedisClient
   keys: Keys
   sms: SmsProvider
   queue: EventQueue
@@ -48,7 +48,7 @@ export const servicesPlugin = fp<ServicesPluginOptions>(
     )
     app.decorate('users', new UserStore(redis, keys))
     app.decorate('sms', opts.sms)
-    app.decorate('control', new StreamWriter(redis, keys, config.STREAM_MAXLEN))
+    app.decorate('control', new ControlWriter(redis, keys, config.STREAM_MAXLEN))
     app.decorate('events', opts.queue)
     app.decorate('clock', clock)
   },

@@ -2,7 +2,7 @@ import type { Keys } from '@herald/keys'
 import { SessionStore, sessionAuthPlugin } from '@herald/service-kit'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,7 +11,7 @@ declare module 'fastify' {
 }
 
 export interface SessionsPluginOptions {
-  redis: Redis
+  redis: RedisClient
   keys: Keys
   idleTtlSeconds: number
   maxAgeSeconds: number

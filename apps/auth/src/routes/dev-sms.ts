@@ -2,14 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { DevSmsReply, Phone } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
 import { HttpErrors } from '@herald/service-kit'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 import { Type } from 'typebox'
 import { normalizePhone } from '../phone'
 import { readDevCode } from '../sms/dev'
 import { errorReplies } from './common'
 
 export interface DevSmsRoutesOptions {
-  redis: Redis
+  redis: RedisClient
   keys: Keys
   region: string
 }

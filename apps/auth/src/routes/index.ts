@@ -3,7 +3,7 @@ import { ErrorCode } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
 import { isDevMode } from '@herald/service-kit'
 import type { FastifyError } from 'fastify'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 import type { AuthConfig } from '../config'
 import { SmsSendError } from '../errors'
 import { codeRoutes } from './code'
@@ -15,7 +15,7 @@ import { wsTicketRoutes } from './ws-ticket'
 
 export interface AuthRoutesOptions {
   config: AuthConfig
-  redis: Redis
+  redis: RedisClient
   keys: Keys
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { LoginBody, LoginReply } from '@herald/contracts'
 import { enqueueLogin } from '../events'
-import { maskPhone, normalizePhone } from '../phone'
+import { defaultNickname, maskPhone, normalizePhone } from '../phone'
 import { userView } from '../users'
 import { errorReplies } from './common'
 
@@ -28,7 +28,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
       const phone = normalizePhone(request.body.phone, opts.region)
       await app.otp.verify(phone.e164, request.body.code)
       const now = app.clock()
-      const { user, created } = await app.users.findOrCreate(phone.e164, now)
+      const { user, created } = await app.users.findOrCreate(phone.e164, defaultNickname(phone.e164), now)
       const device = deviceName(request.body.device, request.headers['user-agent'])
       const { token, record } = await app.sessions.create(
         { userId: user.id, nickname: user.nickname, phone: maskPhone(user.phone), device },

@@ -15,7 +15,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/logout', noContent, async (request, reply) => {
     const { userId, id } = request.session!
     await app.sessions.revoke(userId, id)
-    await app.control.append({ k: 'x', u: userId, s: id, p: ControlReason.LOGOUT })
+    await app.control.close(userId, ControlReason.LOGOUT, id)
     request.log.info({ userId, sessionId: id }, 'signed out')
     return reply.status(204).send(null)
   })
@@ -23,7 +23,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/logout-all', noContent, async (request, reply) => {
     const { userId } = request.session!
     const ended = await app.sessions.revokeAll(userId)
-    await app.control.append({ k: 'x', u: userId, p: ControlReason.LOGOUT_ALL })
+    await app.control.close(userId, ControlReason.LOGOUT_ALL)
     request.log.info({ userId, sessions: ended.length }, 'signed out everywhere')
     return reply.status(204).send(null)
   })
@@ -55,7 +55,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { id } = request.params
       // only the caller's own index is searched: another user's session id is simply not found
       if (!(await app.sessions.revoke(userId, id))) throw new AuthErrors.SessionNotFound()
-      await app.control.append({ k: 'x', u: userId, s: id, p: ControlReason.SESSION_REVOKED })
+      await app.control.close(userId, ControlReason.SESSION_REVOKED, id)
       request.log.info({ userId, sessionId: id }, 'session revoked')
       return reply.status(204).send(null)
     },

@@ -1,5 +1,5 @@
 import type { Keys } from '@herald/keys'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 import type { SmsMessage, SmsProvider } from './provider'
 
 /**
@@ -10,7 +10,7 @@ export class DevSmsProvider implements SmsProvider {
   readonly name = 'dev'
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly ttlSeconds: number,
   ) {}
@@ -21,6 +21,6 @@ export class DevSmsProvider implements SmsProvider {
 }
 
 /** The last code the dev provider kept for `phone` (E.164), if it still lives. */
-export async function readDevCode(redis: Redis, keys: Keys, phone: string): Promise<string | null> {
+export async function readDevCode(redis: RedisClient, keys: Keys, phone: string): Promise<string | null> {
   return redis.get(keys.devSms(phone))
 }

@@ -1,6 +1,6 @@
 import type { Keys } from '@herald/keys'
 import { ConfigError, isDevMode } from '@herald/service-kit'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 import type { AuthConfig } from '../config'
 import { DevSmsProvider } from './dev'
 import type { SmsProvider } from './provider'
@@ -9,7 +9,7 @@ import { WebhookSmsProvider } from './webhook'
 export type { SmsMessage, SmsProvider } from './provider'
 
 /** The provider SMS_PROVIDER names; the dev one only in dev mode, whoever built the config. */
-export function createSmsProvider(config: AuthConfig, redis: Redis, keys: Keys): SmsProvider {
+export function createSmsProvider(config: AuthConfig, redis: RedisClient, keys: Keys): SmsProvider {
   if (config.SMS_PROVIDER === 'webhook') {
     return new WebhookSmsProvider({ url: config.SMS_WEBHOOK_URL, timeoutMs: config.SMS_WEBHOOK_TIMEOUT_MS })
   }

@@ -1,30 +1,27 @@
 import type { Inbox, NewMessage } from '@herald/inbox'
-import type { Keys } from '@herald/keys'
-import type { Redis } from 'ioredis'
+import type { UserStore } from '@herald/users'
 import type { Delivery, HandlerContext, MessageContent } from '../catalog'
 import { broadcastMessageIdFor, messageIdFor } from './ids'
 
 /**
- * Writes what a handler decided into inboxes and onto the delivery stream. However many
- * recipients, it is one pipeline (inbox.deliver / inbox.deliverToMany), never a round trip
- * per user. Ids are derived from the event id, so a second run writes nothing new.
+ * Writes what a handler decided into inboxes and onto the streams of the gateways that hold
+ * the users. However many recipients, the writes go out together (inbox.deliver /
+ * inbox.deliverToMany), never a round trip per user. Ids are derived from the event id, so a
+ * second run writes nothing new.
  */
 export class Deliverer {
   readonly context: HandlerContext
 
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: Keys,
+    private readonly users: UserStore,
     private readonly inbox: Inbox,
     private readonly chunkSize: number,
   ) {
-    this.context = {
-      nickname: async (userId) => (await this.redis.hget(this.keys.user(userId), 'nickname')) || null,
-    }
+    this.context = { nickname: (userId) => this.users.nickname(userId) }
   }
 
   /** Returns the ids of the messages written (or written before, on a retry). */
-  async deliver(eventId: string, delivery: Delivery, now = Date.now()): Promise<string[]> {
+  async deliver(eventId: string, delivery: Delivery, now = Date.now(), source = ''): Promise<string[]> {
     const createdAt = new Date(now).toISOString()
     const message = (id: string, c: MessageContent): NewMessage => ({
       id,
@@ -33,21 +30,29 @@ export class Deliverer {
       body: c.body,
       data: c.data,
       createdAt,
+      source,
     })
     if (delivery.to === 'all') {
       const id = broadcastMessageIdFor(eventId)
-      const userIds = await this.redis.smembers(this.keys.users())
-      if (userIds.length > 0) {
-        await this.inbox.deliverToMany(userIds, message(id, delivery.message), { chunkSize: this.chunkSize })
+      // partition by partition: a partition's users are written in chunks of one slot
+      for (const p of this.inboxPartitions()) {
+        const userIds = await this.users.idsIn(p)
+        if (userIds.length > 0) {
+          await this.inbox.deliverToMany(userIds, message(id, delivery.message), { chunkSize: this.chunkSize })
+        }
       }
       return [id]
     }
     const items = delivery.messages.map(({ userId, ...content }) => ({
       userId,
-      message: message(messageIdFor(eventId, userId), content),
+      message: message(this.inbox.messageIdFor(messageIdFor(eventId, userId), userId), content),
     }))
     if (items.length === 0) return []
     const results = await this.inbox.deliver(items)
     return results.map((r) => r.messageId)
+  }
+
+  private inboxPartitions(): number[] {
+    return this.inbox.partitions()
   }
 }

@@ -5,16 +5,20 @@ function digest(...parts: string[]): string {
 }
 
 /**
- * The message an event becomes for one user. Deterministic, so a retried or stalled job
- * writes the same id again and the inbox drops the duplicate.
+ * The message an event becomes for one user (before the inbox adds the user's partition to
+ * it). Deterministic, so a retried or stalled job writes the same id again and the inbox
+ * drops the duplicate.
  */
 export function messageIdFor(eventId: string, userId: string): string {
   return `m_${digest(eventId, userId).slice(0, 22)}`
 }
 
-/** The one message id of an event that goes to everyone (the same id in every inbox). */
+/**
+ * The one message id of an event that goes to everyone (the same id in every inbox).
+ * `.all` tells the receipt lookup to merge the receipts of every partition.
+ */
 export function broadcastMessageIdFor(eventId: string): string {
-  return `m_${digest(eventId).slice(0, 22)}`
+  return `m_${digest(eventId).slice(0, 22)}.all`
 }
 
 export { jobIdFor } from '@herald/contracts'

@@ -82,7 +82,7 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
           { id: requestId, type: DIRECT_MESSAGE_TYPE, data, occurredAt: job.occurredAt },
           inline.deliverer.context,
         )
-        const ids = await inline.deliverer.deliver(requestId, await delivery, now)
+        const ids = await inline.deliverer.deliver(requestId, await delivery, now, caller)
         await inline.records
           .recordDelivered(job, ids)
           .catch((err) => request.log.warn({ requestId, err: { message: (err as Error).message } }, 'record not kept'))
@@ -92,7 +92,7 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
       const ids =
         'all' in data.to
           ? [broadcastMessageIdFor(requestId)]
-          : data.to.userIds.map((userId) => messageIdFor(requestId, userId))
+          : data.to.userIds.map((userId) => inbox.messageIdFor(messageIdFor(requestId, userId), userId))
       return reply.status(res.created ? 202 : 200).send({ requestId, ids, status: res.status })
     },
   )
@@ -119,7 +119,8 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
     },
     async (request) => {
       const receipt = await inbox.receipt(request.params.id)
-      if (!receipt) throw new NotifierErrors.NotFound(`Message ${request.params.id}`)
+      // another system's message does not exist for this caller
+      if (!receipt || receipt.source !== callerOf(request)) throw new NotifierErrors.NotFound(`Message ${request.params.id}`)
       return receipt
     },
   )

@@ -1,16 +1,16 @@
 import { ControlReason, ErrorResponse, PresenceView, Scope, UserIdParams } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
-import { getPresence } from '@herald/presence'
-import type { ServiceApp, StreamWriter } from '@herald/service-kit'
-import type { Redis } from 'ioredis'
+import { type ControlWriter, getPresence } from '@herald/presence'
+import type { RedisClient } from '@herald/redis'
+import type { ServiceApp } from '@herald/service-kit'
 import { Type } from 'typebox'
 import { SERVICE_TOKEN } from '../plugins/openapi'
 import { requireScope } from '../plugins/service-auth'
 
 export interface UserRoutesOptions {
-  redis: Redis
+  redis: RedisClient
   keys: Keys
-  writer: StreamWriter
+  writer: ControlWriter
 }
 
 export async function userRoutes(app: ServiceApp, opts: UserRoutesOptions): Promise<void> {
@@ -47,7 +47,7 @@ export async function userRoutes(app: ServiceApp, opts: UserRoutesOptions): Prom
       },
     },
     async (request, reply) => {
-      await writer.append({ k: 'x', u: request.params.id, p: ControlReason.DISCONNECTED })
+      await writer.close(request.params.id, ControlReason.DISCONNECTED)
       return reply.status(204).send(null)
     },
   )

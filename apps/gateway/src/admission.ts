@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto'
+import { CloseCode } from '@herald/contracts'
+import type { Inbox } from '@herald/inbox'
+import type { PresenceWriter } from '@herald/presence'
+import type { WebSocket } from 'ws'
+import type { Authenticator, AuthResult } from './auth'
+import type { ClientFrames } from './client-frames'
+import type { GatewayConfig } from './config'
+import { Connection, type SlowReason } from './connection'
+import { isCursor, welcomeFrame } from './frames'
+import type { GatewayMetrics } from './metrics'
+import type { Registry } from './registry'
+import { replay } from './replay'
+
+/** What the upgrade request carried. */
+export interface UpgradeRequest {
+  ticket?: string
+  authorization?: string
+  since?: string
+}
+
+export interface AdmissionLog {
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+export interface AdmissionDeps {
+  config: GatewayConfig
+  replica: string
+  registry: Registry
+  presence: PresenceWriter
+  inbox: Inbox
+  authenticator: Authenticator
+  frames: ClientFrames
+  metrics: GatewayMetrics
+  log: AdmissionLog
+  /** false once the replica drains */
+  accepting(): boolean
+}
+
+const errMsg = (err: unknown) => ({ err: { message: (err as Error)?.message, type: (err as Error)?.name } })
+
+/**
+ * A socket from its upgrade to live: admitted (capacity, drain) or closed at once,
+ * authenticated, held locally, registered in presence — which returns the cursor it starts
+ * from — then replayed from the inbox up to that cursor when the client resumes, and live.
+ * A socket is never registered before it is authenticated.
+ */
+export class Admission {
+  /** every socket past the upgrade, authenticated or not (capacity and drain count them) */
+  readonly sockets = new Set<WebSocket>()
+
+  constructor(private readonly deps: AdmissionDeps) {}
+
+  accept(socket: WebSocket, req: UpgradeRequest): void {
+    const { config } = this.deps
+    if (!this.deps.accepting()) return this.refuse(socket, CloseCode.SERVICE_RESTART, 'restarting')
+    if (this.sockets.size >= config.MAX_SOCKETS) {
+      return this.refuse(socket, CloseCode.TRY_AGAIN_LATER, `retry-after=${config.ADMISSION_RETRY_AFTER_SECONDS}`)
+    }
+    this.sockets.add(socket)
+    socket.once('close', () => this.sockets.delete(socket))
+    // frames wait in the kernel until the socket is authenticated and registered
+    socket.pause()
+    this.open(socket, req).catch((err) => {
+      // Redis unreachable, most likely: the client should come back a little later
+      this.deps.log.error(errMsg(err), 'socket set-up failed')
+      if (socket.readyState !== socket.OPEN) return
+      this.refuse(socket, CloseCode.TRY_AGAIN_LATER, `retry-after=${config.ADMISSION_RETRY_AFTER_SECONDS}`)
+    })
+  }
+
+  private refuse(socket: WebSocket, code: number, reason: string): void {
+    this.deps.metrics.refused.inc({ code: String(code) })
+    // a paused socket would never read the client's answer to our close frame
+    socket.resume()
+    socket.close(code, reason)
+  }
+
+  private authenticate(req: UpgradeRequest): Promise<AuthResult> {
+    const { authenticator } = this.deps
+    if (req.ticket) return authenticator.fromTicket(req.ticket)
+    if (req.authorization) return authenticator.fromAuthorization(req.authorization)
+    return Promise.resolve({ ok: false, reason: 'missing ticket' })
+  }
+
+  private async open(socket: WebSocket, req: UpgradeRequest): Promise<void> {
+    const { config, presence, registry, metrics, replica } = this.deps
+    const auth = await this.authenticate(req)
+    if (socket.readyState !== socket.OPEN) return
+    if (!auth.ok) return this.refuse(socket, CloseCode.UNAUTHORIZED, auth.reason)
+    if (!this.deps.accepting()) return this.refuse(socket, CloseCode.SERVICE_RESTART, 'restarting')
+
+    const { identity } = auth
+    const conn = new Connection(
+      socket,
+      { ...identity, connId: randomUUID(), connectedAt: Date.now() },
+      { slowConsumerBytes: config.SLOW_CONSUMER_BYTES, replayBufferMax: config.REPLAY_BUFFER_MAX },
+      (c, reason) => this.onSlow(c, reason),
+    )
+    this.deps.frames.attach(conn)
+    socket.on('pong', () => {
+      conn.missedPongs = 0
+    })
+    socket.once('close', (code) => conn.markClosed(code))
+
+    // held locally BEFORE presence routes the user's entries here: an entry read from the
+    // stream after registration always finds the connection (holding it until live)
+    registry.add(conn)
+    metrics.openSockets.set(registry.size)
+    const registered = presence.connect(
+      conn.connId,
+      conn.userId,
+      {
+        device: identity.device,
+        sessionId: identity.sessionId,
+        connectedAt: new Date(conn.info.connectedAt).toISOString(),
+      },
+      { maxPerUser: config.MAX_CONNECTIONS_PER_USER },
+    )
+    conn.onClosed(() => this.release(conn, registered))
+    const reg = await registered
+    if (!reg.ok) return conn.close(CloseCode.POLICY_VIOLATION, 'too many connections')
+    if (conn.state === 'closed') return
+    conn.startsAt(reg.cursor)
+
+    const since = req.since
+    socket.resume()
+    if (since !== undefined && isCursor(since)) {
+      await replay(this.deps.inbox, { conn, replica, since, upTo: reg.cursor, pageSize: config.REPLAY_PAGE_SIZE })
+    } else {
+      // an unreadable cursor cannot be resumed from: the client is told to reload its inbox
+      const welcome = { connId: conn.connId, userId: conn.userId, replica, resumed: false, gap: since !== undefined }
+      conn.write(welcomeFrame({ ...welcome, cursor: reg.cursor }))
+    }
+    conn.goLive()
+  }
+
+  private release(conn: Connection, registered: ReturnType<PresenceWriter['connect']>): void {
+    const { registry, metrics, presence, log } = this.deps
+    if (registry.remove(conn)) metrics.openSockets.set(registry.size)
+    registered
+      .then((r) => (r.ok ? presence.disconnect(conn.connId, conn.userId) : undefined))
+      .catch((err) => log.warn(errMsg(err), 'presence disconnect failed'))
+  }
+
+  private onSlow(conn: Connection, reason: SlowReason): void {
+    this.deps.metrics.slowCloses.inc({ reason })
+    this.deps.log.info({ connId: conn.connId, reason }, 'closing a socket that does not keep up')
+    conn.close(CloseCode.TRY_AGAIN_LATER, reason === 'slow_consumer' ? 'slow consumer' : 'too far behind')
+  }
+}

@@ -1,0 +1,72 @@
+import type { Inbox } from '@herald/inbox'
+import type { RawData } from 'ws'
+import type { Connection } from './connection'
+import { clientFrame, errorFrame, FrameError } from './frames'
+import type { GatewayMetrics, RejectReason } from './metrics'
+import { TokenBucket } from './rate-limit'
+import { CloseCode } from '@herald/contracts'
+
+export interface ClientFrameLimits {
+  ratePerSecond: number
+  burst: number
+  /** invalid frames a socket may send before it is closed 1008 */
+  maxBadFrames: number
+}
+
+export interface FrameLog {
+  warn(obj: object, msg?: string): void
+}
+
+const errMsg = (err: unknown) => ({ err: { message: (err as Error)?.message, type: (err as Error)?.name } })
+
+/** What a client may send: `ack` (delivery receipts) and `read`, rate-limited and validated. */
+export class ClientFrames {
+  constructor(
+    private readonly inbox: Inbox,
+    private readonly limits: ClientFrameLimits,
+    private readonly metrics: GatewayMetrics,
+    private readonly log: FrameLog,
+  ) {}
+
+  /** Starts reading a connection's frames (each socket gets its own token bucket). */
+  attach(conn: Connection): void {
+    const bucket = new TokenBucket(this.limits.ratePerSecond, this.limits.burst)
+    conn.socket.on('message', (data, isBinary) => this.onFrame(conn, bucket, data, isBinary))
+  }
+
+  private onFrame(conn: Connection, bucket: TokenBucket, data: RawData, isBinary: boolean): void {
+    if (conn.state === 'closed') return
+    if (!bucket.take()) {
+      this.metrics.framesRejected.inc({ reason: 'rate_limited' })
+      conn.write(errorFrame(FrameError.RATE_LIMITED, 'Too many frames; this one was dropped'))
+      return
+    }
+    if (isBinary) return this.bad(conn, 'binary', 'Frames must be JSON text')
+    let value: unknown
+    try {
+      value = JSON.parse(data.toString())
+    } catch {
+      return this.bad(conn, 'invalid', 'Frames must be JSON')
+    }
+    if (!clientFrame.Check(value)) return this.bad(conn, 'invalid', 'Expected {"type":"ack"|"read","ids":[…]}')
+    const done =
+      value.type === 'ack'
+        ? // the session is the device: tabs of one browser count once
+          this.inbox.recordAcks(conn.userId, conn.info.sessionId, value.ids)
+        : this.inbox.markRead(conn.userId, value.ids, { origin: conn.connId })
+    done.catch((err) => {
+      this.log.warn(errMsg(err), `${value.type} frame failed`)
+      conn.write(errorFrame(FrameError.INTERNAL_ERROR, `Could not record ${value.type}; retry later`))
+    })
+  }
+
+  private bad(conn: Connection, reason: RejectReason, message: string): void {
+    this.metrics.framesRejected.inc({ reason })
+    conn.badFrames++
+    if (conn.badFrames >= this.limits.maxBadFrames) {
+      conn.close(CloseCode.POLICY_VIOLATION, 'too many invalid frames')
+      return
+    }
+    conn.write(errorFrame(FrameError.INVALID_FRAME, message))
+  }
+}

@@ -1,0 +1,70 @@
+import { CloseCode } from '@herald/contracts'
+import type { PresenceWriter } from '@herald/presence'
+import type { SessionStore } from '@herald/sessions'
+import type { Connection } from './connection'
+import type { Registry } from './registry'
+
+export interface KeepAliveLog {
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+}
+
+/**
+ * What keeps sockets, sessions and this replica alive: WebSocket pings (a socket that misses
+ * two is cut), one batched refresh of the sessions of open sockets per interval (a session
+ * that ended closes its sockets 4409), and the replica's heartbeat in presence (which also
+ * reaps dead replicas, and registers this replica's sockets again if it was itself reaped).
+ */
+export class KeepAlive {
+  constructor(
+    private readonly registry: Registry,
+    private readonly presence: PresenceWriter,
+    private readonly sessions: SessionStore,
+    private readonly log: KeepAliveLog,
+  ) {}
+
+  ping(): void {
+    for (const conn of this.registry.all()) {
+      if (conn.missedPongs >= 2) {
+        conn.markClosed(1006)
+        conn.socket.terminate()
+        continue
+      }
+      conn.missedPongs++
+      conn.socket.ping()
+    }
+  }
+
+  async touchSessions(): Promise<void> {
+    const byHash = new Map<string, Connection[]>()
+    for (const c of this.registry.all()) {
+      const list = byHash.get(c.info.tokenHash)
+      if (list) list.push(c)
+      else byHash.set(c.info.tokenHash, [c])
+    }
+    if (byHash.size === 0) return
+    const hashes = [...byHash.keys()]
+    const records = await this.sessions.touchManyHashes(hashes)
+    records.forEach((rec, i) => {
+      if (rec) return
+      for (const c of byHash.get(hashes[i] as string) ?? []) c.close(CloseCode.SESSION_ENDED, 'session ended')
+    })
+  }
+
+  async heartbeat(): Promise<void> {
+    const { rejoined, reaped } = await this.presence.heartbeat()
+    if (reaped.length) this.log.info({ reaped }, 'reaped dead replicas from presence')
+    if (!rejoined) return
+    // this replica stalled past its deadline and was reaped: put its sockets back
+    this.log.warn({}, 'replica was reaped while alive; registering its sockets again')
+    await Promise.all(
+      [...this.registry.all()].map((c) =>
+        this.presence.connect(c.connId, c.userId, {
+          device: c.info.device,
+          sessionId: c.info.sessionId,
+          connectedAt: new Date(c.info.connectedAt).toISOString(),
+        }),
+      ),
+    )
+  }
+}

@@ -1,0 +1,44 @@
+import type { Inbox } from '@herald/inbox'
+import type { Connection } from './connection'
+import { welcomeFrame } from './frames'
+
+export interface ReplayRequest {
+  conn: Connection
+  replica: string
+  /** the client's last cursor (exclusive) */
+  since: string
+  /** the cursor registration returned (inclusive): above it, messages come live */
+  upTo: string
+  pageSize: number
+}
+
+/**
+ * Sends the client what it missed: the `welcome` (resumed, with `gap` when messages after
+ * `since` were already trimmed), then every inbox message in (since, upTo], oldest first, in
+ * pages. Live frames are held by the connection meanwhile; the caller sends them after.
+ */
+export async function replay(inbox: Inbox, r: ReplayRequest): Promise<void> {
+  const { conn } = r
+  let cursor = r.since
+  let first = true
+  // bounded: each page moves the cursor forward, and the inbox holds finitely many messages
+  for (let pages = 0; pages < 10_000; pages++) {
+    const page = await inbox.since(conn.userId, cursor, r.pageSize, r.upTo)
+    if (conn.state === 'closed') return
+    if (first) {
+      conn.write(
+        welcomeFrame({
+          connId: conn.connId,
+          userId: conn.userId,
+          replica: r.replica,
+          resumed: true,
+          gap: page.gap,
+        }),
+      )
+      first = false
+    }
+    for (const frame of page.frames) conn.write(frame)
+    if (!page.more || page.lastCursor === null) return
+    cursor = page.lastCursor
+  }
+}

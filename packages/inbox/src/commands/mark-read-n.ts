@@ -1,0 +1,38 @@
+import { ROUTE_LIB } from '@herald/presence'
+import { INBOX_LIB } from './lib'
+
+/** Marks messages read, records readAt, and tells the user's other sockets: one atomic step. */
+export const markRead = {
+  name: 'heraldMarkRead',
+  lua: `${INBOX_LIB}${ROUTE_LIB}
+--[[
+  Input (the key count first):
+    KEYS[1] unread   KEYS[2] the user's routes hash   KEYS[3..G+2] the partition's known gateway streams
+    then per message i (1-based, same order as the ids): KEYS[G+2+i] its receipt hash
+    ARGV[1] now (ms)   ARGV[2] stream max length   ARGV[3] user id   ARGV[4] origin connId ('' for none)
+    ARGV[5] G   ARGV[6..G+5] the replicas' names   ARGV[G+6] S   ARGV[G+7..G+S+6] replicas to skip
+    ARGV[G+S+7..] message ids
+  Output: the ids that were unread until now; {'!STALE', replica…} when the replica list was stale
+  (nothing written).
+]]
+local g = tonumber(ARGV[5])
+local s = tonumber(ARGV[g + 6])
+local first_id = g + s + 7
+local streams, missing = routes_of(KEYS[2], known_streams(3, 6, g), set_of(g + 7, g + s + 6))
+if missing then return {'!STALE', unpack(missing)} end
+local newly = {}
+for i = first_id, #ARGV do
+  if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
+    newly[#newly + 1] = ARGV[i]
+    redis.call('HSETNX', KEYS[g + 3 + i - first_id], 'readAt', ARGV[1])
+  end
+end
+if #newly > 0 then
+  local frame = '{"type":"read","ids":["' .. table.concat(newly, '","') .. '"]}'
+  for _, st in ipairs(streams) do
+    redis.call('XADD', st, 'MAXLEN', '~', ARGV[2], '*', 'k', 'r', 'u', ARGV[3], 'o', ARGV[4], 'p', frame)
+  end
+end
+return newly
+`,
+} as const

@@ -1,0 +1,40 @@
+/** Registers a connection and returns the cursor it starts from: one step, in the user's partition. */
+export const presenceConnect = {
+  name: 'heraldPresenceConnect',
+  numberOfKeys: 6,
+  lua: `--[[
+  Input:
+    KEYS[1] the user's presence hash (connId -> JSON)    KEYS[2] the user's routes hash (replica -> count)
+    KEYS[3] the replica's connections hash in the partition (connId -> userId)
+    KEYS[4] the replica's users hash in the partition (userId -> count)
+    KEYS[5] the partition's online-users counter         KEYS[6] the partition's cursor
+    ARGV[1] connId   ARGV[2] userId   ARGV[3] connection JSON {replica, device, sessionId, connectedAt}
+    ARGV[4] replica  ARGV[5] per-user cap (0: none)
+    ARGV[6..] replicas known to be dead (their leftovers do not count against the cap)
+  Output: {1, cursor} registered (or already registered); {0, ''} refused: the user has cap live connections.
+  Every message written to the user after this step is appended to this replica's stream (the
+  deliver scripts read the routes hash in the same slot); every message before it has a cursor
+  at most the one returned, and is in the inbox.
+]]
+local cursor = redis.call('GET', KEYS[6]) or '0'
+if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return {1, cursor} end
+local cap = tonumber(ARGV[5])
+if cap > 0 then
+  local dead = {}
+  for i = 6, #ARGV do dead[ARGV[i]] = true end
+  local flat = redis.call('HGETALL', KEYS[2])
+  local live = 0
+  for i = 1, #flat, 2 do
+    if not dead[flat[i]] then live = live + tonumber(flat[i + 1]) end
+  end
+  if live >= cap then return {0, ''} end
+end
+local before = redis.call('HLEN', KEYS[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[4], ARGV[2], 1)
+if before == 0 then redis.call('INCR', KEYS[5]) end
+return {1, cursor}
+`,
+} as const

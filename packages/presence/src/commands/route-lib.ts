@@ -1,0 +1,35 @@
+/**
+ * Lua shared by every script that appends entries for a user to the gateways holding them
+ * (prepended to the script). The caller passes the streams of every known replica of the
+ * partition in KEYS and their names in ARGV, in the same order; the user's routes hash
+ * (replica → connections) says which of them to append to.
+ *
+ *   known_streams(first_key, first_name, count) → map replica name → stream key (from KEYS/ARGV)
+ *   routes_of(routes_key, by_name, skip) → the streams to append to, and the user's routes
+ *     missing from the call (nil when none): the caller's replica list was stale, so the
+ *     script returns {'!STALE', …} before writing anything and the caller calls again.
+ */
+export const ROUTE_LIB = `
+local function known_streams(first_key, first_name, count)
+  local by_name = {}
+  for i = 0, count - 1 do by_name[ARGV[first_name + i]] = KEYS[first_key + i] end
+  return by_name
+end
+
+local function routes_of(routes_key, by_name, skip)
+  local out = {}
+  local missing = nil
+  for _, r in ipairs(redis.call('HKEYS', routes_key)) do
+    local s = by_name[r]
+    if s then out[#out + 1] = s
+    elseif not skip[r] then
+      missing = missing or {}
+      missing[#missing + 1] = r
+    end
+  end
+  return out, missing
+end
+`
+
+/** The reply of a routed script whose replica list was stale: nothing was written. */
+export const STALE = '!STALE'
