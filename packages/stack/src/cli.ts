@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { PARTITIONS, REDIS_MODES, type StackRedisMode } from './local-redis'
 import { type Stack, startStack } from './stack'
@@ -11,7 +12,8 @@ nginx on STACK_PORT (default 8080). Ctrl-C stops everything it started, services
   --redis sentinel   a primary, a replica and 3 redis-sentinel processes (starts empty)
   --redis cluster    a 6-node Redis Cluster, 3 primaries (starts empty), REDIS_PARTITIONS=16
   --verbose          every log line, requests included, at LOG_LEVEL=debug
-  --json             the services' JSON lines as they are (the default when not a terminal)`
+  --json             the services' JSON lines as they are (the default when not a terminal)
+  --dir <path>       working dir for Redis data, nginx and logs (default .stack; one per running stack)`
 
 function fail(message: string): never {
   console.error(`pnpm stack: ${message}`)
@@ -25,6 +27,7 @@ function options() {
         redis: { type: 'string', default: 'single' },
         verbose: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        dir: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })
@@ -66,11 +69,22 @@ const onSignal = (signal: NodeJS.Signals) => {
 process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
 process.on('SIGHUP', onSignal)
+// In a terminal, Ctrl-C is read as a key rather than raised as SIGINT: the signal would also
+// reach pnpm and the shells above this process, which then exit 130 ("ELIFECYCLE Command
+// failed") however cleanly the stack stops.
+if (process.stdin.isTTY) {
+  process.stdin.setRawMode(true)
+  process.stdin.on('data', (keys: Buffer) => {
+    if (keys.includes(0x03) || keys.includes(0x04)) onSignal('SIGINT')
+  })
+  process.once('exit', () => process.stdin.setRawMode(false))
+}
 
 try {
   stack = await startStack({
     port,
     redis: args.redis,
+    ...(args.dir ? { dir: resolve(args.dir) } : {}),
     logFormat: process.stdout.isTTY && !args.json ? 'pretty' : 'json',
     verbose: args.verbose,
   })

@@ -47,10 +47,35 @@ function value(v: unknown): string {
   return JSON.stringify(v)
 }
 
-/** The line to print, or null to leave it out. */
+/**
+ * A formatter for one process's lines. Fastify logs a request's method and path on
+ * "incoming request" only: they are kept by request id (the last 1,000) so that a failed
+ * "request completed" can say which request it was.
+ */
+export function createLogFormatter(opts: LogFormatOptions): (line: string) => string | null {
+  const requests = new Map<string, { method?: string; url?: string }>()
+  return (line) => {
+    const log = parse(line)
+    if (!log) return line
+    const id = typeof log.reqId === 'string' ? log.reqId : undefined
+    if (id && log.msg === 'incoming request' && log.req) {
+      requests.set(id, log.req)
+      if (requests.size > 1000) requests.delete(requests.keys().next().value as string)
+    } else if (id && log.msg === 'request completed') {
+      log.req ??= requests.get(id)
+      requests.delete(id)
+    }
+    return formatLog(log, opts)
+  }
+}
+
+/** The line to print, or null to leave it out (without the request of a "request completed" line). */
 export function formatLogLine(line: string, opts: LogFormatOptions): string | null {
   const log = parse(line)
-  if (!log) return line
+  return log ? formatLog(log, opts) : line
+}
+
+function formatLog(log: PinoLine, opts: LogFormatOptions): string | null {
   const paint = (code: number, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s)
   const status = log.res?.statusCode
   if (log.msg === 'incoming request' && !opts.verbose) return null

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path'
 import { freePort, type RedisServer, startRedisServer } from '@herald/test-utils'
 import { type LocalRedis, PARTITIONS, type StackRedisMode, startLocalRedis } from './local-redis'
-import { formatLogLine } from './log-format'
+import { createLogFormatter } from './log-format'
 import { Proc, type ProcSpec } from './processes'
 import { localNginxConf, REPO_ROOT } from './render-nginx'
 import { ALL_SCOPES, signServiceToken } from './token'
@@ -111,9 +111,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     return topology.server
   }
   const pretty = opts.logFormat === 'pretty'
-  const format = pretty
-    ? (line: string) => formatLogLine(line, { verbose: opts.verbose ?? false, color: true })
-    : undefined
+  const format = () => (pretty ? createLogFormatter({ verbose: opts.verbose ?? false, color: true }) : undefined)
   const procs: Proc[] = []
   const common: Record<string, string> = {
     NODE_ENV: 'development',
@@ -154,7 +152,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         },
         ...(p !== undefined ? { port: p } : {}),
       }
-      procs.push(new Proc(spec, opts.logToFiles ? logDir : null, format))
+      procs.push(new Proc(spec, opts.logToFiles ? logDir : null, format()))
     }
   }
   await add('auth', opts.auth ?? 2, 'main.js', true)
@@ -196,7 +194,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     for (const p of procs) p.start()
     await Promise.all(procs.map((p) => p.waitReady()))
     nginx.start()
-    await waitHttp(`http://127.0.0.1:${port}/auth/healthz-probe`, nginx)
+    // the static page: nginx alone answers it, no service logs a probe
+    await waitHttp(`http://127.0.0.1:${port}/`, nginx)
   } catch (err) {
     await stopAll()
     throw err

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatLogLine } from '../src/log-format'
+import { createLogFormatter, formatLogLine } from '../src/log-format'
 
 const base = { time: Date.UTC(2026, 0, 1, 12, 0, 0), pid: 1, hostname: 'h', service: 'auth', replica: 'auth-1' }
 const line = (o: object) => JSON.stringify({ ...base, ...o })
@@ -45,5 +45,13 @@ describe('formatLogLine', () => {
   it('passes other lines through and colours levels in a terminal', () => {
     expect(formatLogLine('nginx: [warn] something', quiet)).toBe('nginx: [warn] something')
     expect(formatLogLine(line({ level: 40, msg: 'slow' }), { verbose: false, color: true })).toContain('\x1b[33mWARN')
+  })
+
+  it('names the request of a failed "request completed" from its "incoming request"', () => {
+    const format = createLogFormatter(quiet)
+    const incoming = line({ level: 30, reqId: 'r9', msg: 'incoming request', req: { method: 'GET', url: '/auth/me' } })
+    expect(format(incoming)).toBeNull()
+    const done = line({ level: 30, reqId: 'r9', msg: 'request completed', res: { statusCode: 401 }, responseTime: 2 })
+    expect(format(done)).toMatch(/GET \/auth\/me → 401 \(2 ms\)$/)
   })
 })
