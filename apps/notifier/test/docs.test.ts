@@ -1,5 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DOCS_CSP } from '../src/plugins/openapi'
 import { type Harness, harness } from './helpers'
 
 let h: Harness
@@ -53,5 +54,18 @@ describe('/docs', () => {
     const res = await h.app.inject('/docs/')
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toContain('text/html')
+  })
+
+  it('/docs and its assets carry the docs CSP (same origin only, never framed); the API the strict one', async () => {
+    for (const url of ['/docs/', '/docs/static/swagger-initializer.js', '/docs/json']) {
+      const res = await h.app.inject(url)
+      expect(res.statusCode, url).toBe(200)
+      expect(res.headers['content-security-policy'], url).toBe(DOCS_CSP)
+      expect(res.headers['x-content-type-options']).toBe('nosniff')
+      expect(res.headers['x-frame-options']).toBe('DENY')
+    }
+    const api = await h.app.inject({ url: '/v1/events/x', headers: h.auth() })
+    expect(api.headers['content-security-policy']).toMatch(/^default-src 'none'/)
+    expect(api.headers['referrer-policy']).toBe('no-referrer')
   })
 })

@@ -23,15 +23,23 @@ function showLogin(notice?: string): void {
   root.querySelector<HTMLInputElement>('#phone')?.focus()
 }
 
+/** Bumped by every boot: a boot overtaken by a newer one while it awaited stops there. */
+let generation = 0
+
 async function boot(): Promise<void> {
+  const mine = ++generation
   teardown?.()
   teardown = undefined
-  const token = storage.token()
+  const token = storage.token() ?? (await storage.askOtherTabs())
+  if (mine !== generation) return
   if (!token) return showLogin()
+  if (storage.token() !== token) storage.setToken(token)
   try {
     const user = await api.me(token)
+    if (mine !== generation) return
     teardown = mountApp(root, { token, user, onSignedOut: (notice) => showLogin(notice) })
   } catch (err) {
+    if (mine !== generation) return
     if (err instanceof ApiError && err.status === 401) return showLogin('Your session has ended. Sign in again.')
     root.replaceChildren(
       Object.assign(document.createElement('p'), {
@@ -43,9 +51,7 @@ async function boot(): Promise<void> {
   }
 }
 
-// another tab signed in or out: follow it (the session token is shared by every tab)
-window.addEventListener('storage', (e) => {
-  if (e.key === storage.TOKEN_KEY && e.newValue !== e.oldValue) void boot()
-})
+// another tab signed in or out: follow it (open tabs share the session over a BroadcastChannel)
+storage.follow(() => void boot())
 
 void boot()

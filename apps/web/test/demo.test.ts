@@ -30,12 +30,24 @@ let tab1: Page
 let tab2: Page
 let userId: string
 const pageErrors: string[] = []
+/** every Content-Security-Policy violation any page reported (the policy is nginx's and the services') */
+const violations: string[] = []
 /** session tokens and SMS codes the page handled: none may appear in any service's or nginx's log */
 const secrets: string[] = []
 const timings: Record<string, number> = {}
 
-function watch(page: Page, name: string): Page {
+async function watch(page: Page, name: string): Promise<Page> {
   page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`))
+  page.on('console', (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) violations.push(`${name}: ${msg.text()}`)
+  })
+  await page.exposeFunction('__cspViolation', (v: string) => violations.push(`${name}: ${v}`))
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const report = (window as unknown as { __cspViolation(v: string): void }).__cspViolation
+      report(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} in ${e.sourceFile}:${e.lineNumber}`)
+    })
+  })
   page.on('dialog', (d) => void d.accept())
   return page
 }
@@ -62,7 +74,7 @@ afterAll(async () => {
 
 describe.sequential('the demo page in Chromium, against the real stack', () => {
   it('nginx serves the page at /; a new user signs in with the code the dev SMS endpoint shows', async () => {
-    tab1 = watch(await context.newPage(), 'tab1')
+    tab1 = await watch(await context.newPage(), 'tab1')
     const res = await tab1.goto(stack.url)
     expect(res?.status()).toBe(200)
     await tab1.locator('[data-testid=login]').waitFor()
@@ -84,8 +96,10 @@ describe.sequential('the demo page in Chromium, against the real stack', () => {
     await view.waitConnected(tab1)
     timings.signInToConnectedMs = Date.now() - t0
     expect(await view.replica(tab1)).toMatch(/^gateway-[1-3]$/)
-    const token = (await tab1.evaluate(() => localStorage.getItem('herald.token'))) as string
+    const token = (await tab1.evaluate(() => sessionStorage.getItem('herald.token'))) as string
     expect(token).toMatch(/^[0-9a-f-]{36}$/)
+    // this tab's sessionStorage only: nothing on disk once the tab closes
+    expect(await tab1.evaluate(() => Object.keys(localStorage))).toEqual([])
     secrets.push(token, stack.serviceToken)
     userId = (await tab1.textContent('[data-testid=my-user-id]')) ?? ''
     expect(userId).not.toBe('')
@@ -106,7 +120,7 @@ describe.sequential('the demo page in Chromium, against the real stack', () => {
   })
 
   it('a second tab is signed in too, lists it, and marking it read there drops the badge in the first', async () => {
-    tab2 = watch(await context.newPage(), 'tab2')
+    tab2 = await watch(await context.newPage(), 'tab2')
     await tab2.goto(stack.url)
     await view.waitConnected(tab2)
     const titles = await view.titles(tab2)
@@ -125,7 +139,7 @@ describe.sequential('the demo page in Chromium, against the real stack', () => {
     await screenshot(tab1, '03-read-in-other-tab')
 
     // and it is read for the server too
-    const token = (await tab1.evaluate(() => localStorage.getItem('herald.token'))) as string
+    const token = (await tab1.evaluate(() => sessionStorage.getItem('herald.token'))) as string
     const inbox = await api<{ items: { id: string; read: boolean }[] }>(stack, 'GET', '/inbox?limit=10', { token })
     expect(inbox.body.items.find((i) => i.id === id)?.read).toBe(true)
   })
@@ -200,7 +214,7 @@ describe.sequential('the demo page in Chromium, against the real stack', () => {
     await current.waitFor()
     timings.sessionsShownMs = Date.now() - t0
     expect(await current.textContent()).toContain('Chrome on Linux')
-    const token = (await tab1.evaluate(() => localStorage.getItem('herald.token'))) as string
+    const token = (await tab1.evaluate(() => sessionStorage.getItem('herald.token'))) as string
 
     const t1 = Date.now()
     await tab1.click('[data-testid=logout-all]')
@@ -208,7 +222,7 @@ describe.sequential('the demo page in Chromium, against the real stack', () => {
     timings.logoutAllToLoginMs = Date.now() - t1
     await tab2.locator('[data-testid=login]').waitFor()
     timings.logoutAllToOtherTabLoginMs = Date.now() - t1
-    expect(await tab1.evaluate(() => localStorage.getItem('herald.token'))).toBeNull()
+    expect(await tab1.evaluate(() => sessionStorage.getItem('herald.token'))).toBeNull()
     expect((await api(stack, 'GET', '/auth/me', { token })).status).toBe(401)
     await screenshot(tab2, '05-signed-out-everywhere')
     expect(pageErrors).toEqual([])
@@ -221,8 +235,8 @@ describe('the built SDK without a bundler', () => {
     secrets.push(other.token)
     const embed = await browser.newContext()
     try {
-      await embed.addInitScript((token) => localStorage.setItem('herald.token', token), other.token)
-      const page = watch(await embed.newPage(), 'embed')
+      await embed.addInitScript((token) => sessionStorage.setItem('herald.token', token), other.token)
+      const page = await watch(await embed.newPage(), 'embed')
       const sdk = await page.request.get(`${stack.url}/sdk/herald-client.js`)
       expect(sdk.headers()['content-type']).toContain('javascript')
       await page.goto(`${stack.url}/embed.html`)
@@ -233,6 +247,34 @@ describe('the built SDK without a bundler', () => {
       expect(pageErrors).toEqual([])
     } finally {
       await embed.close()
+    }
+  })
+})
+
+describe('browser security headers', () => {
+  it('/, /docs and /embed.html answer with CSP, nosniff, no framing and no referrer, and Chromium reports no CSP violation', async () => {
+    const fresh = await browser.newContext()
+    try {
+      const page = await watch(await fresh.newPage(), 'headers')
+      for (const path of ['/', '/docs/', '/embed.html']) {
+        const res = await page.goto(`${stack.url}${path}`)
+        const headers = res?.headers() ?? {}
+        expect(headers['content-security-policy'], path).toMatch(/frame-ancestors 'none'/)
+        expect(headers['content-security-policy'], path).toMatch(/script-src 'self'/)
+        expect(headers['x-content-type-options'], path).toBe('nosniff')
+        expect(headers['x-frame-options'], path).toBe('DENY')
+        expect(headers['referrer-policy'], path).toBe('no-referrer')
+        if (path === '/') await page.locator('[data-testid=login]').waitFor()
+        if (path === '/docs/') await page.locator('.swagger-ui .info .title').waitFor()
+        if (path === '/embed.html') await page.waitForLoadState('load')
+      }
+      const api = await page.request.get(`${stack.url}/v1/stats`)
+      expect(api.headers()['content-security-policy']).toMatch(/^default-src 'none'/)
+      // everything every page of this file did, the story above included
+      expect(violations).toEqual([])
+      expect(pageErrors).toEqual([])
+    } finally {
+      await fresh.close()
     }
   })
 })
