@@ -1,13 +1,13 @@
-import { StreamWriter } from '@herald/service-kit'
+import { ControlWriter } from '@herald/presence'
 import { sleep, waitFor } from '@herald/test-utils'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Cluster } from './helpers'
 
 let c: Cluster
-let writer: StreamWriter
+let writer: ControlWriter
 beforeEach(() => {
   c = new Cluster()
-  writer = new StreamWriter(c.redis, c.keys, 1000)
+  writer = new ControlWriter(c.redis, c.keys, 1000)
 })
 afterEach(() => c.close())
 
@@ -21,7 +21,7 @@ describe('control entries and client frames', () => {
     const keep = await c.online(r2, { userId: u.userId, sessionId: other.record.id })
     const t0 = Date.now()
     await c.sessions.revoke(u.userId, u.sessionId)
-    await writer.append({ k: 'x', u: u.userId, s: u.sessionId, p: 'logout' })
+    await writer.close(u.userId, 'logout', u.sessionId)
     expect(await a.closed).toEqual({ code: 4409, reason: 'logout' })
     expect(await b.closed).toEqual({ code: 4409, reason: 'logout' })
     expect(Date.now() - t0).toBeLessThan(1000)
@@ -37,7 +37,7 @@ describe('control entries and client frames', () => {
     const a = await c.online(r, u)
     const b = await c.online(r, { userId: u.userId, sessionId: other.record.id })
     const bystander = await c.online(r, await c.user())
-    await writer.append({ k: 'x', u: u.userId, p: 'disconnected' })
+    await writer.close(u.userId, 'disconnected')
     expect((await a.closed).code).toBe(4409)
     expect(await b.closed).toEqual({ code: 4409, reason: 'disconnected' })
     expect(bystander.ws.readyState).toBe(bystander.ws.OPEN)

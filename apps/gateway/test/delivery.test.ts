@@ -1,7 +1,6 @@
-import { StreamWriter } from '@herald/service-kit'
 import { sleep, waitFor } from '@herald/test-utils'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Cluster } from './helpers'
+import { Cluster, PARTITIONS } from './helpers'
 
 let c: Cluster
 beforeEach(() => {
@@ -53,23 +52,17 @@ describe('delivery from the stream', () => {
     expect(outsider.messages()).toEqual([])
   })
 
-  it('sends a broadcast entry to every socket of every replica', async () => {
-    const [r1, r2] = [await c.start(), await c.start()]
-    const x = await c.online(r1, await c.user())
-    const y = await c.online(r2, await c.user())
-    const frame = JSON.stringify({
-      type: 'message',
-      cursor: '1',
-      id: 'b1',
-      kind: 'k',
-      title: 't',
-      body: 'b',
-      data: {},
-      createdAt: new Date().toISOString(),
-    })
-    await new StreamWriter(c.redis, c.keys, 1000).append({ k: 'b', p: frame })
-    expect((await x.next('message')).id).toBe('b1')
-    expect((await y.next('message')).id).toBe('b1')
+  it('writes an entry only to the replicas that hold the user: the others read nothing, an offline user costs no entry', async () => {
+    const [r1, r2, r3] = [await c.start(), await c.start(), await c.start()]
+    const u = await c.user()
+    const cl = await c.online(r2, u)
+    await c.deliver(u.userId, 5)
+    await waitFor(() => cl.messages().length === 5)
+    await c.deliver((await c.user()).userId, 5) // offline
+    await sleep(200)
+    const read = async (r: { app: { inject(u: string): Promise<{ body: string }> } }) =>
+      Number((await r.app.inject('/metrics')).body.match(/gateway_stream_entries_total (\d+)/)?.[1] ?? 0)
+    expect([await read(r1), await read(r2), await read(r3)]).toEqual([0, 5, 0])
   })
 
   it('keeps order and counts deliveries in metrics', async () => {
@@ -95,12 +88,13 @@ describe('stream consumer resilience', () => {
     const cl = await c.online(r, u)
     await c.deliver(u.userId, 1)
     await waitFor(() => cl.messages().length === 1)
-    const name = (r.blocking.options.connectionName as string) ?? ''
     const list = (await c.redis.client('LIST')) as string
-    const line = list.split('\n').find((l) => l.includes(` name=${name} `))
-    const id = line?.match(/^id=(\d+)/)?.[1]
-    expect(id).toBeDefined()
-    await c.redis.client('KILL', 'ID', id as string)
+    const ids = list
+      .split('\n')
+      .filter((l) => l.includes(` name=${r.readerName} `))
+      .map((l) => l.match(/^id=(\d+)/)?.[1] as string)
+    expect(ids).toHaveLength(PARTITIONS)
+    for (const id of ids) await c.redis.client('KILL', 'ID', id)
     const during = await c.deliver(u.userId, 3, 'during')
     await waitFor(() => cl.messages().length === 4, 5000)
     expect(cl.messages().slice(1)).toEqual(during)

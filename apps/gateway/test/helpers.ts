@@ -4,18 +4,20 @@ import { Inbox, type NewMessage } from '@herald/inbox'
 import { createKeys, type Keys } from '@herald/keys'
 import { configWithDefaults, createRedis, type ServiceApp, SessionStore, waitReady } from '@herald/service-kit'
 import { captureLogs, testRedisUrl, uniquePrefix, waitFor } from '@herald/test-utils'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 import WebSocket from 'ws'
 import { buildApp } from '../src/app'
 import { GatewayConfig } from '../src/config'
 
-export const SECRET = 'test-ticket-secret-0123456789'
+export const SECRET = 'test-ticket-secret-0123456789-abcdefghijklmnop'
+export const PARTITIONS = 4
 
 /** A herald deployment in one test: a key prefix, clients, and the replicas started in it. */
 export class Cluster {
   readonly prefix = uniquePrefix('gw')
-  readonly keys: Keys = createKeys(this.prefix)
-  readonly redis: Redis = createRedis(testRedisUrl(), 'command', 'test')
+  /** several partitions even on one Redis: every path crosses partitions as on a Cluster */
+  readonly keys: Keys = createKeys(this.prefix, PARTITIONS)
+  readonly redis: RedisClient = createRedis(testRedisUrl(), 'command', 'test')
   readonly sessions = new SessionStore(this.redis, this.keys, { idleTtlSeconds: 1800, maxAgeSeconds: 86400 })
   readonly inbox = new Inbox(this.redis, this.keys, {})
   readonly replicas: Replica[] = []
@@ -23,18 +25,20 @@ export class Cluster {
   private n = 0
 
   async start(overrides: Partial<GatewayConfig> = {}): Promise<Replica> {
-    const blocking = createRedis(testRedisUrl(), 'blocking', `test-${this.prefix.split(':')[2]}-r${this.n + 1}`)
-    await Promise.all([waitReady(this.redis), waitReady(blocking)])
+    await waitReady(this.redis)
     const logs = captureLogs()
     const config = configWithDefaults(GatewayConfig, {
       LOG_LEVEL: 'info',
       KEY_PREFIX: this.prefix,
+      REDIS_PARTITIONS: PARTITIONS,
       TICKET_SECRET: SECRET,
       REPLICA_ID: `r${++this.n}`,
       STREAM_BLOCK_MS: 1000,
       ...overrides,
     })
-    const app = await buildApp(config, { redis: this.redis, blocking, logStream: logs.stream })
+    const name = `test-${this.prefix.split(':')[2]}-r${this.n}`
+    const readerClient = () => createRedis(testRedisUrl(), 'blocking', name)
+    const app = await buildApp(config, { redis: this.redis, readerClient, logStream: logs.stream })
     await app.listen({ host: '127.0.0.1', port: 0 })
     const addr = app.server.address()
     const port = typeof addr === 'object' && addr ? addr.port : 0
@@ -44,10 +48,9 @@ export class Cluster {
       url: `ws://127.0.0.1:${port}/ws`,
       http: `http://127.0.0.1:${port}`,
       logs,
-      blocking,
+      readerName: `herald:${name}:blocking`,
       close: async () => {
         await app.close()
-        blocking.disconnect()
       },
     }
     this.replicas.push(replica)
@@ -81,7 +84,10 @@ export class Cluster {
   }
 
   async deliver(userId: string, n: number, tag = 'm'): Promise<string[]> {
-    const items = Array.from({ length: n }, (_, i) => ({ userId, message: message(`${tag}-${i}-${randomUUID()}`) }))
+    const items = Array.from({ length: n }, (_, i) => ({
+      userId,
+      message: message(this.inbox.messageIdFor(`${tag}-${i}-${randomUUID()}`, userId)),
+    }))
     const res = await this.inbox.deliver(items)
     return res.map((r) => r.messageId)
   }
@@ -99,8 +105,8 @@ export interface Replica {
   url: string
   http: string
   logs: ReturnType<typeof captureLogs>
-  /** the replica's XREAD connection */
-  blocking: Redis
+  /** the connection name of the replica's stream readers (one per partition) */
+  readerName: string
   close(): Promise<void>
 }
 

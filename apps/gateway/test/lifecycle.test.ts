@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { freePort, testRedisUrl, waitFor } from '@herald/test-utils'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { getPresence, getStats } from '../src/presence'
-import { Cluster, SECRET } from './helpers'
+import { Cluster, PARTITIONS, SECRET } from './helpers'
 
 let c: Cluster
 const children: ChildProcess[] = []
@@ -29,6 +29,7 @@ async function spawnReplica(id: string) {
       PORT: String(port),
       REDIS_URL: testRedisUrl(),
       KEY_PREFIX: c.prefix,
+      REDIS_PARTITIONS: String(PARTITIONS),
       REPLICA_ID: id,
       TICKET_SECRET: SECRET,
       LOG_LEVEL: 'warn',
@@ -105,7 +106,7 @@ describe('presence and shutdown', () => {
     expect(gone).toBeLessThan(30_000)
     // reaped, not just filtered: the replica's keys are gone and the counts are exact again
     await waitFor(async () => (await c.redis.zscore(c.keys.replicas(), 'doomed')) === null, 5000)
-    expect(await c.redis.exists(c.keys.presence(u.userId), c.keys.replicaConnections('doomed'))).toBe(0)
+    expect(await c.redis.exists(c.keys.presence(u.userId), c.keys.replicaConnections(c.keys.partitionOf(u.userId), 'doomed'))).toBe(0)
     const s = await getStats(c.redis, c.keys)
     expect(s).toMatchObject({ onlineUsers: 1, connections: 1 })
     expect(s.replicas.map((r) => r.id)).toEqual([live.id])
