@@ -10,13 +10,13 @@ const rec = (device: string) => ({ device, sessionId: 's1', connectedAt: new Dat
 
 describe('presence', () => {
   it('tracks connections per user and replica, and counts distinct online users', async () => {
-    const keys = createKeys(uniquePrefix('presence'))
+    const keys = createKeys(uniquePrefix('presence'), 4)
     const a = new PresenceWriter(redis, keys, { replica: 'a' })
     const b = new PresenceWriter(redis, keys, { replica: 'b' })
     await a.heartbeat()
     await b.heartbeat()
-    expect(await a.connect('c1', 'u1', rec('laptop'))).toBe(true)
-    expect(await a.connect('c1', 'u1', rec('laptop'))).toBe(true) // idempotent
+    expect((await a.connect('c1', 'u1', rec('laptop'))).ok).toBe(true)
+    expect((await a.connect('c1', 'u1', rec('laptop'))).ok).toBe(true) // idempotent
     await b.connect('c2', 'u1', rec('phone'))
     await b.connect('c3', 'u2', rec('phone'))
     expect(await getStats(redis, keys)).toMatchObject({ onlineUsers: 2, connections: 3 })
@@ -34,16 +34,16 @@ describe('presence', () => {
   })
 
   it('enforces a per-user cap counting only live replicas', async () => {
-    const keys = createKeys(uniquePrefix('presence'))
+    const keys = createKeys(uniquePrefix('presence'), 4)
     const a = new PresenceWriter(redis, keys, { replica: 'a' })
     await a.heartbeat()
-    expect(await a.connect('c1', 'u', rec('x'), { maxPerUser: 2 })).toBe(true)
-    expect(await a.connect('c2', 'u', rec('x'), { maxPerUser: 2 })).toBe(true)
-    expect(await a.connect('c3', 'u', rec('x'), { maxPerUser: 2 })).toBe(false)
+    expect((await a.connect('c1', 'u', rec('x'), { maxPerUser: 2 })).ok).toBe(true)
+    expect((await a.connect('c2', 'u', rec('x'), { maxPerUser: 2 })).ok).toBe(true)
+    expect((await a.connect('c3', 'u', rec('x'), { maxPerUser: 2 })).ok).toBe(false)
   })
 
   it('filters a dead replica at once, counts users exactly meanwhile, and reaps it on a live replica’s heartbeat', async () => {
-    const keys = createKeys(uniquePrefix('presence'))
+    const keys = createKeys(uniquePrefix('presence'), 4)
     const now = Date.now()
     const live = new PresenceWriter(redis, keys, { replica: 'live', replicaTtlMs: 60_000 })
     const dead = new PresenceWriter(redis, keys, { replica: 'dead', replicaTtlMs: 1000 })
@@ -61,7 +61,7 @@ describe('presence', () => {
 
     const { reaped } = await live.heartbeat(later)
     expect(reaped).toEqual(['dead'])
-    expect(await redis.exists(keys.presence('only-dead'), keys.replicaConnections('dead'))).toBe(0)
+    expect(await redis.exists(keys.presence('only-dead'), keys.replicaConnections(keys.partitionOf('only-dead'), 'dead'))).toBe(0)
     const s = await getStats(redis, keys, later)
     expect(s).toEqual({
       onlineUsers: 1,
@@ -71,7 +71,7 @@ describe('presence', () => {
   })
 
   it('tells a replica that was reaped while alive to register again', async () => {
-    const keys = createKeys(uniquePrefix('presence'))
+    const keys = createKeys(uniquePrefix('presence'), 4)
     const a = new PresenceWriter(redis, keys, { replica: 'a' })
     expect((await a.heartbeat()).rejoined).toBe(true)
     expect((await a.heartbeat()).rejoined).toBe(false)
