@@ -24,6 +24,90 @@ export function renderTemplate(template: string, vars: Record<string, string>): 
  */
 export const GATEWAY_SERVER_PARAMS = 'max_fails=0'
 
+/** Per-client-address limits nginx applies on /auth, /v1 (and /inbox, /docs) and /ws. */
+export interface NginxLimits {
+  /** requests per second to /auth/ (`limit_req` rate) */
+  authRate: number
+  /** requests above the rate let through at once before 429 (`limit_req` burst) */
+  authBurst: number
+  /** requests per second to /v1/, /inbox and /docs */
+  apiRate: number
+  apiBurst: number
+  /** WebSocket handshakes per second to /ws */
+  wsRate: number
+  wsBurst: number
+  /** HTTP requests in progress at once, per address (`limit_conn`) */
+  httpConnections: number
+  /** open WebSockets per address (`limit_conn`) */
+  wsConnections: number
+}
+
+/**
+ * For a deployment (compose): one address signs in a few times a second, calls the API at
+ * hundreds of requests per second (a backend system) and holds up to 1000 sockets (a NAT).
+ */
+export const DEPLOYMENT_LIMITS: NginxLimits = {
+  authRate: 20,
+  authBurst: 40,
+  apiRate: 500,
+  apiBurst: 1000,
+  wsRate: 20,
+  wsBurst: 100,
+  httpConnections: 64,
+  wsConnections: 1000,
+}
+
+/**
+ * For the local stack: every test, load test and benchmark client comes from 127.0.0.1, at
+ * up to ~4000 requests/s and 10,000 sockets; these leave room for that. A benchmark that
+ * goes further passes its own.
+ */
+export const LOCAL_LIMITS: NginxLimits = {
+  authRate: 50_000,
+  authBurst: 50_000,
+  apiRate: 50_000,
+  apiBurst: 50_000,
+  wsRate: 20_000,
+  wsBurst: 20_000,
+  httpConnections: 20_000,
+  wsConnections: 60_000,
+}
+
+/** The template variables of the limits. */
+export function limitVars(l: NginxLimits): Record<string, string> {
+  for (const [name, v] of Object.entries(l)) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`nginx limit ${name} must be a positive integer, got ${v}`)
+  }
+  return {
+    HERALD_AUTH_RATE: `${l.authRate}r/s`,
+    HERALD_AUTH_BURST: String(l.authBurst),
+    HERALD_API_RATE: `${l.apiRate}r/s`,
+    HERALD_API_BURST: String(l.apiBurst),
+    HERALD_WS_RATE: `${l.wsRate}r/s`,
+    HERALD_WS_BURST: String(l.wsBurst),
+    HERALD_HTTP_CONN: String(l.httpConnections),
+    HERALD_WS_CONN: String(l.wsConnections),
+  }
+}
+
+/**
+ * HERALD_REAL_IP: the proxies (addresses or CIDRs) whose X-Forwarded-For nginx believes, so
+ * per-address limits and the services see the client behind a TLS load balancer. None
+ * (the default): the variable is empty and nginx uses the connection's address.
+ */
+export function realIpDirectives(trustedProxies: string[]): string {
+  const ip = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)(?:\/\d{1,3})?$/
+  for (const p of trustedProxies) {
+    if (!ip.test(p)) throw new Error(`trusted proxy "${p}" is not an IP address or CIDR range`)
+  }
+  if (trustedProxies.length === 0) return ''
+  return [
+    ...trustedProxies.map((p) => `set_real_ip_from ${p};`),
+    'real_ip_header X-Forwarded-For;',
+    'real_ip_recursive on;',
+  ].join('\n  ')
+}
+
 export interface NginxLocalOptions {
   dir: string
   port: number
@@ -31,6 +115,10 @@ export interface NginxLocalOptions {
   gateway: number[]
   notifier: number[]
   staticRoot: string
+  /** per-address limits @default LOCAL_LIMITS */
+  limits?: Partial<NginxLimits>
+  /** proxies whose X-Forwarded-For is believed @default [] (none) */
+  trustedProxies?: string[]
 }
 
 /** The hard limit of open files here (nginx may raise its soft limit up to it, not past it). */
@@ -54,6 +142,8 @@ export function localNginxConf(o: NginxLocalOptions): string {
     HERALD_LISTEN: `127.0.0.1:${o.port}`,
     HERALD_ACCESS_LOG: join(o.dir, 'access.log'),
     HERALD_STATIC_ROOT: o.staticRoot,
+    HERALD_REAL_IP: realIpDirectives(o.trustedProxies ?? []),
+    ...limitVars({ ...LOCAL_LIMITS, ...o.limits }),
   })
   // Started as root (CI containers), nginx's workers run as nobody and cannot reach temp
   // dirs under a 0700 working dir (mkdtemp): every proxied body or response that spills to
