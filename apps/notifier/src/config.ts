@@ -10,6 +10,8 @@ export const NotifierConfig = serviceConfigSchema({
   SERVICE_JWT_SECRET: Type.String({ minLength: 16, default: DEV_SERVICE_JWT_SECRET }),
   /** `aud` every service token must carry. */
   SERVICE_JWT_AUDIENCE: Type.String({ minLength: 1, default: 'herald' }),
+  /** HTTP port of the worker's /healthz, /readyz and /metrics (0: any free port, logged at start). */
+  WORKER_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
   /** Jobs one worker process runs at once. */
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 16 }),
   /** Most messages kept per user. */

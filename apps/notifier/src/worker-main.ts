@@ -1,25 +1,40 @@
-import { createRedis, loggerOptions, replicaName } from '@herald/service-kit'
-import closeWithGrace from 'close-with-grace'
-import pino from 'pino'
+import { EVENTS_QUEUE, type EventJob } from '@herald/contracts'
+import { createKeys } from '@herald/keys'
+import { createRedis, createServiceApp, runService } from '@herald/service-kit'
+import { Queue } from 'bullmq'
 import { loadNotifierConfig } from './config'
 import { startWorker } from './worker'
+import { registerWorkerMetrics } from './worker-metrics'
 
 const config = loadNotifierConfig()
-const logger = pino(
-  loggerOptions({
-    level: config.LOG_LEVEL,
-    service: 'notifier-worker',
-    replica: replicaName(config, 'notifier-worker'),
-  }) as pino.LoggerOptions,
-)
 const redis = createRedis(config.REDIS_URL, 'worker', 'notifier-worker')
-const running = startWorker(config, { redis, logger })
-logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started')
-
-closeWithGrace({ delay: 25_000 }, async ({ signal, err }) => {
-  if (err) logger.error({ err: { message: err.message, type: err.name } }, 'shutting down after an error')
-  else logger.info({ signal }, 'shutting down: finishing active jobs')
-  // worker.close() waits for the jobs in progress; what is left is picked up by another worker.
-  await running.close()
-  await redis.quit().catch(() => redis.disconnect())
+let closing = false
+// /healthz, /readyz (Redis reachable, not shutting down) and /metrics, like every service.
+const app = createServiceApp({ service: 'notifier-worker', config, redis, isReady: () => !closing })
+const running = startWorker(config, { redis, logger: app.log })
+const queue = new Queue<EventJob>(EVENTS_QUEUE, {
+  connection: redis,
+  prefix: createKeys(config.KEY_PREFIX).bullPrefix(),
+  skipVersionCheck: true,
 })
+// app.metrics (the service's registry) exists once the health plugin has loaded
+await app.ready()
+registerWorkerMetrics(app.metrics, queue, running.worker)
+
+await runService({
+  app,
+  host: config.HOST,
+  port: config.WORKER_PORT,
+  // worker.close() waits for the jobs in progress; what is left is picked up by another worker.
+  graceMs: 25_000,
+  beforeClose: async () => {
+    closing = true
+    app.log.info('shutting down: finishing active jobs')
+  },
+  afterClose: async () => {
+    await running.close()
+    await queue.close()
+    await redis.quit().catch(() => redis.disconnect())
+  },
+})
+app.log.info({ concurrency: config.WORKER_CONCURRENCY, port: app.server.address() }, 'worker started')
