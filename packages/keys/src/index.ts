@@ -146,6 +146,24 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     event: (eventId: string) => `${p}event:${eventId}`,
     /** BullMQ's own key prefix (BullMQ appends `:<queue>:…`); a hash tag: one queue, one slot */
     bullPrefix: () => `${p}{bull}`,
+
+    // ---- security (issue 13)
+    /**
+     * hash: the idempotency record of a business event, per calling system (`source`, the
+     * token's `sub`): two systems' events with one id are two events, and neither can read
+     * the other's. The source is base64url-encoded (no `:`), so (source, id) pairs never collide.
+     */
+    eventOf: (source: string, eventId: string) => `${p}event:${Buffer.from(source).toString('base64url')}:${eventId}`,
+    /**
+     * counter: codes sent to a phone on one UTC day at the request of one client address
+     * (`requester`, a hash of it) — the per-phone budget, so a stranger burning it from their
+     * address leaves the owner's own budget whole. In the phone's slot.
+     */
+    otpDailyFrom: (phone: string, day: string, requester: string) => `${ofPhone(phone)}otp:daily:${day}:${requester}`,
+    /** hash country (ISO) → codes sent that UTC day, and `*` → all countries: the SMS spend ceiling */
+    smsSpend: (day: string) => `${p}{sms}:spend:${day}`,
+    /** sorted set: revoked service-token ids (jti) by their expiry (epoch s), purged once expired */
+    revokedServiceTokens: () => `${p}service-tokens:revoked`,
   }
 }
 
