@@ -41,6 +41,8 @@ export interface RedisCluster {
   primaryOf(slotOrKey: number | string): Promise<number>
   /** kill -9 of the primary serving `slotOrKey`; resolves with its port once it is dead */
   killPrimaryOf(slotOrKey: number | string): Promise<number>
+  /** starts a killed node again (it rejoins as a replica of whoever took over) and waits for cluster_state:ok */
+  restartNode(port: number): Promise<void>
   /** waits until every node still running says cluster_state:ok */
   waitOk(timeoutMs?: number): Promise<void>
   stop(): Promise<void>
@@ -153,6 +155,12 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
       if (!node) throw new Error(`port ${port} is not a node of this cluster`)
       await node.kill()
       return port
+    },
+    async restartNode(port) {
+      const node = nodes.find((n) => n.port === port)
+      if (!node) throw new Error(`port ${port} is not a node of this cluster`)
+      await node.restart()
+      await waitOk()
     },
     waitOk,
     stop: stopAll,

@@ -8,10 +8,13 @@ import { Redis } from 'ioredis'
  */
 export interface RedisProcess {
   port: number
-  process: ChildProcess
+  /** the current child (a new one after `restart()`) */
+  readonly process: ChildProcess
   readonly running: boolean
   /** kill -9, as a crash would */
   kill(): Promise<void>
+  /** starts it again with the same arguments on the same port (and data dir) after a kill or stop */
+  restart(): Promise<void>
   /** SIGTERM, SIGKILL after 3 s */
   stop(): Promise<void>
 }
@@ -84,38 +87,62 @@ export interface SpawnRedisOptions {
 
 /** Spawns a redis-server/redis-sentinel and waits until it answers PING on its port. */
 export async function spawnRedis(opts: SpawnRedisOptions): Promise<RedisProcess> {
-  const child = spawn(opts.bin, opts.args, { stdio: ['ignore', 'ignore', 'pipe'], detached: opts.detached ?? false })
-  killOnExit(child)
-  let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString()
-  })
-  const running = () => child.exitCode === null && child.signalCode === null
-  const exited = new Promise<void>((r) => child.once('exit', () => r()))
-  const kill = async () => {
-    if (!running()) return
-    child.kill('SIGKILL')
-    await exited
+  const proc = new RedisChild(opts)
+  await proc.restart()
+  return proc
+}
+
+class RedisChild implements RedisProcess {
+  private child: ChildProcess | null = null
+  private exited: Promise<void> = Promise.resolve()
+
+  constructor(private readonly opts: SpawnRedisOptions) {}
+
+  get port(): number {
+    return this.opts.port
   }
-  try {
-    await waitForPort(opts.port, child, () => stderr)
-  } catch (err) {
-    await kill()
-    throw err
+
+  get process(): ChildProcess {
+    if (!this.child) throw new Error(`${this.opts.bin} on port ${this.port} was never started`)
+    return this.child
   }
-  return {
-    port: opts.port,
-    process: child,
-    get running() {
-      return running()
-    },
-    kill,
-    async stop() {
-      if (!running()) return
-      child.kill('SIGTERM')
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))])
-      await kill()
-    },
+
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null
+  }
+
+  async restart(): Promise<void> {
+    if (this.running) throw new Error(`${this.opts.bin} on port ${this.port} is running`)
+    const child = spawn(this.opts.bin, this.opts.args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: this.opts.detached ?? false,
+    })
+    this.child = child
+    killOnExit(child)
+    this.exited = new Promise<void>((r) => child.once('exit', () => r()))
+    let stderr = ''
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    try {
+      await waitForPort(this.port, child, () => stderr)
+    } catch (err) {
+      await this.kill()
+      throw err
+    }
+  }
+
+  async kill(): Promise<void> {
+    if (!this.running) return
+    this.child?.kill('SIGKILL')
+    await this.exited
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return
+    this.child?.kill('SIGTERM')
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 3000))])
+    await this.kill()
   }
 }
 

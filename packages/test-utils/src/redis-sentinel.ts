@@ -41,6 +41,8 @@ export interface RedisSentinelSet {
   primary(): Promise<number>
   /** kill -9 of the current primary; resolves with its port once it is dead */
   killPrimary(): Promise<number>
+  /** starts a killed server again and waits until the sentinels made it a replica in sync */
+  restart(port: number): Promise<void>
   /** waits until the sentinels name a primary other than `oldPort` and it accepts writes */
   waitFailover(oldPort: number, timeoutMs?: number): Promise<number>
   stop(): Promise<void>
@@ -172,6 +174,21 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
       if (!server) throw new Error(`port ${port} is not a server of this set`)
       await server.kill()
       return port
+    },
+    async restart(port) {
+      const server = servers.find((s) => s.port === port)
+      if (!server) throw new Error(`port ${port} is not a server of this set`)
+      await server.restart()
+      // the sentinels turn a returning old primary into a replica of the new one
+      await waitFor(
+        async () => {
+          const info = String(await redisCommand(port, 'INFO', 'replication'))
+          return port === (await primary()) || info.includes('master_link_status:up')
+        },
+        20_000,
+        100,
+        `server :${port} back in the set`,
+      )
     },
     async waitFailover(oldPort, timeoutMs = 15_000) {
       return waitFor(

@@ -32,6 +32,12 @@ describe('startRedisCluster', () => {
       const now = await cluster.primaryOf(key)
       expect(now).not.toBe(killed)
       expect(await redis.get(key)).toMatch(/^after-/)
+      // back as a replica: the slot's new primary can fail over in turn
+      await cluster.restartNode(killed)
+      const second = await cluster.killPrimaryOf(key)
+      expect(second).toBe(now)
+      await writeUntilAccepted(redis, key, Date.now())
+      expect(await cluster.primaryOf(key)).toBe(killed)
       console.log(`cluster: ready in ${startMs} ms; write outage after kill -9 of a primary ${outage} ms`)
     } finally {
       redis.disconnect()
@@ -55,6 +61,11 @@ describe('startRedisSentinel', () => {
       const now = await set.waitFailover(killed)
       expect(now).not.toBe(killed)
       expect(await redis.get('k')).toMatch(/^after-/)
+      await set.restart(killed)
+      const second = await set.killPrimary()
+      expect(second).toBe(now)
+      await writeUntilAccepted(redis, 'k', Date.now())
+      expect(await set.waitFailover(second)).toBe(killed)
       console.log(`sentinel: ready in ${startMs} ms; write outage after kill -9 of the primary ${outage} ms`)
     } finally {
       redis.disconnect()
