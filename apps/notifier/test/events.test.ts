@@ -5,8 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createCatalog, EVENT_TYPES } from '../src/catalog'
 import { defineEvent } from '../src/catalog/types'
 import { EventRecords } from '../src/domain/event-records'
-import { messageIdFor } from '../src/domain/ids'
-import { type Harness, harness, inboxIds } from './helpers'
+import { type Harness, harness, idFor, inboxIds } from './helpers'
 
 let h: Harness
 afterEach(() => h?.close())
@@ -28,13 +27,13 @@ describe('POST /v1/events', () => {
       const r = await h.app.inject({ url: '/v1/events/e-1', headers: h.auth() })
       return r.json().status === 'done' ? r.json() : null
     })
-    const id = messageIdFor('e-1', 'u1')
+    const id = idFor('e-1', 'u1', h.keys)
     expect(view).toMatchObject({ id: 'e-1', type: 'order.shipped', status: 'done', attempts: 1, messageIds: [id] })
     expect(view.source).toBe('test-system')
     const metrics = (await h.app.inject('/metrics')).body
     expect(metrics).toContain('notifier_events_total{type="order.shipped",outcome="accepted"} 1')
     expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual([id])
-    const entries = await h.redis.xrange(h.keys.stream(), '-', '+')
+    const entries = await h.entries()
     expect(entries).toHaveLength(1)
     const frame = JSON.parse(entries[0]![1][entries[0]![1].indexOf('p') + 1]!)
     expect(frame).toMatchObject({
@@ -105,7 +104,7 @@ describe('POST /v1/events', () => {
     expect(later.json()).toEqual({ id: 'e-4', status: 'done' })
     await new Promise((r) => setTimeout(r, 200))
     expect(await inboxIds(h.redis, h.keys, 'u1')).toHaveLength(1)
-    expect(await h.redis.xlen(h.keys.stream())).toBe(1)
+    expect((await h.entries()).length).toBe(1)
     const ttl = await h.redis.ttl(h.keys.event('e-4'))
     expect(ttl).toBeGreaterThan(86_000)
   })
@@ -134,7 +133,7 @@ describe('POST /v1/events', () => {
     await waitFor(
       async () => (await h.app.inject({ url: '/v1/events/e-lost', headers: h.auth() })).json().status === 'done',
     )
-    expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual([messageIdFor('e-lost', 'u1')])
+    expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual([idFor('e-lost', 'u1', h.keys)])
   })
 
   it('of 10 concurrent identical POSTs to two replicas exactly one gets 202, and one message is written', async () => {
@@ -154,8 +153,8 @@ describe('POST /v1/events', () => {
       async () => (await h.app.inject({ url: '/v1/events/e-5', headers: h.auth() })).json().status === 'done',
     )
     await new Promise((r) => setTimeout(r, 200))
-    expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual([messageIdFor('e-5', 'u1')])
-    expect(await h.redis.xlen(h.keys.stream())).toBe(1)
+    expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual([idFor('e-5', 'u1', h.keys)])
+    expect((await h.entries()).length).toBe(1)
   })
 
   it('delays an event with deliverAt in the future', async () => {
@@ -271,7 +270,7 @@ describe('the worker', () => {
       type: 'account.login',
       source: 'auth',
       attempts: 1,
-      messageIds: [messageIdFor(id, 'u1')],
+      messageIds: [idFor(id, 'u1', h.keys)],
     })
     const page = await new Inbox(h.redis, h.keys).page('u1', { limit: 5 })
     expect(page.items[0]).toMatchObject({ kind: 'account.login', data: { device: 'Firefox', ip: '203.0.113.7' } })

@@ -1,12 +1,23 @@
-import { createKeys, type Keys } from '@herald/keys'
-import { configWithDefaults, createRedis, waitReady } from '@herald/service-kit'
+import { messageIdIn } from '@herald/inbox'
+import type { Keys } from '@herald/keys'
+import { PresenceWriter } from '@herald/presence'
+import type { RedisClient } from '@herald/redis'
+import { configWithDefaults, createRedis, keysFor, waitReady } from '@herald/service-kit'
 import { testRedisUrl, uniquePrefix } from '@herald/test-utils'
-import type { Redis } from 'ioredis'
 import { buildApp } from '../src/app'
+import { messageIdFor } from '../src/domain/ids'
 import type { Catalog } from '../src/catalog'
 import { NotifierConfig } from '../src/config'
 import { signServiceToken } from '../src/service-token'
 import { type NotifierWorker, startWorker } from '../src/worker'
+
+/** Users a gateway replica 'gw' holds in every harness. */
+export const ONLINE = ['u1', 'u2']
+
+/** The message id an event becomes for a user (with the user's partition), as the API answers it. */
+export function idFor(eventId: string, userId: string, keys: Keys): string {
+  return messageIdIn(messageIdFor(eventId, userId), keys.partitionOf(userId))
+}
 
 export const ALL_SCOPES = 'events:write messages:write presence:read users:disconnect stats:read'
 
@@ -24,11 +35,15 @@ export function testConfig(overrides: Partial<NotifierConfig> = {}): NotifierCon
 export interface Harness {
   config: NotifierConfig
   keys: Keys
-  redis: Redis
+  redis: RedisClient
   app: ReturnType<typeof buildApp>
   token(scope?: string, opts?: { sub?: string; ttlSeconds?: number; now?: number }): string
   auth(scope?: string): { authorization: string }
   startWorker(overrides?: Partial<NotifierConfig>): NotifierWorker
+  /** the stream entries for the users a gateway replica 'gw' holds (ONLINE), oldest first */
+  entries(): Promise<[string, string[]][]>
+  /** adds users to the users sets (what auth does on a first login) */
+  addUsers(...ids: string[]): Promise<void>
   /** another API replica on the same Redis and prefix */
   replica(): Promise<ReturnType<typeof buildApp>>
   close(): Promise<void>
@@ -36,12 +51,17 @@ export interface Harness {
 
 export async function harness(
   overrides: Partial<NotifierConfig> = {},
-  opts: { catalog?: Catalog } = {},
+  opts: { catalog?: Catalog; online?: string[] } = {},
 ): Promise<Harness> {
   const config = testConfig(overrides)
-  const keys = createKeys(config.KEY_PREFIX)
+  const keys = keysFor(config)
   const redis = createRedis(config.REDIS_URL, 'command', 'test-api')
   await waitReady(redis)
+  // a gateway replica holding a socket of each ONLINE user: their entries go to its streams
+  const gw = new PresenceWriter(redis, keys, { replica: 'gw' })
+  if ((opts.online ?? ONLINE).length > 0) await gw.heartbeat()
+  const rec = { device: 'd', sessionId: 's', connectedAt: new Date().toISOString() }
+  for (const u of opts.online ?? ONLINE) await gw.connect(`conn-${u}`, u, rec)
   const closers: Array<() => Promise<unknown>> = []
   const app = buildApp(config, { redis, ...(opts.catalog ? { catalog: opts.catalog } : {}) })
   closers.push(() => app.close())
@@ -59,6 +79,15 @@ export async function harness(
     app,
     token,
     auth: (scope) => ({ authorization: `Bearer ${token(scope)}` }),
+    async entries() {
+      const all = await Promise.all(
+        keys.allPartitions().map((p) => redis.xrange(keys.gatewayStream(p, 'gw'), '-', '+') as Promise<[string, string[]][]>),
+      )
+      return all.flat().sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true }))
+    },
+    async addUsers(...ids) {
+      for (const id of ids) await redis.sadd(keys.partitionUsers(keys.partitionOf(id)), id)
+    },
     startWorker(workerOverrides = {}) {
       const conn = createRedis(config.REDIS_URL, 'worker', 'test-worker')
       const w = startWorker(
@@ -90,6 +119,6 @@ export async function harness(
 }
 
 /** The inbox items of a user, straight from Redis (what GET /inbox would page). */
-export async function inboxIds(redis: Redis, keys: Keys, userId: string): Promise<string[]> {
+export async function inboxIds(redis: RedisClient, keys: Keys, userId: string): Promise<string[]> {
   return redis.zrange(keys.inbox(userId), 0, -1)
 }

@@ -56,11 +56,11 @@ describe('/inbox', () => {
     h = await harness()
     const { headers } = await signIn(h)
     await seed(h, 'u1', 3)
-    const before = await h.redis.xlen(h.keys.stream())
+    const before = (await h.entries()).length
     const res = await h.app.inject({ method: 'POST', url: '/inbox/read', headers, payload: { ids: ['m0', 'm1'] } })
     expect(res.statusCode).toBe(204)
     expect(res.body).toBe('')
-    const entries = await h.redis.xrange(h.keys.stream(), '-', '+')
+    const entries = await h.entries()
     expect(entries.length).toBe(before + 1)
     const fields = entries.at(-1)![1]
     const f = Object.fromEntries(fields.flatMap((v, i) => (i % 2 ? [] : [[v, fields[i + 1]]])))

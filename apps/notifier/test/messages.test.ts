@@ -1,8 +1,8 @@
 import { Inbox } from '@herald/inbox'
 import { waitFor } from '@herald/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
-import { broadcastMessageIdFor, messageIdFor } from '../src/domain/ids'
-import { type Harness, harness, inboxIds } from './helpers'
+import { broadcastMessageIdFor } from '../src/domain/ids'
+import { type Harness, harness, idFor, inboxIds } from './helpers'
 
 let h: Harness
 afterEach(() => h?.close())
@@ -22,10 +22,10 @@ describe('POST /v1/messages', () => {
     expect(res.statusCode).toBe(202)
     const { requestId, ids, status: st } = res.json()
     expect(st).toBe('done')
-    expect(ids).toEqual([messageIdFor(requestId, 'u1'), messageIdFor(requestId, 'u2')])
+    expect(ids).toEqual([idFor(requestId, 'u1', h.keys), idFor(requestId, 'u2', h.keys)])
     expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual([ids[0]])
     expect(await inboxIds(h.redis, h.keys, 'u2')).toEqual([ids[1]])
-    expect(await h.redis.xlen(h.keys.stream())).toBe(2)
+    expect((await h.entries()).length).toBe(2)
     expect(await status(requestId)).toMatchObject({ status: 'done', messageIds: ids })
     const page = await new Inbox(h.redis, h.keys).page('u2', { limit: 10 })
     expect(page.items[0]).toMatchObject({
@@ -49,7 +49,7 @@ describe('POST /v1/messages', () => {
     expect(res.statusCode).toBe(202)
     const { requestId, ids, status: st } = res.json()
     expect(st).toBe('queued')
-    expect(ids).toEqual([messageIdFor(requestId, 'u1'), messageIdFor(requestId, 'u2')])
+    expect(ids).toEqual([idFor(requestId, 'u1', h.keys), idFor(requestId, 'u2', h.keys)])
     await waitFor(async () => (await status(requestId)).status === 'done')
     expect(await inboxIds(h.redis, h.keys, 'u1')).toEqual([ids[0]])
     expect(await inboxIds(h.redis, h.keys, 'u2')).toEqual([ids[1]])
@@ -77,7 +77,7 @@ describe('POST /v1/messages', () => {
 
   it('sends one message (one id) to everyone with to.all', async () => {
     h = await harness()
-    await h.redis.sadd(h.keys.users(), 'a', 'b', 'c')
+    await h.addUsers('a', 'b', 'c')
     h.startWorker()
     const res = await h.app.inject({
       method: 'POST',

@@ -7,7 +7,7 @@ afterEach(() => h?.close())
 
 describe('GET /v1/users/:id/presence', () => {
   it('shows the user’s live connections across replicas, and offline users', async () => {
-    h = await harness()
+    h = await harness({}, { online: [] })
     const gw1 = new PresenceWriter(h.redis, h.keys, { replica: 'gw-1' })
     const gw2 = new PresenceWriter(h.redis, h.keys, { replica: 'gw-2' })
     await gw1.heartbeat()
@@ -39,7 +39,7 @@ describe('POST /v1/users/:id/disconnect', () => {
       headers: h.auth('users:disconnect'),
     })
     expect(res.statusCode).toBe(204)
-    const entries = await h.redis.xrange(h.keys.stream(), '-', '+')
+    const entries = await h.entries()
     expect(entries).toHaveLength(1)
     expect(entries[0]![1]).toEqual(['k', 'x', 'u', 'u1', 'p', 'disconnected'])
   })
@@ -47,7 +47,7 @@ describe('POST /v1/users/:id/disconnect', () => {
 
 describe('GET /v1/stats', () => {
   it('reports presence, queue counts and the delivery stream', async () => {
-    h = await harness()
+    h = await harness({}, { online: [] })
     const empty = (await h.app.inject({ url: '/v1/stats', headers: h.auth('stats:read') })).json()
     expect(empty).toEqual({
       onlineUsers: 0,
