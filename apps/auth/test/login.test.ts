@@ -18,15 +18,15 @@ describe('POST /auth/login', () => {
       nickname: 'user-5678',
       phone: '+86138****5678',
     })
-    expect(await h.check.hget(keys.userPhones(), PHONE)).toBe(first.user.id)
-    expect(await h.check.sismember(keys.users(), first.user.id)).toBe(1)
+    expect(await h.check.get(keys.phoneUser(PHONE))).toBe(first.user.id)
+    expect(await h.check.sismember(keys.partitionUsers(keys.partitionOf(first.user.id)), first.user.id)).toBe(1)
     expect(await h.check.hgetall(keys.user(first.user.id))).toMatchObject({ phone: PHONE, nickname: 'user-5678' })
 
     await h.check.del(keys.otpCooldown(PHONE))
     const second = await signIn(app, '138-1234-5678')
     expect(second.user.id).toBe(first.user.id)
     expect(second.token).not.toBe(first.token)
-    expect(await h.check.scard(keys.users())).toBe(1)
+    expect(await h.check.scard(keys.partitionUsers(0))).toBe(1)
   })
 
   it('refuses a wrong code with 401 INVALID_CODE, and a code that was never sent', async () => {
@@ -75,7 +75,7 @@ describe('POST /auth/login', () => {
     const code = await devCode(app)
     const results = await Promise.all([login(app, PHONE, code), login(app, PHONE, code)])
     expect(results.map((r) => r.statusCode).sort()).toEqual([200, 401])
-    expect(await h.check.scard(keys.users())).toBe(1)
+    expect(await h.check.scard(keys.partitionUsers(0))).toBe(1)
   })
 
   it('lets exactly one of many logins with one code win across two replicas', async () => {
@@ -153,7 +153,7 @@ describe('POST /auth/login', () => {
     const job = jobs[0]!
     expect(job.name).toBe('account.login')
     // the same job id the notifier derives from an event id
-    expect(job.id).toBe(jobIdFor(job.data.id))
+    expect(job.id).toBe(jobIdFor(job.data.source, job.data.id))
     expect(job.data).toMatchObject({
       type: 'account.login',
       source: 'auth',
@@ -200,11 +200,11 @@ describe('UserStore', () => {
   it('makes exactly one user when many first logins for one phone race', async () => {
     const { keys } = h.make()
     const users = new UserStore(h.redis, keys)
-    const results = await Promise.all(Array.from({ length: 20 }, () => users.findOrCreate(PHONE)))
+    const results = await Promise.all(Array.from({ length: 20 }, () => users.findOrCreate(PHONE, 'n')))
     const ids = new Set(results.map((r) => r.user.id))
     expect(ids.size).toBe(1)
     expect(results.filter((r) => r.created)).toHaveLength(1)
-    expect(await h.check.scard(keys.users())).toBe(1)
-    expect(await h.check.hlen(keys.userPhones())).toBe(1)
+    expect(await h.check.scard(keys.partitionUsers(0))).toBe(1)
+    expect(await h.check.get(keys.phoneUser(PHONE))).toBe([...ids][0])
   })
 })

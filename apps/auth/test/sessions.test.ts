@@ -1,3 +1,5 @@
+import type { Keys } from '@herald/keys'
+import { PresenceWriter } from '@herald/presence'
 import { hashToken } from '@herald/service-kit'
 import { sleep } from '@herald/test-utils'
 import { describe, expect, it } from 'vitest'
@@ -6,6 +8,14 @@ import { bearer, harness, PHONE, signIn } from './helpers'
 const h = harness()
 
 /** The delivery stream's entries as objects. */
+/** A gateway replica 'gw' holding a socket of the user: control entries for the user reach its stream. */
+async function holdOnGateway(keys: Keys, userId: string): Promise<string> {
+  const gw = new PresenceWriter(h.check, keys, { replica: 'gw' })
+  await gw.heartbeat()
+  await gw.connect(`conn-${userId}`, userId, { device: 'd', sessionId: 's', connectedAt: new Date().toISOString() })
+  return keys.gatewayStream(keys.partitionOf(userId), 'gw')
+}
+
 async function streamEntries(key: string) {
   const raw = await h.check.xrange(key, '-', '+')
   return raw.map(([, fields]) => {
@@ -86,6 +96,7 @@ describe('logout, logout-all and the session list', () => {
   it('POST /auth/logout ends this session only and tells the gateways to close its sockets', async () => {
     const { app, keys } = h.make()
     const a = await signIn(app)
+    const stream = await holdOnGateway(keys, a.user.id)
     await h.check.del(keys.otpCooldown(PHONE))
     const b = await signIn(app)
     const sessions = await app.inject({ url: '/auth/sessions', headers: bearer(a.token) })
@@ -97,12 +108,13 @@ describe('logout, logout-all and the session list', () => {
     expect((await app.inject({ url: '/auth/me', headers: bearer(a.token) })).statusCode).toBe(401)
     expect((await app.inject({ url: '/auth/me', headers: bearer(b.token) })).statusCode).toBe(200)
     expect(await h.check.exists(keys.session(hashToken(a.token)))).toBe(0)
-    expect(await streamEntries(keys.stream())).toEqual([{ k: 'x', u: a.user.id, s: current.id, p: 'logout' }])
+    expect(await streamEntries(stream)).toEqual([{ k: 'x', u: a.user.id, s: current.id, p: 'logout' }])
   })
 
   it('POST /auth/logout-all ends every session of the user and closes all their sockets', async () => {
     const { app, keys } = h.make()
     const a = await signIn(app)
+    const stream = await holdOnGateway(keys, a.user.id)
     await h.check.del(keys.otpCooldown(PHONE))
     const b = await signIn(app)
     await h.check.del(keys.otpCooldown('+8613900001111'))
@@ -115,7 +127,7 @@ describe('logout, logout-all and the session list', () => {
     }
     expect((await app.inject({ url: '/auth/me', headers: bearer(other.token) })).statusCode).toBe(200)
     expect(await h.check.exists(keys.userSessions(a.user.id))).toBe(0)
-    expect(await streamEntries(keys.stream())).toEqual([{ k: 'x', u: a.user.id, p: 'logout-all' }])
+    expect(await streamEntries(stream)).toEqual([{ k: 'x', u: a.user.id, p: 'logout-all' }])
   })
 
   it('GET /auth/sessions lists the own sessions, newest use first, and marks the current one', async () => {
@@ -148,6 +160,7 @@ describe('logout, logout-all and the session list', () => {
   it('DELETE /auth/sessions/:id ends one own session (204) and tells the gateways; others are 404', async () => {
     const { app, keys } = h.make()
     const a = await signIn(app, PHONE, 'laptop')
+    const stream = await holdOnGateway(keys, a.user.id)
     await h.check.del(keys.otpCooldown(PHONE))
     const b = await signIn(app, PHONE, 'phone')
     const other = await signIn(app, '+8613900001111')
@@ -179,7 +192,7 @@ describe('logout, logout-all and the session list', () => {
       headers: bearer(a.token),
     })
     expect(again.statusCode).toBe(404)
-    expect(await streamEntries(keys.stream())).toEqual([
+    expect(await streamEntries(stream)).toEqual([
       { k: 'x', u: a.user.id, s: phoneSession.id, p: 'session-revoked' },
     ])
   })
