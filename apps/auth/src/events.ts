@@ -45,7 +45,7 @@ export async function enqueueLogin(
   let timer: NodeJS.Timeout | undefined
   try {
     await Promise.race([
-      queue.add(job.type, job, { ...JOB_OPTIONS, jobId: jobIdFor(job.id) }),
+      queue.add(job.type, job, { ...JOB_OPTIONS, jobId: jobIdFor(job.source, job.id) }),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs)
       }),

@@ -1,7 +1,7 @@
 import { EVENTS_QUEUE, type EventJob } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
-import { type JobsOptions, Queue } from 'bullmq'
 import type { RedisClient } from '@herald/redis'
+import { type JobsOptions, Queue } from 'bullmq'
 import type { NotifierConfig } from './config'
 import { jobIdFor } from './domain/ids'
 
@@ -21,9 +21,9 @@ export function createEventsQueue(connection: RedisClient, keys: Keys): EventsQu
 }
 
 /** Retries with exponential backoff; finished jobs are kept a while (the idempotency record longer). */
-export function jobOptions(config: NotifierConfig, eventId: string, delayMs: number): JobsOptions {
+export function jobOptions(config: NotifierConfig, job: EventJob, delayMs: number): JobsOptions {
   return {
-    jobId: jobIdFor(eventId),
+    jobId: jobIdFor(job.source, job.id),
     attempts: config.JOB_ATTEMPTS,
     backoff: { type: 'exponential', delay: config.JOB_BACKOFF_MS },
     ...(delayMs > 0 ? { delay: delayMs } : {}),

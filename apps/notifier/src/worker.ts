@@ -4,10 +4,11 @@ import type { RedisClient } from '@herald/redis'
 import { keysFor } from '@herald/service-kit'
 import { UserStore } from '@herald/users'
 import { type Job, UnrecoverableError, Worker } from 'bullmq'
-import { type Catalog, createCatalog } from './catalog'
+import { type Catalog, createCatalog, DIRECT_MESSAGE_TYPE } from './catalog'
 import { assertNotifierConfig, type NotifierConfig } from './config'
 import { Deliverer } from './domain/deliver'
 import { EventRecords } from './domain/event-records'
+import { deliveryIdFor } from './domain/ids'
 
 export interface WorkerDeps {
   /** a `worker`-role client (maxRetriesPerRequest: null); BullMQ duplicates it for its blocking reads */
@@ -64,15 +65,16 @@ export function startWorker(config: NotifierConfig, deps: WorkerDeps): NotifierW
         { id: event.id, type: event.type, data: event.data, occurredAt: event.occurredAt },
         deliverer.context,
       )
-      const messageIds = await deliverer.deliver(event.id, delivery, Date.now(), event.source)
+      const direct = event.type === DIRECT_MESSAGE_TYPE
+      const messageIds = await deliverer.deliver(deliveryIdFor(event, direct), delivery, Date.now(), event.source)
       // Holds the job open after it delivered: the worst moment for a crash (chaos tests, demos).
       if (config.WORKER_HANDLER_DELAY_MS > 0) await sleep(config.WORKER_HANDLER_DELAY_MS)
-      await records.done(event.id, messageIds)
+      await records.done(event, messageIds)
       return { messageIds }
     } catch (err) {
       const e = err as Error
       const final = e instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1)
-      await records.failed(event.id, e.message, final).catch(() => {})
+      await records.failed(event, e.message, final).catch(() => {})
       throw err
     }
   }

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createCatalog, EVENT_TYPES } from '../src/catalog'
 import { defineEvent } from '../src/catalog/types'
 import { EventRecords } from '../src/domain/event-records'
+import { jobIdFor } from '../src/domain/ids'
 import { type Harness, harness, idFor, inboxIds } from './helpers'
 
 let h: Harness
@@ -83,7 +84,7 @@ describe('POST /v1/events', () => {
     expect(env.statusCode).toBe(400)
     expect(env.json().message).toContain('id')
     expect((await post({ id: 'e', type: 'order.shipped', data: {}, extra: 1 })).statusCode).toBe(400)
-    expect(await h.redis.exists(h.keys.event('e-3'))).toBe(0)
+    expect(await h.redis.exists(h.keys.eventOf('test-system', 'e-3'))).toBe(0)
   })
 
   it('answers a repeated id with 200 and the current status, and never delivers it twice', async () => {
@@ -105,7 +106,7 @@ describe('POST /v1/events', () => {
     await new Promise((r) => setTimeout(r, 200))
     expect(await inboxIds(h.redis, h.keys, 'u1')).toHaveLength(1)
     expect((await h.entries()).length).toBe(1)
-    const ttl = await h.redis.ttl(h.keys.event('e-4'))
+    const ttl = await h.redis.ttl(h.keys.eventOf('test-system', 'e-4'))
     expect(ttl).toBeGreaterThan(86_000)
   })
 
@@ -244,7 +245,7 @@ describe('the worker', () => {
     expect(stats.queue.failed).toBe(1)
   })
 
-  it('processes account.login jobs enqueued by auth (job id = event id, no record) and reports them', async () => {
+  it('processes account.login jobs enqueued by auth (job id from (auth, event id), no record) and reports them to auth', async () => {
     h = await harness()
     const { Queue } = await import('bullmq')
     const q = new Queue('events', { connection: h.redis, prefix: h.keys.bullPrefix() })
@@ -259,18 +260,20 @@ describe('the worker', () => {
         acceptedAt: Date.now(),
         source: 'auth',
       },
-      { jobId: id, attempts: 5 },
+      { jobId: jobIdFor('auth', id), attempts: 5 },
     )
     h.startWorker()
     const view = await waitFor(async () => {
-      const v = (await h.app.inject({ url: `/v1/events/${id}`, headers: h.auth() })).json()
+      // auth's events are in auth's namespace: read with a token whose sub is auth
+      const asAuth = { authorization: `Bearer ${h.token('events:write', { sub: 'auth' })}` }
+      const v = (await h.app.inject({ url: `/v1/events/${id}`, headers: asAuth })).json()
       return v.status === 'done' ? v : null
     })
     expect(view).toMatchObject({
       type: 'account.login',
       source: 'auth',
       attempts: 1,
-      messageIds: [idFor(id, 'u1', h.keys)],
+      messageIds: [idFor(id, 'u1', h.keys, 'auth')],
     })
     const page = await new Inbox(h.redis, h.keys).page('u1', { limit: 5 })
     expect(page.items[0]).toMatchObject({ kind: 'account.login', data: { device: 'Firefox', ip: '203.0.113.7' } })
@@ -299,7 +302,7 @@ describe('the worker', () => {
     const job = await waitFor(async () => ((await q.getJobState('ev_bad')) === 'failed' ? q.getJob('ev_bad') : null))
     expect(job?.attemptsMade).toBe(1)
     expect(job?.failedReason).toContain('data/userId must be string')
-    const rec = await h.redis.hgetall(h.keys.event('bad-1'))
+    const rec = await h.redis.hgetall(h.keys.eventOf('x', 'bad-1'))
     expect(rec).toMatchObject({ status: 'failed' })
     await q.close()
   })

@@ -5,18 +5,23 @@ import type { RedisClient } from '@herald/redis'
 import { configWithDefaults, createRedis, keysFor, waitReady } from '@herald/service-kit'
 import { testRedisUrl, uniquePrefix } from '@herald/test-utils'
 import { buildApp } from '../src/app'
-import { messageIdFor } from '../src/domain/ids'
 import type { Catalog } from '../src/catalog'
 import { NotifierConfig } from '../src/config'
+import { deliveryIdFor, messageIdFor } from '../src/domain/ids'
 import { signServiceToken } from '../src/service-token'
 import { type NotifierWorker, startWorker } from '../src/worker'
 
 /** Users a gateway replica 'gw' holds in every harness. */
 export const ONLINE = ['u1', 'u2']
 
-/** The message id an event becomes for a user (with the user's partition), as the API answers it. */
-export function idFor(eventId: string, userId: string, keys: Keys): string {
-  return messageIdIn(messageIdFor(eventId, userId), keys.partitionOf(userId))
+/**
+ * The message id an event becomes for a user (with the user's partition), as the API answers
+ * it. Event ids are per calling system (`source`, the token's sub); a POST /v1/messages
+ * request id (`msg_…`) is caller-scoped already.
+ */
+export function idFor(eventId: string, userId: string, keys: Keys, source = 'test-system'): string {
+  const delivery = deliveryIdFor({ id: eventId, source }, eventId.startsWith('msg_'))
+  return messageIdIn(messageIdFor(delivery, userId), keys.partitionOf(userId))
 }
 
 export const ALL_SCOPES = 'events:write messages:write presence:read users:disconnect stats:read'
@@ -81,7 +86,9 @@ export async function harness(
     auth: (scope) => ({ authorization: `Bearer ${token(scope)}` }),
     async entries() {
       const all = await Promise.all(
-        keys.allPartitions().map((p) => redis.xrange(keys.gatewayStream(p, 'gw'), '-', '+') as Promise<[string, string[]][]>),
+        keys
+          .allPartitions()
+          .map((p) => redis.xrange(keys.gatewayStream(p, 'gw'), '-', '+') as Promise<[string, string[]][]>),
       )
       return all.flat().sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true }))
     },

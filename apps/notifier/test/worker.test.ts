@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { type RedisServer, startRedisServer, waitFor } from '@herald/test-utils'
 import type { RedisClient } from '@herald/redis'
+import { type RedisServer, startRedisServer, waitFor } from '@herald/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
-import { broadcastMessageIdFor } from '../src/domain/ids'
+import { broadcastMessageIdFor, deliveryIdFor } from '../src/domain/ids'
 import { type Harness, harness, idFor, inboxIds } from './helpers'
 
 let h: Harness | undefined
@@ -97,7 +97,7 @@ describe('fan-out', () => {
     }, 20_000)
     const elapsed = Date.now() - t0
     const reads = (await readsProcessed(hh.redis)) - before
-    const id = broadcastMessageIdFor('ann-1')
+    const id = broadcastMessageIdFor(deliveryIdFor({ source: 'test-system', id: 'ann-1' }, false))
     expect(view, JSON.stringify(view)).toMatchObject({ messageIds: [id] })
     const pipe = hh.redis.pipeline()
     for (const u of users) pipe.zscore(hh.keys.inbox(u), id)

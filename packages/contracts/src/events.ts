@@ -5,9 +5,13 @@ import { JsonObject, UserId } from './common'
 /** The BullMQ queue that turns business events into messages (producer: notifier API, auth; consumer: notifier worker). */
 export const EVENTS_QUEUE = 'events'
 
-/** BullMQ job id of an event, the same for every producer: ids may not contain `:`, event ids may. */
-export function jobIdFor(eventId: string): string {
-  return `ev_${createHash('sha256').update(eventId).digest('base64url').slice(0, 32)}`
+/**
+ * BullMQ job id of an event, the same for every producer: per calling system (`source`), so
+ * two systems' events with one id are two jobs. Hashed: job ids may not contain `:`, event
+ * ids and sources may.
+ */
+export function jobIdFor(source: string, eventId: string): string {
+  return `ev_${createHash('sha256').update(`${source}\0${eventId}`).digest('base64url').slice(0, 32)}`
 }
 
 export const EventId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' })

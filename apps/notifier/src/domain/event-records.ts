@@ -1,14 +1,19 @@
 import type { EventJob, EventStatus } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 
 /**
- * The idempotency record of an event: `keys.event(id)`, a hash that outlives the BullMQ
- * job (≥ EVENT_IDEMPOTENCY_SECONDS) and that the worker keeps up to date.
+ * The idempotency record of an event: `keys.eventOf(source, id)`, a hash that outlives the
+ * BullMQ job (≥ EVENT_IDEMPOTENCY_SECONDS) and that the worker keeps up to date. Keyed by the
+ * calling system too: another system's event with the same id is another record.
+ * Every method takes the event's (source, id) — `Pick<EventJob, 'source' | 'id'>`.
  *
  *   type, source, acceptedAt (ms), deliverAt (ms, optional), payload (the EventJob, JSON),
  *   enqueued ('1' once the job is in BullMQ), status, attempts, messageIds (JSON), error
  */
+/** Which event: the calling system and its id. */
+export type EventRef = Pick<EventJob, 'source' | 'id'>
+
 export interface EventRecord {
   id: string
   type: string
@@ -58,12 +63,12 @@ if redis.call('TTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('EXPIRE', KEYS
 return redis.call('HGETALL', KEYS[1])
 `
 
-type RecordRedis = Redis & {
+type RecordRedis = RedisClient & {
   heraldEventClaim(key: string, ttl: number, ...fields: string[]): Promise<string[] | null>
   heraldEventStart(key: string, ttl: number, type: string, source: string, acceptedAt: string): Promise<string[]>
 }
 
-function define(redis: Redis): RecordRedis {
+function define(redis: RedisClient): RecordRedis {
   const r = redis as RecordRedis
   if (typeof r.heraldEventClaim !== 'function') {
     redis.defineCommand('heraldEventClaim', { numberOfKeys: 1, lua: CLAIM_LUA })
@@ -111,12 +116,16 @@ export class EventRecords {
   private readonly redis: RecordRedis
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: Keys,
     /** how long a record is kept after it was accepted or finished */
     private readonly ttlSeconds: number,
   ) {
     this.redis = define(redis)
+  }
+
+  private key(event: EventRef): string {
+    return this.keys.eventOf(event.source, event.id)
   }
 
   /** TTL that keeps a record `ttlSeconds` past the moment a delayed event is due. */
@@ -142,27 +151,28 @@ export class EventRecords {
     ]
     if (deliverAt !== undefined) fields.push('deliverAt', String(deliverAt))
     const ttl = this.ttlFor(Math.max(0, (deliverAt ?? 0) - job.acceptedAt))
-    const flat = await this.redis.heraldEventClaim(this.keys.event(job.id), ttl, ...fields)
+    const flat = await this.redis.heraldEventClaim(this.key(job), ttl, ...fields)
     return flat ? toRecord(job.id, flatToHash(flat)) : null
   }
 
-  async markEnqueued(id: string): Promise<void> {
-    await this.redis.hset(this.keys.event(id), 'enqueued', '1')
+  async markEnqueued(event: EventRef): Promise<void> {
+    await this.redis.hset(this.key(event), 'enqueued', '1')
   }
 
   /** Undoes a claim whose job could not be added (the next POST may try again). */
-  async release(id: string): Promise<void> {
-    await this.redis.del(this.keys.event(id))
+  async release(event: EventRef): Promise<void> {
+    await this.redis.del(this.key(event))
   }
 
-  async get(id: string): Promise<EventRecord | null> {
-    return toRecord(id, await this.redis.hgetall(this.keys.event(id)))
+  /** The record of `id` sent by `source`; another system's event with that id is not found. */
+  async get(event: EventRef): Promise<EventRecord | null> {
+    return toRecord(event.id, await this.redis.hgetall(this.key(event)))
   }
 
   /** Counts an attempt as started; returns the record (status 'done' means: already delivered). */
   async start(job: EventJob, delayMs = 0): Promise<EventRecord> {
     const flat = await this.redis.heraldEventStart(
-      this.keys.event(job.id),
+      this.key(job),
       this.ttlFor(delayMs),
       job.type,
       job.source,
@@ -171,8 +181,8 @@ export class EventRecords {
     return toRecord(job.id, flatToHash(flat)) as EventRecord
   }
 
-  async done(id: string, messageIds: string[]): Promise<void> {
-    const key = this.keys.event(id)
+  async done(event: EventRef, messageIds: string[]): Promise<void> {
+    const key = this.key(event)
     await this.redis
       .multi()
       .hset(key, 'status', 'done', 'messageIds', JSON.stringify(messageIds))
@@ -183,7 +193,7 @@ export class EventRecords {
 
   /** The record of a request delivered inline by the API (no job): already done. */
   async recordDelivered(job: EventJob, messageIds: string[]): Promise<void> {
-    const key = this.keys.event(job.id)
+    const key = this.key(job)
     await this.redis
       .multi()
       .hset(key, {
@@ -199,8 +209,8 @@ export class EventRecords {
   }
 
   /** A failed attempt: `final` when no retry follows. */
-  async failed(id: string, error: string, final: boolean): Promise<void> {
-    const key = this.keys.event(id)
+  async failed(event: EventRef, error: string, final: boolean): Promise<void> {
+    const key = this.key(event)
     await this.redis
       .multi()
       .hset(key, 'status', final ? 'failed' : 'queued', 'error', error.slice(0, 1000))

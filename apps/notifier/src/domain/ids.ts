@@ -23,6 +23,16 @@ export function broadcastMessageIdFor(eventId: string): string {
 
 export { jobIdFor } from '@herald/contracts'
 
+/**
+ * The id an event's messages derive from: the calling system and its event id, so one
+ * system's `order-2002` never stands for (or pre-empts) another's. A POST /v1/messages
+ * request id is caller-scoped already (derived from the caller, or random) and the route
+ * answers with ids derived from it, so it is used as it is.
+ */
+export function deliveryIdFor(job: { id: string; source: string }, direct: boolean): string {
+  return direct ? job.id : `${job.source}\0${job.id}`
+}
+
 /** Request id of `POST /v1/messages`: from the caller's Idempotency-Key when given, else random. */
 export function messageRequestId(caller: string, idempotencyKey?: string): string {
   if (idempotencyKey) return `msg_${digest(caller, idempotencyKey).slice(0, 22)}`

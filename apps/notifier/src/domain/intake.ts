@@ -3,7 +3,7 @@ import { isRedisUnavailable } from '@herald/service-kit'
 import type { NotifierConfig } from '../config'
 import { NotifierErrors } from '../errors'
 import { type EventsQueue, jobOptions } from '../queue'
-import type { EventRecord, EventRecords } from './event-records'
+import type { EventRecord, EventRecords, EventRef } from './event-records'
 import { jobIdFor } from './ids'
 
 /** 2592000 → "30 days", 90 → "90 s": the limit as a person reads it. */
@@ -44,7 +44,7 @@ export class EventIntake {
         await this.enqueue(job, delay)
       } catch (err) {
         // Unless Redis is gone (then the record stays and a retry re-adds from it), let a retry start afresh.
-        if (!isRedisUnavailable(err)) await this.records.release(job.id).catch(() => {})
+        if (!isRedisUnavailable(err)) await this.records.release(job).catch(() => {})
         throw err
       }
       return { created: true, status }
@@ -53,27 +53,32 @@ export class EventIntake {
       const due = existing.deliverAt ?? 0
       await this.enqueue(existing.payload, Math.max(0, due - Date.now()))
     }
-    return { created: false, status: (await this.view(job.id, existing))?.status ?? existing.status }
+    return { created: false, status: (await this.view(job, existing))?.status ?? existing.status }
   }
 
   private async enqueue(job: EventJob, delay: number): Promise<void> {
-    await this.queue.add(job.type, job, jobOptions(this.config, job.id, delay))
-    await this.records.markEnqueued(job.id)
+    await this.queue.add(job.type, job, jobOptions(this.config, job, delay))
+    await this.records.markEnqueued(job)
   }
 
-  /** The event as `GET /v1/events/:id` shows it: the record, refined by the job's live state. */
-  async view(id: string, known?: EventRecord): Promise<EventView | null> {
-    let rec = known ?? (await this.records.get(id))
+  /**
+   * The event as `GET /v1/events/:id` shows it to the system that sent it (`source`): the
+   * record, refined by the job's live state. null for an unknown id — and for another
+   * system's event with that id.
+   */
+  async view(event: EventRef, known?: EventRecord): Promise<EventView | null> {
+    const { id } = event
+    let rec = known ?? (await this.records.get(event))
     if (!rec) return null
     let status = rec.status
     let error = rec.error
     if (status !== 'done' && status !== 'failed') {
-      const job = await this.queue.getJob(jobIdFor(id))
+      const job = await this.queue.getJob(jobIdFor(event.source, id))
       if (job) {
         const state = await job.getState()
         // The job finished after the record was read: read it again for its message ids and error.
         if (state === 'completed' || state === 'failed') {
-          rec = (await this.records.get(id)) ?? rec
+          rec = (await this.records.get(event)) ?? rec
           error = rec.error
         }
         if (state === 'completed') status = 'done'

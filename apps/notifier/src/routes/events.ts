@@ -97,14 +97,15 @@ export async function eventRoutes(app: ServiceApp, opts: EventRoutesOptions): Pr
         tags: ['events'],
         summary: 'Status of an event',
         description:
-          'Where the event is: queued, delayed, processing, done (with the ids of the messages it became) or failed (with the error). Kept for at least 24 h.',
+          "Where the event is: queued, delayed, processing, done (with the ids of the messages it became) or failed (with the error). Kept for at least 24 h. Only events sent with your token's `sub`: ids are per calling system, another system's is 404.",
         security: [{ [SERVICE_TOKEN]: [] }],
         params: EventIdParams,
         response: { 200: EventView, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse },
       },
     },
     async (request) => {
-      const view = await intake.view(request.params.id)
+      // only the caller's own events: another system's id is 404, as if it did not exist
+      const view = await intake.view({ source: callerOf(request), id: request.params.id })
       if (!view) throw new NotifierErrors.NotFound(`Event ${request.params.id}`)
       return view
     },
