@@ -1,7 +1,7 @@
 import createError from '@fastify/error'
 import { ErrorCode } from '@herald/contracts'
 
-/** Auth's coded errors; `code` is the stable value of DESIGN.md that clients branch on. */
+/** Auth's coded errors; `code` is the stable value (docs/protocol.md) that clients branch on. */
 export const AuthErrors = {
   InvalidPhone: createError(ErrorCode.INVALID_PHONE, 'Not a valid phone number', 400),
   CountryNotAllowed: createError(ErrorCode.COUNTRY_NOT_ALLOWED, 'Codes cannot be sent to this country', 400),

@@ -1,7 +1,7 @@
 import createError from '@fastify/error'
 import { ErrorCode } from '@herald/contracts'
 
-/** The notifier's coded errors (stable `code` values from DESIGN.md). */
+/** The notifier's coded errors (stable `code` values: docs/protocol.md). */
 export const NotifierErrors = {
   Unauthorized: createError(ErrorCode.UNAUTHORIZED, 'Missing, invalid or expired service token', 401),
   InsufficientScope: createError(ErrorCode.INSUFFICIENT_SCOPE, 'This token lacks the scope "%s"', 403),

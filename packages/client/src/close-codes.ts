@@ -1,5 +1,5 @@
 /**
- * herald's WebSocket close codes (DESIGN.md), copied so the client has no runtime
+ * herald's WebSocket close codes (docs/protocol.md), copied so the client has no runtime
  * dependency. Kept in step with `CloseCode` of @herald/contracts by test/contract-types.ts.
  */
 export const CloseCode = {

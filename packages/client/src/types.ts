@@ -1,5 +1,5 @@
 /**
- * The public shapes of herald as the client sees them (DESIGN.md). Declared here rather than
+ * The public shapes of herald as the client sees them (docs/protocol.md). Declared here rather than
  * re-exported from @herald/contracts so that the built `.d.ts` stands alone for apps outside
  * this repository; test/contract-types.ts fails the typecheck if the two ever drift apart.
  */

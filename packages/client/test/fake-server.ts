@@ -7,7 +7,7 @@ import type { ClientFrame, InboxItem, MessageFrame, ServerFrame } from '../src/t
 /**
  * An in-process protocol fake of herald's public surface — `POST /auth/ws-ticket`,
  * `/ws` (welcome, replay after `since`, gap, live messages, read frames, close codes),
- * `GET /inbox` and `POST /inbox/read` — for one user. It speaks the DESIGN.md contract;
+ * `GET /inbox` and `POST /inbox/read` — for one user. It speaks the contract of docs/protocol.md;
  * it is not a model of Redis.
  */
 export interface FakeConnection {

@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox'
 import { Cursor, JsonObject, MessageId, UserId } from './common'
 
-/** WebSocket close codes of herald (DESIGN.md). */
+/** WebSocket close codes of herald (docs/protocol.md lists their meaning). */
 export const CloseCode = {
   NORMAL: 1000,
   GOING_AWAY: 1001,

@@ -20,7 +20,7 @@ describe('client frames', () => {
 })
 
 describe('close codes', () => {
-  it('are the numbers DESIGN.md gives', () => {
+  it('are the numbers clients rely on', () => {
     expect(CloseCode).toMatchObject({
       POLICY_VIOLATION: 1008,
       MESSAGE_TOO_BIG: 1009,
