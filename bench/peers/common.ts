@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { SESSION_TOUCH_LUA } from '@herald/service-kit'
+import { sessionTouchScript } from '@herald/sessions'
 import type { Redis } from 'ioredis'
 
 /**
@@ -23,7 +23,7 @@ export const env = {
 export const SESSION_PREFIX = 'sess:'
 
 /** herald's own validate-and-slide script, so the peers pay exactly what herald pays per session check. */
-const TOUCH_LUA = SESSION_TOUCH_LUA
+const TOUCH_LUA = sessionTouchScript.lua
 
 export interface Session {
   userId: string

@@ -192,9 +192,7 @@ describe('logout, logout-all and the session list', () => {
       headers: bearer(a.token),
     })
     expect(again.statusCode).toBe(404)
-    expect(await streamEntries(stream)).toEqual([
-      { k: 'x', u: a.user.id, s: phoneSession.id, p: 'session-revoked' },
-    ])
+    expect(await streamEntries(stream)).toEqual([{ k: 'x', u: a.user.id, s: phoneSession.id, p: 'session-revoked' }])
   })
 })
 

@@ -55,9 +55,13 @@ export class Admission {
 
   accept(socket: WebSocket, req: UpgradeRequest): void {
     const { config } = this.deps
-    if (!this.deps.accepting()) return this.refuse(socket, CloseCode.SERVICE_RESTART, 'restarting')
+    if (!this.deps.accepting()) {
+      this.refuse(socket, CloseCode.SERVICE_RESTART, 'restarting')
+      return
+    }
     if (this.sockets.size >= config.MAX_SOCKETS) {
-      return this.refuse(socket, CloseCode.TRY_AGAIN_LATER, `retry-after=${config.ADMISSION_RETRY_AFTER_SECONDS}`)
+      this.refuse(socket, CloseCode.TRY_AGAIN_LATER, `retry-after=${config.ADMISSION_RETRY_AFTER_SECONDS}`)
+      return
     }
     this.sockets.add(socket)
     socket.once('close', () => this.sockets.delete(socket))

@@ -1,7 +1,7 @@
 import { TICKET_AUDIENCE, TICKET_TTL_SECONDS } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
-import { hashToken, type SessionStore, tokenFromHeader } from '@herald/service-kit'
 import type { RedisClient } from '@herald/redis'
+import { hashToken, type SessionStore, tokenFromHeader } from '@herald/service-kit'
 
 export interface Identity {
   userId: string

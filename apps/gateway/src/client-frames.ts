@@ -1,10 +1,10 @@
+import { CloseCode } from '@herald/contracts'
 import type { Inbox } from '@herald/inbox'
 import type { RawData } from 'ws'
 import type { Connection } from './connection'
 import { clientFrame, errorFrame, FrameError } from './frames'
 import type { GatewayMetrics, RejectReason } from './metrics'
 import { TokenBucket } from './rate-limit'
-import { CloseCode } from '@herald/contracts'
 
 export interface ClientFrameLimits {
   ratePerSecond: number
@@ -41,14 +41,21 @@ export class ClientFrames {
       conn.write(errorFrame(FrameError.RATE_LIMITED, 'Too many frames; this one was dropped'))
       return
     }
-    if (isBinary) return this.bad(conn, 'binary', 'Frames must be JSON text')
+    if (isBinary) {
+      this.bad(conn, 'binary', 'Frames must be JSON text')
+      return
+    }
     let value: unknown
     try {
       value = JSON.parse(data.toString())
     } catch {
-      return this.bad(conn, 'invalid', 'Frames must be JSON')
+      this.bad(conn, 'invalid', 'Frames must be JSON')
+      return
     }
-    if (!clientFrame.Check(value)) return this.bad(conn, 'invalid', 'Expected {"type":"ack"|"read","ids":[…]}')
+    if (!clientFrame.Check(value)) {
+      this.bad(conn, 'invalid', 'Expected {"type":"ack"|"read","ids":[…]}')
+      return
+    }
     const done =
       value.type === 'ack'
         ? // the session is the device: tabs of one browser count once

@@ -1,5 +1,4 @@
 import { CloseCode, StreamKind, USER_LIST_SEPARATOR } from '@herald/contracts'
-import type { Connection } from './connection'
 import type { Registry } from './registry'
 
 /** A gateway-stream entry as XREAD returns it: its id and its flat field/value list. */

@@ -106,7 +106,12 @@ describe('presence and shutdown', () => {
     expect(gone).toBeLessThan(30_000)
     // reaped, not just filtered: the replica's keys are gone and the counts are exact again
     await waitFor(async () => (await c.redis.zscore(c.keys.replicas(), 'doomed')) === null, 5000)
-    expect(await c.redis.exists(c.keys.presence(u.userId), c.keys.replicaConnections(c.keys.partitionOf(u.userId), 'doomed'))).toBe(0)
+    expect(
+      await c.redis.exists(
+        c.keys.presence(u.userId),
+        c.keys.replicaConnections(c.keys.partitionOf(u.userId), 'doomed'),
+      ),
+    ).toBe(0)
     const s = await getStats(c.redis, c.keys)
     expect(s).toMatchObject({ onlineUsers: 1, connections: 1 })
     expect(s.replicas.map((r) => r.id)).toEqual([live.id])

@@ -344,19 +344,22 @@ export class Inbox {
     const k = this.keys
     const rows = await Promise.all(
       parts.map((p) =>
-        Promise.all([this.redis.hgetall(k.messageReceipt(p, messageId)), this.redis.scard(k.messageDevices(p, messageId))]),
+        Promise.all([
+          this.redis.hgetall(k.messageReceipt(p, messageId)),
+          this.redis.scard(k.messageDevices(p, messageId)),
+        ]),
       ),
     )
     const min = (a: string | undefined, b: string | undefined) =>
       a === undefined ? b : b === undefined ? a : String(Math.min(Number(a), Number(b)))
     const devices = rows.reduce((n, [, d]) => n + Number(d), 0)
     const written = rows.map(([row]) => row as Record<string, string | undefined>).filter((row) => row.createdAt)
-    const h = written.reduce((acc, row) => ({
-      ...acc,
-      createdAt: min(acc.createdAt, row.createdAt),
-      deliveredAt: min(acc.deliveredAt, row.deliveredAt),
-      readAt: min(acc.readAt, row.readAt),
-    }), written[0] ?? {})
+    const h: Record<string, string | undefined> = { ...written[0] }
+    for (const row of written.slice(1)) {
+      h.createdAt = min(h.createdAt, row.createdAt)
+      h.deliveredAt = min(h.deliveredAt, row.deliveredAt)
+      h.readAt = min(h.readAt, row.readAt)
+    }
     if (!h?.createdAt) return null
     const iso = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : undefined)
     return {

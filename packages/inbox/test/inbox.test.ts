@@ -1,7 +1,7 @@
 import { createKeys } from '@herald/keys'
+import { PresenceWriter } from '@herald/presence'
 import { sleep, testRedis, uniquePrefix } from '@herald/test-utils'
 import { afterAll, describe, expect, it } from 'vitest'
-import { PresenceWriter } from '@herald/presence'
 import { compareCursors, cursorOf, Inbox, type NewMessage } from '../src/inbox'
 
 const redis = testRedis()

@@ -61,7 +61,9 @@ describe('presence', () => {
 
     const { reaped } = await live.heartbeat(later)
     expect(reaped).toEqual(['dead'])
-    expect(await redis.exists(keys.presence('only-dead'), keys.replicaConnections(keys.partitionOf('only-dead'), 'dead'))).toBe(0)
+    expect(
+      await redis.exists(keys.presence('only-dead'), keys.replicaConnections(keys.partitionOf('only-dead'), 'dead')),
+    ).toBe(0)
     const s = await getStats(redis, keys, later)
     expect(s).toEqual({
       onlineUsers: 1,

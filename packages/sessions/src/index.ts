@@ -1,1 +1,2 @@
+export { sessionTouch as sessionTouchScript } from './commands/session-touch-1'
 export * from './store'
