@@ -19,10 +19,28 @@ export const AuthConfigSchema = serviceConfigSchema({
   SMS_WEBHOOK_URL: Type.String({ default: '', pattern: '^(https?://.+)?$' }),
   /** Timeout of one webhook call (one retry follows a failure). */
   SMS_WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 30_000, default: 3000 }),
-  /** Comma-separated ISO country codes that may receive codes; empty: any country. */
-  SMS_ALLOWED_COUNTRIES: Type.String({ default: '', pattern: '^\\s*([A-Za-z]{2}(\\s*,\\s*[A-Za-z]{2})*)?\\s*$' }),
-  /** Codes one phone may receive per UTC day (against SMS pumping). */
+  /**
+   * Comma-separated ISO country codes that may receive codes; empty: only DEFAULT_REGION's
+   * country; `*`: any country.
+   */
+  SMS_ALLOWED_COUNTRIES: Type.String({
+    default: '',
+    pattern: '^\\s*(\\*|[A-Za-z]{2}(\\s*,\\s*[A-Za-z]{2})*)?\\s*$',
+  }),
+  /**
+   * Codes one phone may receive per UTC day at the request of one client address (against
+   * SMS pumping); counted per address, so a stranger using it up does not lock the owner out.
+   */
   SMS_DAILY_LIMIT_PER_PHONE: Type.Integer({ minimum: 1, default: 10 }),
+  /** Codes sent per UTC day, every country together: the SMS spend ceiling (429 SMS_BUDGET_EXCEEDED above). */
+  SMS_DAILY_BUDGET: Type.Integer({ minimum: 1, default: 10_000 }),
+  /** Codes per UTC day per country, e.g. `CN=8000,US=200`; a country not listed: SMS_COUNTRY_DAILY_BUDGET. */
+  SMS_COUNTRY_DAILY_BUDGETS: Type.String({
+    default: '',
+    pattern: '^\\s*([A-Za-z]{2}\\s*=\\s*\\d+(\\s*,\\s*[A-Za-z]{2}\\s*=\\s*\\d+)*)?\\s*$',
+  }),
+  /** Codes per UTC day to a country not in SMS_COUNTRY_DAILY_BUDGETS (DEFAULT_REGION's: only SMS_DAILY_BUDGET). */
+  SMS_COUNTRY_DAILY_BUDGET: Type.Integer({ minimum: 1, default: 1000 }),
   /** HMAC key of the codes kept in Redis (required unless HERALD_DEV=1). */
   OTP_SECRET: Type.String({ minLength: 16, default: DEV_OTP_SECRET }),
   /** Life of a one-time code. */
@@ -54,8 +72,11 @@ function resolve(raw: RawAuthConfig): AuthConfig {
     throw new ConfigError(name, why)
   }
   if (!isSupportedCountry(raw.DEFAULT_REGION)) fail('DEFAULT_REGION', `"${raw.DEFAULT_REGION}" is not a known region`)
-  for (const c of allowedCountries(raw.SMS_ALLOWED_COUNTRIES)) {
+  for (const c of allowedCountries(raw.SMS_ALLOWED_COUNTRIES, raw.DEFAULT_REGION)) {
     if (!isSupportedCountry(c)) fail('SMS_ALLOWED_COUNTRIES', `"${c}" is not a known country`)
+  }
+  for (const c of countryBudgets(raw.SMS_COUNTRY_DAILY_BUDGETS).keys()) {
+    if (!isSupportedCountry(c)) fail('SMS_COUNTRY_DAILY_BUDGETS', `"${c}" is not a known country`)
   }
   if (provider === 'dev' && !dev)
     fail('SMS_PROVIDER', 'may be "dev" only in dev mode (HERALD_DEV=1 on a loopback HOST)')
@@ -64,12 +85,35 @@ function resolve(raw: RawAuthConfig): AuthConfig {
   return { ...raw, SMS_PROVIDER: provider }
 }
 
-/** Parses SMS_ALLOWED_COUNTRIES: upper-case ISO codes, empty when every country is allowed. */
-export function allowedCountries(list: string): string[] {
-  return list
+/**
+ * Parses SMS_ALLOWED_COUNTRIES: upper-case ISO codes; empty means `region` only (a deployment
+ * pays for codes to its own country unless it lists others), and `[]` (`*`) every country.
+ */
+export function allowedCountries(list: string, region: string): string[] {
+  if (list.trim() === '*') return []
+  const listed = list
     .split(',')
     .map((s) => s.trim().toUpperCase())
     .filter(Boolean)
+  return listed.length > 0 ? listed : [region]
+}
+
+/** Parses SMS_COUNTRY_DAILY_BUDGETS (`CN=8000,US=200`). */
+export function countryBudgets(list: string): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const part of list.split(',')) {
+    const [c, n] = part.split('=').map((s) => s.trim())
+    if (c && n) out.set(c.toUpperCase(), Number(n))
+  }
+  return out
+}
+
+/** The daily budget of one country: listed, else DEFAULT_REGION's is the global one, else the default. */
+export function countryDailyBudget(config: AuthConfig): (country: string) => number {
+  const listed = countryBudgets(config.SMS_COUNTRY_DAILY_BUDGETS)
+  return (country) =>
+    listed.get(country) ??
+    (country === config.DEFAULT_REGION ? config.SMS_DAILY_BUDGET : config.SMS_COUNTRY_DAILY_BUDGET)
 }
 
 /** Reads and validates auth's config from the environment, once, at start-up. */

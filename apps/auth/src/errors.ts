@@ -8,7 +8,21 @@ export const AuthErrors = {
   InvalidCode: createError(ErrorCode.INVALID_CODE, 'Wrong or expired code', 401),
   TooManyAttempts: createError(ErrorCode.TOO_MANY_ATTEMPTS, 'Too many wrong codes, request a new code', 429),
   TooManyRequests: createError(ErrorCode.TOO_MANY_REQUESTS, 'Too many requests, retry in %s s', 429),
-  SmsBudgetExceeded: createError(ErrorCode.SMS_BUDGET_EXCEEDED, 'No more codes for this phone today', 429),
+  SmsBudgetExceeded: createError(
+    ErrorCode.SMS_BUDGET_EXCEEDED,
+    'No more codes for this phone from this address today (SMS_DAILY_LIMIT_PER_PHONE)',
+    429,
+  ),
+  SmsSpendExceeded: createError(
+    ErrorCode.SMS_BUDGET_EXCEEDED,
+    "Today's SMS budget is spent (SMS_DAILY_BUDGET); try again tomorrow",
+    429,
+  ),
+  SmsCountrySpendExceeded: createError(
+    ErrorCode.SMS_BUDGET_EXCEEDED,
+    "Today's SMS budget for this country is spent (SMS_COUNTRY_DAILY_BUDGETS); try again tomorrow",
+    429,
+  ),
   SessionNotFound: createError(ErrorCode.NOT_FOUND, 'Session not found', 404),
   InvalidNickname: createError(ErrorCode.VALIDATION_ERROR, 'body/nickname must not be blank', 400),
 }

@@ -1,6 +1,6 @@
-import { createHmac, randomInt, randomUUID } from 'node:crypto'
+import { createHash, createHmac, randomInt, randomUUID } from 'node:crypto'
 import type { Keys } from '@herald/keys'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 import { type AuthRedis, withAuthCommands } from './commands'
 import { AuthErrors } from './errors'
 import type { SmsProvider } from './sms/provider'
@@ -14,8 +14,12 @@ export interface OtpOptions {
   maxAttempts: number
   /** failed checks per phone per hour, across resends */
   maxFailuresPerHour: number
-  /** codes one phone may receive per UTC day */
+  /** codes one phone may receive per UTC day at the request of one client address */
   dailyLimit: number
+  /** codes per UTC day, every country together (the SMS spend ceiling) */
+  globalDailyBudget: number
+  /** codes per UTC day to one country (ISO code → budget); `default` for any other */
+  countryDailyBudget: (country: string) => number
   /** epoch ms; injected so tests can move the day */
   clock: () => number
 }
@@ -26,6 +30,11 @@ const DAY_MS = 86_400_000
 /** Adds the seconds a client should wait; the /auth error handler sends them as Retry-After. */
 function retryable<E extends Error>(err: E, retryAfterMs: number): E & { retryAfter: number } {
   return Object.assign(err, { retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)) })
+}
+
+/** What a requesting address is counted under: a hash (Redis keeps no client address). */
+export function requesterId(address: string): string {
+  return createHash('sha256').update(address).digest('base64url').slice(0, 16)
 }
 
 /** A 6-digit code from the CSPRNG. */
@@ -41,7 +50,7 @@ export class OtpService {
   private readonly redis: AuthRedis
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: Keys,
     private readonly opts: OtpOptions,
   ) {
@@ -52,18 +61,28 @@ export class OtpService {
     return createHmac('sha256', this.opts.secret).update(`${phone}\n${code}`).digest('hex')
   }
 
-  private dailyKey(phone: string): string {
-    return this.keys.otpDaily(phone, new Date(this.opts.clock()).toISOString().slice(0, 10))
+  private day(): string {
+    return new Date(this.opts.clock()).toISOString().slice(0, 10)
+  }
+
+  private untilTomorrow(): number {
+    return DAY_MS - (this.opts.clock() % DAY_MS)
   }
 
   /**
-   * Sends a fresh code to `phone` (E.164), replacing any previous one. The code is stored only
-   * once the provider accepted it; if sending fails, the cooldown and the day's count are released.
+   * Sends a fresh code to `phone` (E.164, in `country`), asked for from `requester` (the
+   * client address), replacing any previous code. Three budgets, each one atomic step:
+   * - the phone's daily budget, counted per requesting address: a stranger who spends it
+   *   from their address leaves the owner's own budget (their address) whole — the code
+   *   goes to the owner's phone either way, so nobody can sign in as them with it;
+   * - the day's spend ceiling: all countries together and the country's own budget.
+   * The code is stored only once the provider accepted it; a refusal or a failed send gives
+   * back the cooldown and every count.
    */
-  async send(phone: string, sms: SmsProvider): Promise<void> {
+  async send(phone: string, country: string | undefined, requester: string, sms: SmsProvider): Promise<void> {
     const reservation = randomUUID()
     const cooldown = this.keys.otpCooldown(phone)
-    const daily = this.dailyKey(phone)
+    const daily = this.keys.otpDailyFrom(phone, this.day(), requesterId(requester))
     const [status, pttl] = await this.redis.heraldOtpReserve(
       cooldown,
       daily,
@@ -75,9 +94,21 @@ export class OtpService {
       this.opts.maxFailuresPerHour,
     )
     if (status === 1 || status === 3) throw retryable(new AuthErrors.TooManyRequests(Math.ceil(pttl / 1000)), pttl)
-    if (status === 2) {
-      const now = this.opts.clock()
-      throw retryable(new AuthErrors.SmsBudgetExceeded(), DAY_MS - (now % DAY_MS))
+    if (status === 2) throw retryable(new AuthErrors.SmsBudgetExceeded(), this.untilTomorrow())
+
+    const where = country ?? '??'
+    const spend = this.keys.smsSpend(this.day())
+    const [spent] = await this.redis.heraldSmsSpend(
+      spend,
+      where,
+      this.opts.globalDailyBudget,
+      this.opts.countryDailyBudget(where),
+      2 * DAY_MS,
+    )
+    if (spent !== 0) {
+      await this.redis.heraldOtpRelease(cooldown, daily, reservation).catch(() => 0)
+      const err = spent === 1 ? new AuthErrors.SmsSpendExceeded() : new AuthErrors.SmsCountrySpendExceeded()
+      throw retryable(err, this.untilTomorrow())
     }
 
     const code = newCode()
@@ -86,6 +117,7 @@ export class OtpService {
       await sms.send({ to: phone, text, code })
     } catch (err) {
       await this.redis.heraldOtpRelease(cooldown, daily, reservation).catch(() => 0)
+      await this.redis.heraldSmsRefund(spend, where).catch(() => 0)
       throw err
     }
     const key = this.keys.otp(phone)

@@ -79,6 +79,13 @@ describe('config', () => {
     expect(() => loadAuthConfig({ HERALD_DEV: '1', DEFAULT_REGION: 'china' })).toThrow(/DEFAULT_REGION/)
     expect(() => loadAuthConfig({ HERALD_DEV: '1', SMS_ALLOWED_COUNTRIES: 'CN,ZZ' })).toThrow(/SMS_ALLOWED_COUNTRIES/)
     expect(() => loadAuthConfig({ HERALD_DEV: '1', SMS_ALLOWED_COUNTRIES: 'CN;US' })).toThrow(/SMS_ALLOWED_COUNTRIES/)
+    expect(() => loadAuthConfig({ HERALD_DEV: '1', SMS_COUNTRY_DAILY_BUDGETS: 'ZZ=5' })).toThrow(
+      /SMS_COUNTRY_DAILY_BUDGETS/,
+    )
+    expect(() => loadAuthConfig({ HERALD_DEV: '1', SMS_COUNTRY_DAILY_BUDGETS: 'US:5' })).toThrow(
+      /SMS_COUNTRY_DAILY_BUDGETS/,
+    )
+    expect(loadAuthConfig({ HERALD_DEV: '1', SMS_ALLOWED_COUNTRIES: '*' }).SMS_ALLOWED_COUNTRIES).toBe('*')
     expect(() => loadAuthConfig({ HERALD_DEV: '1', SMS_PROVIDER: 'carrier-pigeon' })).toThrow(/SMS_PROVIDER/)
     expect(() => loadAuthConfig({ HERALD_DEV: '1', OTP_SECRET: 'short' })).toThrow(/OTP_SECRET/)
     expect(() => loadAuthConfig({ HERALD_DEV: 'yes' })).toThrow(/HERALD_DEV/)

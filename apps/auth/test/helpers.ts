@@ -57,7 +57,9 @@ export function harness() {
 
   /** Keys that hold auth state (codes, users, sessions): not the rate-limit counters or BullMQ's meta. */
   async function stateKeys(prefix: string): Promise<string[]> {
-    return (await keysUnder(prefix)).filter((k) => !k.startsWith(`${prefix}rl:`) && !k.startsWith(`${prefix}bull:`))
+    return (await keysUnder(prefix)).filter(
+      (k) => !k.startsWith(`${prefix}rl:`) && !k.startsWith(createKeys(prefix).bullPrefix()),
+    )
   }
 
   return { redis, check, make, keysUnder, stateKeys }

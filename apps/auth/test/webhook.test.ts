@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { requesterId } from '../src/otp'
 import { harness, login, PHONE, sendCode } from './helpers'
 
 const h = harness()
@@ -78,12 +79,16 @@ describe('webhook SMS provider', () => {
     expect(received).toHaveLength(2)
     expect(await h.check.exists(keys.otp(PHONE), keys.otpCooldown(PHONE))).toBe(0)
     const day = new Date().toISOString().slice(0, 10)
-    expect(await h.check.get(keys.otpDaily(PHONE, day))).toBe('0')
-    expect(await h.stateKeys(config.KEY_PREFIX)).toEqual([keys.otpDaily(PHONE, day)])
+    const daily = keys.otpDailyFrom(PHONE, day, requesterId('127.0.0.1'))
+    expect(await h.check.get(daily)).toBe('0')
+    // and the day's SMS spend was given back
+    expect(await h.check.hget(keys.smsSpend(day), '*')).toBe('0')
+    expect(await h.stateKeys(config.KEY_PREFIX)).toEqual([daily, keys.smsSpend(day)].sort())
 
     behaviours = ['ok']
     expect((await sendCode(app)).statusCode).toBe(202)
-    expect(await h.check.get(keys.otpDaily(PHONE, day))).toBe('1')
+    expect(await h.check.get(daily)).toBe('1')
+    expect(await h.check.hget(keys.smsSpend(day), 'CN')).toBe('1')
   })
 
   it('does not retry a request the provider refuses (4xx)', async () => {

@@ -5,7 +5,7 @@ export const otpRelease = {
   lua: `--[[
   Input:
     KEYS[1] resend cooldown
-    KEYS[2] codes sent today
+    KEYS[2] codes sent today to this phone for this requesting address
     ARGV[1] reservation id
   Output: 1 when the reservation was still held and is released, else 0
 ]]

@@ -5,7 +5,7 @@ export const otpReserve = {
   lua: `--[[
   Input:
     KEYS[1] resend cooldown (string, TTL)
-    KEYS[2] codes sent today (counter)
+    KEYS[2] codes sent today to this phone for this requesting address (counter)
     KEYS[3] failed checks this hour (counter)
     ARGV[1] reservation id (the cooldown's value, so only its owner releases it)
     ARGV[2] cooldown (ms)

@@ -3,7 +3,7 @@ import { ControlWriter } from '@herald/presence'
 import type { RedisClient } from '@herald/redis'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { AuthConfig } from '../config'
+import { type AuthConfig, countryDailyBudget } from '../config'
 import type { EventQueue } from '../events'
 import { OtpService } from '../otp'
 import type { SmsProvider } from '../sms'
@@ -43,6 +43,8 @@ export const servicesPlugin = fp<ServicesPluginOptions>(
         maxAttempts: config.OTP_MAX_ATTEMPTS,
         maxFailuresPerHour: config.OTP_MAX_FAILURES_PER_HOUR,
         dailyLimit: config.SMS_DAILY_LIMIT_PER_PHONE,
+        globalDailyBudget: config.SMS_DAILY_BUDGET,
+        countryDailyBudget: countryDailyBudget(config),
         clock,
       }),
     )

@@ -6,6 +6,7 @@ import { errorReplies } from './common'
 
 export interface CodeRoutesOptions {
   region: string
+  /** SMS_ALLOWED_COUNTRIES: empty means the region's own country only, `*` any country */
   allowedCountries: string
   perMinutePerIp: number
   ttlSeconds: number
@@ -17,7 +18,7 @@ export interface CodeRoutesOptions {
  * belongs to a user.
  */
 export const codeRoutes: FastifyPluginAsyncTypebox<CodeRoutesOptions> = async (app, opts) => {
-  const allowed = allowedCountries(opts.allowedCountries)
+  const allowed = allowedCountries(opts.allowedCountries, opts.region)
   app.post(
     '/code',
     {
@@ -27,7 +28,8 @@ export const codeRoutes: FastifyPluginAsyncTypebox<CodeRoutesOptions> = async (a
     async (request, reply) => {
       const phone = normalizePhone(request.body.phone, opts.region)
       assertCountryAllowed(phone, allowed)
-      await app.otp.send(phone.e164, app.sms)
+      // request.ip: the client's address (X-Forwarded-For only from TRUST_PROXY)
+      await app.otp.send(phone.e164, phone.country, request.ip, app.sms)
       return reply.status(202).send({ expiresIn: opts.ttlSeconds, resendIn: opts.resendSeconds })
     },
   )
