@@ -1,222 +1,232 @@
 import { createKeys } from '@herald/keys'
 import { PresenceWriter } from '@herald/presence'
-import { sleep, testRedis, uniquePrefix } from '@herald/test-utils'
-import { afterAll, describe, expect, it } from 'vitest'
+import type { RedisClient } from '@herald/redis'
+import { connectFor, redisModes, sleep, uniquePrefix } from '@herald/test-utils'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compareCursors, cursorOf, Inbox, type NewMessage } from '../src/inbox'
 
-const redis = testRedis()
-afterAll(() => redis.quit())
-
-/**
- * An inbox on 4 partitions, and a gateway replica 'gw' that holds a socket of every user
- * the test names with `online` (its streams receive their entries).
- */
-function setup(opts: Partial<ConstructorParameters<typeof Inbox>[2]> = {}) {
-  const keys = createKeys(uniquePrefix('inbox'), 4)
-  const gw = new PresenceWriter(redis, keys, { replica: 'gw' })
-  const rec = { device: 'd', sessionId: 's', connectedAt: new Date().toISOString() }
-  let n = 0
-  return {
-    keys,
-    inbox: new Inbox(redis, keys, opts),
-    async online(...users: string[]) {
-      await gw.heartbeat()
-      for (const u of users) await gw.connect(`c${n++}`, u, rec)
-    },
-    /** the entries of every partition's stream of 'gw', oldest first */
-    async entries() {
-      const all = await Promise.all(keys.allPartitions().map((p) => streamEntries(keys.gatewayStream(p, 'gw'))))
-      return all.flat().sort((a, b) => (a.id as string).localeCompare(b.id as string, 'en', { numeric: true }))
-    },
-  }
-}
-const msg = (id: string, extra: Partial<NewMessage> = {}): NewMessage => ({
-  id,
-  kind: 'test',
-  title: `title ${id}`,
-  body: 'body "quoted" ✓',
-  data: { n: 1, nested: { a: [1, 2] } },
-  createdAt: new Date().toISOString(),
-  ...extra,
-})
-
-async function streamEntries(key: string) {
-  const rows = (await redis.xrange(key, '-', '+')) as [string, string[]][]
-  return rows.map(([id, f]) => {
-    const o: Record<string, string> = { id }
-    for (let i = 0; i < f.length; i += 2) o[f[i] as string] = f[i + 1] as string
-    return o
+/** The same suite on one Redis, a Redis Cluster and a Sentinel-managed primary. */
+describe.each(redisModes())('on %s Redis', (mode) => {
+  let redis: RedisClient
+  beforeAll(async () => {
+    redis = await connectFor(mode)
   })
-}
+  afterAll(() => redis.quit())
 
-describe('Inbox.deliver', () => {
-  it('writes the inbox and, in the same step, an entry with a ready-to-send frame for the gateway holding the user', async () => {
-    const { inbox, online, entries } = setup()
-    await online('u1')
-    const [r] = await inbox.deliver([{ userId: 'u1', message: msg('m1') }])
-    expect(r?.cursor).toMatch(/^[0-9]{16}$/)
-    const [e] = await entries()
-    expect(e).toMatchObject({ k: 'm', u: 'u1', c: r?.cursor })
-    const frame = JSON.parse(e?.p as string)
-    expect(frame).toEqual({
-      type: 'message',
-      cursor: r?.cursor,
-      id: 'm1',
-      kind: 'test',
-      title: 'title m1',
-      body: 'body "quoted" ✓',
-      data: { n: 1, nested: { a: [1, 2] } },
-      createdAt: expect.any(String),
-    })
-    const page = await inbox.page('u1', { limit: 10 })
-    expect(page.unread).toBe(1)
-    expect(page.items[0]).toMatchObject({ id: 'm1', cursor: r?.cursor, read: false })
-  })
-
-  it('writes no entry at all for a user no gateway holds (the inbox keeps it)', async () => {
-    const { inbox, online, entries } = setup()
-    await online('someone-else')
-    await inbox.deliver([{ userId: 'offline', message: msg('m1') }])
-    expect(await entries()).toEqual([])
-    expect((await inbox.page('offline', { limit: 5 })).items.map((i) => i.id)).toEqual(['m1'])
-  })
-
-  it('is idempotent per (message, user): a retried write adds nothing', async () => {
-    const { inbox, online, entries } = setup()
-    await online('u1', 'u2')
-    const items = [
-      { userId: 'u1', message: msg('m1') },
-      { userId: 'u2', message: msg('m1') },
-    ]
-    const first = await inbox.deliver(items)
-    const again = await Promise.all([inbox.deliver(items), inbox.deliver(items)])
-    expect(first.every((r) => r.cursor)).toBe(true)
-    expect(again.flat().every((r) => r.cursor === null)).toBe(true)
-    expect(await entries()).toHaveLength(2)
-    expect((await inbox.page('u1', { limit: 10 })).items).toHaveLength(1)
-  })
-
-  it('hands out only-growing cursors per user, also under concurrent writers', async () => {
-    const { inbox, online, entries } = setup()
-    await online('u1')
-    const writers = Array.from({ length: 5 }, (_, w) =>
-      inbox.deliver(Array.from({ length: 200 }, (_, i) => ({ userId: 'u1', message: msg(`m${w}-${i}`) }))),
-    )
-    await Promise.all(writers)
-    const cursors = (await entries()).map((e) => cursorOf(e.p as string))
-    expect(cursors).toHaveLength(1000)
-    for (let i = 1; i < cursors.length; i++)
-      expect(compareCursors(cursors[i - 1] as string, cursors[i] as string)).toBe(-1)
-  })
-
-  it('writes to 10,000 users with one script call each, sent together', async () => {
-    const { inbox } = setup()
-    const users = Array.from({ length: 10_000 }, (_, i) => `user${i}`)
-    const scriptCalls = async () => {
-      const info = await redis.info('commandstats')
-      const calls = (cmd: string) => Number(info.match(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`))?.[1] ?? 0)
-      return calls('evalsha') + calls('eval')
+  /**
+   * An inbox on 4 partitions, and a gateway replica 'gw' that holds a socket of every user
+   * the test names with `online` (its streams receive their entries).
+   */
+  function setup(opts: Partial<ConstructorParameters<typeof Inbox>[2]> = {}) {
+    const keys = createKeys(uniquePrefix('inbox'), 4)
+    const gw = new PresenceWriter(redis, keys, { replica: 'gw' })
+    const rec = { device: 'd', sessionId: 's', connectedAt: new Date().toISOString() }
+    let n = 0
+    return {
+      keys,
+      inbox: new Inbox(redis, keys, opts),
+      async online(...users: string[]) {
+        await gw.heartbeat()
+        for (const u of users) await gw.connect(`c${n++}`, u, rec)
+      },
+      /** the entries of every partition's stream of 'gw', oldest first */
+      async entries() {
+        const all = await Promise.all(keys.allPartitions().map((p) => streamEntries(keys.gatewayStream(p, 'gw'))))
+        return all.flat().sort((a, b) => (a.id as string).localeCompare(b.id as string, 'en', { numeric: true }))
+      },
     }
-    const before = await scriptCalls()
-    const res = await inbox.deliver(users.map((u) => ({ userId: u, message: msg(`m-${u}`) })))
-    expect(res.filter((r) => r.cursor)).toHaveLength(10_000)
-    expect((await inbox.page('user9999', { limit: 5 })).items[0]?.id).toBe('m-user9999')
-    // one script call per user (plus at most one NOSCRIPT retry each)
-    expect((await scriptCalls()) - before).toBeLessThanOrEqual(10_000 * 2)
-  })
-})
-
-describe('Inbox.deliverToMany', () => {
-  it('writes one message id for many users: per partition chunk one entry for the gateway, listing only its users', async () => {
-    const { keys, inbox, online, entries } = setup()
-    const users = Array.from({ length: 1200 }, (_, i) => `u${i}`)
-    const held = users.filter((_, i) => i % 3 === 0)
-    await online(...held)
-    expect(await inbox.deliverToMany(users, msg('ann1.all'), { chunkSize: 500 })).toEqual({ written: 1200 })
-    const got = await entries()
-    const chunks = keys
-      .allPartitions()
-      .map((p) => Math.ceil(users.filter((u) => keys.partitionOf(u) === p).length / 500))
-      .reduce((a, b) => a + b, 0)
-    expect(got.length).toBeLessThanOrEqual(chunks)
-    expect(got.flatMap((e) => (e.u as string).split(',')).sort()).toEqual([...held].sort())
-    expect(await inbox.deliverToMany(users, msg('ann1.all'))).toEqual({ written: 0 })
-    expect(await entries()).toHaveLength(got.length)
-    expect((await inbox.page('u1199', { limit: 5 })).items.map((i) => i.id)).toEqual(['ann1.all'])
-    expect((await inbox.receipt('ann1.all'))?.userId).toBe('*')
-  })
-})
-
-describe('Inbox bounds and replay', () => {
-  it('keeps at most maxItems per user and reports the gap to a client that was behind', async () => {
-    const { inbox } = setup({ maxItems: 3 })
-    const res = await inbox.deliver([1, 2, 3, 4, 5].map((n) => ({ userId: 'u', message: msg(`m${n}`) })))
-    const page = await inbox.page('u', { limit: 10 })
-    expect(page.items.map((i) => i.id)).toEqual(['m5', 'm4', 'm3'])
-    expect(page.unread).toBe(3)
-    const fromFirst = await inbox.since('u', res[0]?.cursor as string)
-    expect(fromFirst.gap).toBe(true)
-    const fromSecond = await inbox.since('u', res[1]?.cursor as string)
-    expect(fromSecond.gap).toBe(false)
-    expect(fromSecond.frames.map((f) => JSON.parse(f).id)).toEqual(['m3', 'm4', 'm5'])
-    expect(fromSecond.lastCursor).toBe(res[4]?.cursor)
+  }
+  const msg = (id: string, extra: Partial<NewMessage> = {}): NewMessage => ({
+    id,
+    kind: 'test',
+    title: `title ${id}`,
+    body: 'body "quoted" ✓',
+    data: { n: 1, nested: { a: [1, 2] } },
+    createdAt: new Date().toISOString(),
+    ...extra,
   })
 
-  it('drops messages older than the retention', async () => {
-    const { inbox } = setup({ retentionSeconds: 1 })
-    const [old] = await inbox.deliver([{ userId: 'u', message: msg('old') }])
-    await sleep(1100)
-    await inbox.deliver([{ userId: 'u', message: msg('new') }])
-    expect((await inbox.page('u', { limit: 10 })).items.map((i) => i.id)).toEqual(['new'])
-    expect((await inbox.since('u', old?.cursor as string)).gap).toBe(true)
+  async function streamEntries(key: string) {
+    const rows = (await redis.xrange(key, '-', '+')) as [string, string[]][]
+    return rows.map(([id, f]) => {
+      const o: Record<string, string> = { id }
+      for (let i = 0; i < f.length; i += 2) o[f[i] as string] = f[i + 1] as string
+      return o
+    })
+  }
+
+  describe('Inbox.deliver', () => {
+    it('writes the inbox and, in the same step, an entry with a ready-to-send frame for the gateway holding the user', async () => {
+      const { inbox, online, entries } = setup()
+      await online('u1')
+      const [r] = await inbox.deliver([{ userId: 'u1', message: msg('m1') }])
+      expect(r?.cursor).toMatch(/^[0-9]{16}$/)
+      const [e] = await entries()
+      expect(e).toMatchObject({ k: 'm', u: 'u1', c: r?.cursor })
+      const frame = JSON.parse(e?.p as string)
+      expect(frame).toEqual({
+        type: 'message',
+        cursor: r?.cursor,
+        id: 'm1',
+        kind: 'test',
+        title: 'title m1',
+        body: 'body "quoted" ✓',
+        data: { n: 1, nested: { a: [1, 2] } },
+        createdAt: expect.any(String),
+      })
+      const page = await inbox.page('u1', { limit: 10 })
+      expect(page.unread).toBe(1)
+      expect(page.items[0]).toMatchObject({ id: 'm1', cursor: r?.cursor, read: false })
+    })
+
+    it('writes no entry at all for a user no gateway holds (the inbox keeps it)', async () => {
+      const { inbox, online, entries } = setup()
+      await online('someone-else')
+      await inbox.deliver([{ userId: 'offline', message: msg('m1') }])
+      expect(await entries()).toEqual([])
+      expect((await inbox.page('offline', { limit: 5 })).items.map((i) => i.id)).toEqual(['m1'])
+    })
+
+    it('is idempotent per (message, user): a retried write adds nothing', async () => {
+      const { inbox, online, entries } = setup()
+      await online('u1', 'u2')
+      const items = [
+        { userId: 'u1', message: msg('m1') },
+        { userId: 'u2', message: msg('m1') },
+      ]
+      const first = await inbox.deliver(items)
+      const again = await Promise.all([inbox.deliver(items), inbox.deliver(items)])
+      expect(first.every((r) => r.cursor)).toBe(true)
+      expect(again.flat().every((r) => r.cursor === null)).toBe(true)
+      expect(await entries()).toHaveLength(2)
+      expect((await inbox.page('u1', { limit: 10 })).items).toHaveLength(1)
+    })
+
+    it('hands out only-growing cursors per user, also under concurrent writers', async () => {
+      const { inbox, online, entries } = setup()
+      await online('u1')
+      const writers = Array.from({ length: 5 }, (_, w) =>
+        inbox.deliver(Array.from({ length: 200 }, (_, i) => ({ userId: 'u1', message: msg(`m${w}-${i}`) }))),
+      )
+      await Promise.all(writers)
+      const cursors = (await entries()).map((e) => cursorOf(e.p as string))
+      expect(cursors).toHaveLength(1000)
+      for (let i = 1; i < cursors.length; i++)
+        expect(compareCursors(cursors[i - 1] as string, cursors[i] as string)).toBe(-1)
+    })
+
+    it('writes to 10,000 users with one script call each, sent together', async () => {
+      // the worker's role (no per-command timeout): fan-outs of this size run in the worker
+      const worker = await connectFor(mode, 'worker')
+      const inbox = new Inbox(worker, createKeys(uniquePrefix('inbox'), 4))
+      const users = Array.from({ length: 10_000 }, (_, i) => `user${i}`)
+      const scriptCalls = async () => {
+        const info = await redis.info('commandstats')
+        const calls = (cmd: string) => Number(info.match(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`))?.[1] ?? 0)
+        return calls('evalsha') + calls('eval')
+      }
+      const before = await scriptCalls()
+      const res = await inbox.deliver(users.map((u) => ({ userId: u, message: msg(`m-${u}`) })))
+      expect(res.filter((r) => r.cursor)).toHaveLength(10_000)
+      expect((await inbox.page('user9999', { limit: 5 })).items[0]?.id).toBe('m-user9999')
+      // one script call per user (plus at most one NOSCRIPT retry each); a Cluster spreads them over nodes
+      if (mode === 'single') expect((await scriptCalls()) - before).toBeLessThanOrEqual(10_000 * 2)
+      await worker.quit()
+    })
   })
 
-  it('pages backwards by cursor', async () => {
-    const { inbox } = setup()
-    await inbox.deliver([1, 2, 3, 4, 5].map((n) => ({ userId: 'u', message: msg(`m${n}`) })))
-    const p1 = await inbox.page('u', { limit: 2 })
-    expect(p1.items.map((i) => i.id)).toEqual(['m5', 'm4'])
-    const p2 = await inbox.page('u', { limit: 2, before: p1.nextBefore as string })
-    expect(p2.items.map((i) => i.id)).toEqual(['m3', 'm2'])
-    const p3 = await inbox.page('u', { limit: 2, before: p2.nextBefore as string })
-    expect(p3.items.map((i) => i.id)).toEqual(['m1'])
-    expect(p3.nextBefore).toBeNull()
-    expect((await inbox.since('u', '0')).frames).toHaveLength(5)
-  })
-})
-
-describe('Inbox read state and receipts', () => {
-  it('marks read once, records readAt and tells the gateway holding the user, in one step', async () => {
-    const { inbox, online, entries } = setup()
-    await online('u')
-    const [a, b] = [inbox.messageIdFor('a', 'u'), inbox.messageIdFor('b', 'u')]
-    await inbox.deliver([
-      { userId: 'u', message: msg(a) },
-      { userId: 'u', message: msg(b) },
-    ])
-    expect(await inbox.markRead('u', [a, a, 'zzz', 'bad id!'], { origin: 'c1' })).toEqual([a])
-    expect(await inbox.markRead('u', [a])).toEqual([])
-    const reads = (await entries()).filter((e) => e.k === 'r')
-    expect(reads).toHaveLength(1)
-    expect(reads[0]).toMatchObject({ u: 'u', o: 'c1' })
-    expect(JSON.parse(reads[0]?.p as string)).toEqual({ type: 'read', ids: [a] })
-    expect((await inbox.receipt(a))?.readAt).toBeDefined()
-    expect(await inbox.markAllRead('u')).toEqual([b])
-    expect((await inbox.page('u', { limit: 5 })).unread).toBe(0)
+  describe('Inbox.deliverToMany', () => {
+    it('writes one message id for many users: per partition chunk one entry for the gateway, listing only its users', async () => {
+      const { keys, inbox, online, entries } = setup()
+      const users = Array.from({ length: 1200 }, (_, i) => `u${i}`)
+      const held = users.filter((_, i) => i % 3 === 0)
+      await online(...held)
+      expect(await inbox.deliverToMany(users, msg('ann1.all'), { chunkSize: 500 })).toEqual({ written: 1200 })
+      const got = await entries()
+      const chunks = keys
+        .allPartitions()
+        .map((p) => Math.ceil(users.filter((u) => keys.partitionOf(u) === p).length / 500))
+        .reduce((a, b) => a + b, 0)
+      expect(got.length).toBeLessThanOrEqual(chunks)
+      expect(got.flatMap((e) => (e.u as string).split(',')).sort()).toEqual([...held].sort())
+      expect(await inbox.deliverToMany(users, msg('ann1.all'))).toEqual({ written: 0 })
+      expect(await entries()).toHaveLength(got.length)
+      expect((await inbox.page('u1199', { limit: 5 })).items.map((i) => i.id)).toEqual(['ann1.all'])
+      expect((await inbox.receipt('ann1.all'))?.userId).toBe('*')
+    })
   })
 
-  it('records delivery receipts only for the recipient, counting devices', async () => {
-    const { inbox } = setup()
-    const a = inbox.messageIdFor('a', 'u')
-    await inbox.deliver([{ userId: 'u', message: msg(a, { source: 'shop' }) }])
-    expect(await inbox.recordAcks('intruder', 'd1', [a])).toBe(0)
-    expect(await inbox.recordAcks('u', 'd1', [a])).toBe(1)
-    expect(await inbox.recordAcks('u', 'd2', [a, 'nope'])).toBe(1)
-    const r = await inbox.receipt(a)
-    expect(r).toMatchObject({ id: a, userId: 'u', devices: 2, source: 'shop' })
-    expect(r?.deliveredAt).toBeDefined()
-    expect(r?.readAt).toBeUndefined()
-    expect(await inbox.receipt('unknown')).toBeNull()
-    expect(await inbox.receipt('unknown.p1')).toBeNull()
+  describe('Inbox bounds and replay', () => {
+    it('keeps at most maxItems per user and reports the gap to a client that was behind', async () => {
+      const { inbox } = setup({ maxItems: 3 })
+      const res = await inbox.deliver([1, 2, 3, 4, 5].map((n) => ({ userId: 'u', message: msg(`m${n}`) })))
+      const page = await inbox.page('u', { limit: 10 })
+      expect(page.items.map((i) => i.id)).toEqual(['m5', 'm4', 'm3'])
+      expect(page.unread).toBe(3)
+      const fromFirst = await inbox.since('u', res[0]?.cursor as string)
+      expect(fromFirst.gap).toBe(true)
+      const fromSecond = await inbox.since('u', res[1]?.cursor as string)
+      expect(fromSecond.gap).toBe(false)
+      expect(fromSecond.frames.map((f) => JSON.parse(f).id)).toEqual(['m3', 'm4', 'm5'])
+      expect(fromSecond.lastCursor).toBe(res[4]?.cursor)
+    })
+
+    it('drops messages older than the retention', async () => {
+      const { inbox } = setup({ retentionSeconds: 1 })
+      const [old] = await inbox.deliver([{ userId: 'u', message: msg('old') }])
+      await sleep(1100)
+      await inbox.deliver([{ userId: 'u', message: msg('new') }])
+      expect((await inbox.page('u', { limit: 10 })).items.map((i) => i.id)).toEqual(['new'])
+      expect((await inbox.since('u', old?.cursor as string)).gap).toBe(true)
+    })
+
+    it('pages backwards by cursor', async () => {
+      const { inbox } = setup()
+      await inbox.deliver([1, 2, 3, 4, 5].map((n) => ({ userId: 'u', message: msg(`m${n}`) })))
+      const p1 = await inbox.page('u', { limit: 2 })
+      expect(p1.items.map((i) => i.id)).toEqual(['m5', 'm4'])
+      const p2 = await inbox.page('u', { limit: 2, before: p1.nextBefore as string })
+      expect(p2.items.map((i) => i.id)).toEqual(['m3', 'm2'])
+      const p3 = await inbox.page('u', { limit: 2, before: p2.nextBefore as string })
+      expect(p3.items.map((i) => i.id)).toEqual(['m1'])
+      expect(p3.nextBefore).toBeNull()
+      expect((await inbox.since('u', '0')).frames).toHaveLength(5)
+    })
+  })
+
+  describe('Inbox read state and receipts', () => {
+    it('marks read once, records readAt and tells the gateway holding the user, in one step', async () => {
+      const { inbox, online, entries } = setup()
+      await online('u')
+      const [a, b] = [inbox.messageIdFor('a', 'u'), inbox.messageIdFor('b', 'u')]
+      await inbox.deliver([
+        { userId: 'u', message: msg(a) },
+        { userId: 'u', message: msg(b) },
+      ])
+      expect(await inbox.markRead('u', [a, a, 'zzz', 'bad id!'], { origin: 'c1' })).toEqual([a])
+      expect(await inbox.markRead('u', [a])).toEqual([])
+      const reads = (await entries()).filter((e) => e.k === 'r')
+      expect(reads).toHaveLength(1)
+      expect(reads[0]).toMatchObject({ u: 'u', o: 'c1' })
+      expect(JSON.parse(reads[0]?.p as string)).toEqual({ type: 'read', ids: [a] })
+      expect((await inbox.receipt(a))?.readAt).toBeDefined()
+      expect(await inbox.markAllRead('u')).toEqual([b])
+      expect((await inbox.page('u', { limit: 5 })).unread).toBe(0)
+    })
+
+    it('records delivery receipts only for the recipient, counting devices', async () => {
+      const { inbox } = setup()
+      const a = inbox.messageIdFor('a', 'u')
+      await inbox.deliver([{ userId: 'u', message: msg(a, { source: 'shop' }) }])
+      expect(await inbox.recordAcks('intruder', 'd1', [a])).toBe(0)
+      expect(await inbox.recordAcks('u', 'd1', [a])).toBe(1)
+      expect(await inbox.recordAcks('u', 'd2', [a, 'nope'])).toBe(1)
+      const r = await inbox.receipt(a)
+      expect(r).toMatchObject({ id: a, userId: 'u', devices: 2, source: 'shop' })
+      expect(r?.deliveredAt).toBeDefined()
+      expect(r?.readAt).toBeUndefined()
+      expect(await inbox.receipt('unknown')).toBeNull()
+      expect(await inbox.receipt('unknown.p1')).toBeNull()
+    })
   })
 })

@@ -1,83 +1,90 @@
 import { createKeys } from '@herald/keys'
-import { testRedis, uniquePrefix } from '@herald/test-utils'
-import { afterAll, describe, expect, it } from 'vitest'
+import type { RedisClient } from '@herald/redis'
+import { connectFor, redisModes, uniquePrefix } from '@herald/test-utils'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getPresence, getStats, PresenceWriter } from '../src'
 
-const redis = testRedis()
-afterAll(() => redis.quit())
-
-const rec = (device: string) => ({ device, sessionId: 's1', connectedAt: new Date().toISOString() })
-
-describe('presence', () => {
-  it('tracks connections per user and replica, and counts distinct online users', async () => {
-    const keys = createKeys(uniquePrefix('presence'), 4)
-    const a = new PresenceWriter(redis, keys, { replica: 'a' })
-    const b = new PresenceWriter(redis, keys, { replica: 'b' })
-    await a.heartbeat()
-    await b.heartbeat()
-    expect((await a.connect('c1', 'u1', rec('laptop'))).ok).toBe(true)
-    expect((await a.connect('c1', 'u1', rec('laptop'))).ok).toBe(true) // idempotent
-    await b.connect('c2', 'u1', rec('phone'))
-    await b.connect('c3', 'u2', rec('phone'))
-    expect(await getStats(redis, keys)).toMatchObject({ onlineUsers: 2, connections: 3 })
-    const p = await getPresence(redis, keys, 'u1')
-    expect(p.connections.map((c) => [c.connId, c.replica, c.device])).toEqual([
-      ['c1', 'a', 'laptop'],
-      ['c2', 'b', 'phone'],
-    ])
-    await b.disconnect('c2', 'u1')
-    await b.disconnect('c2', 'u1') // a second disconnect counts nothing
-    expect(await getStats(redis, keys)).toMatchObject({ onlineUsers: 2, connections: 2 })
-    await a.disconnect('c1', 'u1')
-    expect(await getPresence(redis, keys, 'u1')).toEqual({ userId: 'u1', online: false, connections: [] })
-    expect(await getStats(redis, keys)).toMatchObject({ onlineUsers: 1, connections: 1 })
+/** The same suite on one Redis, a Redis Cluster and a Sentinel-managed primary. */
+describe.each(redisModes())('on %s Redis', (mode) => {
+  let redis: RedisClient
+  beforeAll(async () => {
+    redis = await connectFor(mode)
   })
+  afterAll(() => redis.quit())
 
-  it('enforces a per-user cap counting only live replicas', async () => {
-    const keys = createKeys(uniquePrefix('presence'), 4)
-    const a = new PresenceWriter(redis, keys, { replica: 'a' })
-    await a.heartbeat()
-    expect((await a.connect('c1', 'u', rec('x'), { maxPerUser: 2 })).ok).toBe(true)
-    expect((await a.connect('c2', 'u', rec('x'), { maxPerUser: 2 })).ok).toBe(true)
-    expect((await a.connect('c3', 'u', rec('x'), { maxPerUser: 2 })).ok).toBe(false)
-  })
+  const rec = (device: string) => ({ device, sessionId: 's1', connectedAt: new Date().toISOString() })
 
-  it('filters a dead replica at once, counts users exactly meanwhile, and reaps it on a live replica’s heartbeat', async () => {
-    const keys = createKeys(uniquePrefix('presence'), 4)
-    const now = Date.now()
-    const live = new PresenceWriter(redis, keys, { replica: 'live', replicaTtlMs: 60_000 })
-    const dead = new PresenceWriter(redis, keys, { replica: 'dead', replicaTtlMs: 1000 })
-    await live.heartbeat(now)
-    await dead.heartbeat(now)
-    await live.connect('l1', 'shared', rec('x'))
-    await dead.connect('d1', 'shared', rec('x'))
-    await dead.connect('d2', 'only-dead', rec('x'))
-    expect((await getStats(redis, keys, now)).onlineUsers).toBe(2)
-
-    const later = now + 2000
-    expect((await getPresence(redis, keys, 'only-dead', later)).online).toBe(false)
-    expect((await getPresence(redis, keys, 'shared', later)).connections.map((c) => c.connId)).toEqual(['l1'])
-    expect(await getStats(redis, keys, later)).toMatchObject({ onlineUsers: 1, connections: 1 })
-
-    const { reaped } = await live.heartbeat(later)
-    expect(reaped).toEqual(['dead'])
-    expect(
-      await redis.exists(keys.presence('only-dead'), keys.replicaConnections(keys.partitionOf('only-dead'), 'dead')),
-    ).toBe(0)
-    const s = await getStats(redis, keys, later)
-    expect(s).toEqual({
-      onlineUsers: 1,
-      connections: 1,
-      replicas: [{ id: 'live', connections: 1, users: 1, alive: true }],
+  describe('presence', () => {
+    it('tracks connections per user and replica, and counts distinct online users', async () => {
+      const keys = createKeys(uniquePrefix('presence'), 4)
+      const a = new PresenceWriter(redis, keys, { replica: 'a' })
+      const b = new PresenceWriter(redis, keys, { replica: 'b' })
+      await a.heartbeat()
+      await b.heartbeat()
+      expect((await a.connect('c1', 'u1', rec('laptop'))).ok).toBe(true)
+      expect((await a.connect('c1', 'u1', rec('laptop'))).ok).toBe(true) // idempotent
+      await b.connect('c2', 'u1', rec('phone'))
+      await b.connect('c3', 'u2', rec('phone'))
+      expect(await getStats(redis, keys)).toMatchObject({ onlineUsers: 2, connections: 3 })
+      const p = await getPresence(redis, keys, 'u1')
+      expect(p.connections.map((c) => [c.connId, c.replica, c.device])).toEqual([
+        ['c1', 'a', 'laptop'],
+        ['c2', 'b', 'phone'],
+      ])
+      await b.disconnect('c2', 'u1')
+      await b.disconnect('c2', 'u1') // a second disconnect counts nothing
+      expect(await getStats(redis, keys)).toMatchObject({ onlineUsers: 2, connections: 2 })
+      await a.disconnect('c1', 'u1')
+      expect(await getPresence(redis, keys, 'u1')).toEqual({ userId: 'u1', online: false, connections: [] })
+      expect(await getStats(redis, keys)).toMatchObject({ onlineUsers: 1, connections: 1 })
     })
-  })
 
-  it('tells a replica that was reaped while alive to register again', async () => {
-    const keys = createKeys(uniquePrefix('presence'), 4)
-    const a = new PresenceWriter(redis, keys, { replica: 'a' })
-    expect((await a.heartbeat()).rejoined).toBe(true)
-    expect((await a.heartbeat()).rejoined).toBe(false)
-    await a.leave()
-    expect((await a.heartbeat()).rejoined).toBe(true)
+    it('enforces a per-user cap counting only live replicas', async () => {
+      const keys = createKeys(uniquePrefix('presence'), 4)
+      const a = new PresenceWriter(redis, keys, { replica: 'a' })
+      await a.heartbeat()
+      expect((await a.connect('c1', 'u', rec('x'), { maxPerUser: 2 })).ok).toBe(true)
+      expect((await a.connect('c2', 'u', rec('x'), { maxPerUser: 2 })).ok).toBe(true)
+      expect((await a.connect('c3', 'u', rec('x'), { maxPerUser: 2 })).ok).toBe(false)
+    })
+
+    it('filters a dead replica at once, counts users exactly meanwhile, and reaps it on a live replica’s heartbeat', async () => {
+      const keys = createKeys(uniquePrefix('presence'), 4)
+      const now = Date.now()
+      const live = new PresenceWriter(redis, keys, { replica: 'live', replicaTtlMs: 60_000 })
+      const dead = new PresenceWriter(redis, keys, { replica: 'dead', replicaTtlMs: 1000 })
+      await live.heartbeat(now)
+      await dead.heartbeat(now)
+      await live.connect('l1', 'shared', rec('x'))
+      await dead.connect('d1', 'shared', rec('x'))
+      await dead.connect('d2', 'only-dead', rec('x'))
+      expect((await getStats(redis, keys, now)).onlineUsers).toBe(2)
+
+      const later = now + 2000
+      expect((await getPresence(redis, keys, 'only-dead', later)).online).toBe(false)
+      expect((await getPresence(redis, keys, 'shared', later)).connections.map((c) => c.connId)).toEqual(['l1'])
+      expect(await getStats(redis, keys, later)).toMatchObject({ onlineUsers: 1, connections: 1 })
+
+      const { reaped } = await live.heartbeat(later)
+      expect(reaped).toEqual(['dead'])
+      expect(
+        await redis.exists(keys.presence('only-dead'), keys.replicaConnections(keys.partitionOf('only-dead'), 'dead')),
+      ).toBe(0)
+      const s = await getStats(redis, keys, later)
+      expect(s).toEqual({
+        onlineUsers: 1,
+        connections: 1,
+        replicas: [{ id: 'live', connections: 1, users: 1, alive: true }],
+      })
+    })
+
+    it('tells a replica that was reaped while alive to register again', async () => {
+      const keys = createKeys(uniquePrefix('presence'), 4)
+      const a = new PresenceWriter(redis, keys, { replica: 'a' })
+      expect((await a.heartbeat()).rejoined).toBe(true)
+      expect((await a.heartbeat()).rejoined).toBe(false)
+      await a.leave()
+      expect((await a.heartbeat()).rejoined).toBe(true)
+    })
   })
 })

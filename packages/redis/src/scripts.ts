@@ -29,7 +29,12 @@ export function defineScripts<N extends string>(
   scripts: readonly (Script & { name: N })[],
 ): RedisClient & Record<N, ScriptCommand> {
   const c = client as unknown as Record<string, unknown>
+  const ignored = (client.options as { autoPipeliningIgnoredCommands?: string[] }).autoPipeliningIgnoredCommands
   for (const s of scripts) {
+    // ioredis' auto-pipelining routes a command by its first argument: for a script that takes
+    // its key count first, that is a number, not a key — on a Cluster it would batch commands
+    // of different slots together. Such scripts go through normal (key-routed) sending.
+    if (s.numberOfKeys === undefined && ignored && !ignored.includes(s.name)) ignored.push(s.name)
     if (typeof c[s.name] === 'function') continue
     client.defineCommand(
       s.name,
