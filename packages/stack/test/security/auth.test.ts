@@ -120,24 +120,28 @@ describe('SMS login abuse behind nginx', () => {
     expect([401, 429]).toContain(right.status)
   })
 
-  it(`resend abuse and SMS pumping: ${RESEND_SECONDS} s cooldown and ${DAILY_PER_PHONE} codes per phone per day, whatever the address`, async () => {
+  it(`resend abuse and SMS pumping: ${RESEND_SECONDS} s cooldown and ${DAILY_PER_PHONE} codes per phone per day per address; the owner's own address still gets a code`, async () => {
     const phone = newPhone()
+    const attacker = freshAddress()
     const seen: number[] = []
     for (let i = 0; i < DAILY_PER_PHONE; i++) {
-      const ok = await httpFrom(freshAddress(), `${stack.url}/auth/code`, 'POST', { body: { phone } })
+      const ok = await httpFrom(attacker, `${stack.url}/auth/code`, 'POST', { body: { phone } })
       seen.push(ok.status)
       const again = await httpFrom(freshAddress(), `${stack.url}/auth/code`, 'POST', { body: { phone } })
       expect(again.status, 'resend inside the cooldown').toBe(429)
       expect(Number(again.headers['retry-after'])).toBeGreaterThan(0)
       await sleep(RESEND_SECONDS * 1000 + 200)
     }
-    const budget = await httpFrom(freshAddress(), `${stack.url}/auth/code`, 'POST', { body: { phone } })
+    const budget = await httpFrom(attacker, `${stack.url}/auth/code`, 'POST', { body: { phone } })
+    const owner = await httpFrom(freshAddress(), `${stack.url}/auth/code`, 'POST', { body: { phone } })
     figure(
       'SMS pumping budget',
-      `${seen.join(',')} then ${budget.status} for the ${DAILY_PER_PHONE + 1}th code of one phone`,
+      `${seen.join(',')} then ${budget.status} for the ${DAILY_PER_PHONE + 1}th code of one phone from one address; ${owner.status} from the owner's`,
     )
     expect(seen).toEqual(Array(DAILY_PER_PHONE).fill(202))
     expect(budget.status).toBe(429)
+    expect((budget.body as { code: string }).code).toBe('SMS_BUDGET_EXCEEDED')
+    expect(owner.status).toBe(202)
   })
 })
 
