@@ -85,45 +85,73 @@ function followStream(url: string, key: string) {
   }
 }
 
+/**
+ * What a herald service holds on a topology — a command client, a gateway's blocked stream
+ * reader, a BullMQ queue and worker — keyed under one hash tag.
+ */
+async function servicesOn(url: string, tag: string) {
+  const redis = createRedis(url, 'command', 'failover-test')
+  await waitReady(redis, 10_000)
+  const key = `${tag}k`
+  const stream = `${tag}stream`
+  const reader = followStream(url, stream)
+  const bull = bullOn(url)
+  await redis.set(key, 'before')
+  await bull.add('before')
+  await redis.xadd(stream, '*', 'v', 'before')
+  await waitFor(() => reader.seen.includes('before'), 5000)
+  return {
+    redis,
+    key,
+    /** after a kill: the outage until a write is accepted; then the reader and the worker get new entries */
+    async carryOn(): Promise<number> {
+      const outage = await writeUntilAccepted(redis, key, Date.now())
+      await redis.xadd(stream, '*', 'v', 'after')
+      await waitFor(() => reader.seen.includes('after'), 10_000)
+      await bull.add('after')
+      await waitFor(() => bull.processed.includes('after'), 15_000)
+      expect(bull.processed).toContain('before')
+      expect(await redis.get(key)).toMatch(/^after-/)
+      return outage
+    },
+    /**
+     * Stops the reader and the worker. Not while a failover is under way: BullMQ 6's
+     * graceful worker.close() then never resolves (taskforcesh/bullmq#2430, #4656).
+     */
+    async stopReaders() {
+      await reader.stop()
+      await bull.close()
+    },
+    async close() {
+      await this.stopReaders()
+      redis.disconnect()
+    },
+  }
+}
+
 describe('startRedisCluster', () => {
   it('kill -9 of a primary: its replica takes over; writes, a blocked XREAD reader and a BullMQ worker carry on', async () => {
     const t0 = Date.now()
     const cluster = await startRedisCluster({ masters: 3, replicas: 1 })
     const startMs = Date.now() - t0
-    const redis = createRedis(cluster.url, 'command', 'failover-test')
     try {
-      await waitReady(redis, 10_000)
-      const key = '{p7}k'
-      await redis.set(key, 'before')
-      const reader = followStream(cluster.url, '{p7}stream')
-      const bull = bullOn(cluster.url)
-      await bull.add('before')
-      await redis.xadd('{p7}stream', '*', 'v', 'before')
-      await waitFor(() => reader.seen.includes('before'), 5000)
-      const killed = await cluster.killPrimaryOf(key)
-      const outage = await writeUntilAccepted(redis, key, Date.now())
-      // the blocked reader follows the slot to its new primary
-      await redis.xadd('{p7}stream', '*', 'v', 'after')
-      await waitFor(() => reader.seen.includes('after'), 10_000)
-      await reader.stop()
-      // a BullMQ worker carries on too (the queue's slot may or may not be the one that moved)
-      await bull.add('after')
-      await waitFor(() => bull.processed.includes('after'), 15_000)
-      expect(bull.processed).toContain('before')
-      await bull.close()
-      await cluster.waitOk()
-      const now = await cluster.primaryOf(key)
-      expect(now).not.toBe(killed)
-      expect(await redis.get(key)).toMatch(/^after-/)
-      // back as a replica: the slot's new primary can fail over in turn
-      await cluster.restartNode(killed)
-      // (whichever node serves the slot now: on a loaded machine a slow node may have been failed over too)
-      const second = await cluster.killPrimaryOf(key)
-      await writeUntilAccepted(redis, key, Date.now())
-      expect(await cluster.primaryOf(key)).not.toBe(second)
-      console.log(`cluster: ready in ${startMs} ms; write outage after kill -9 of a primary ${outage} ms`)
+      const services = await servicesOn(cluster.url, '{p7}')
+      try {
+        const killed = await cluster.killPrimaryOf(services.key)
+        const outage = await services.carryOn()
+        await services.stopReaders()
+        await cluster.waitOk()
+        expect(await cluster.primaryOf(services.key)).not.toBe(killed)
+        // back as a replica, then the slot's primary (whichever it is now) fails over in turn
+        await cluster.restartNode(killed)
+        const second = await cluster.killPrimaryOf(services.key)
+        await writeUntilAccepted(services.redis, services.key, Date.now())
+        expect(await cluster.primaryOf(services.key)).not.toBe(second)
+        console.log(`cluster: ready in ${startMs} ms; write outage after kill -9 of a primary ${outage} ms`)
+      } finally {
+        await services.close()
+      }
     } finally {
-      redis.disconnect()
       await cluster.stop()
     }
     expect(cluster.nodes.every((n) => !n.running)).toBe(true)
@@ -135,36 +163,23 @@ describe('startRedisSentinel', () => {
     const t0 = Date.now()
     const set = await startRedisSentinel({ replicas: 1, sentinels: 3 })
     const startMs = Date.now() - t0
-    const redis = createRedis(set.url, 'command', 'failover-test')
     try {
-      await waitReady(redis, 10_000)
-      await redis.set('k', 'before')
-      const reader = followStream(set.url, 'stream')
-      const bull = bullOn(set.url)
-      await bull.add('before')
-      await redis.xadd('stream', '*', 'v', 'before')
-      await waitFor(() => reader.seen.includes('before'), 5000)
-      const killed = await set.killPrimary()
-      const outage = await writeUntilAccepted(redis, 'k', Date.now())
-      // the blocked reader follows the sentinels to the new primary
-      await redis.xadd('stream', '*', 'v', 'after')
-      await waitFor(() => reader.seen.includes('after'), 10_000)
-      await reader.stop()
-      // a BullMQ worker carries on too (the queue's slot may or may not be the one that moved)
-      await bull.add('after')
-      await waitFor(() => bull.processed.includes('after'), 15_000)
-      expect(bull.processed).toContain('before')
-      await bull.close()
-      const now = await set.waitFailover(killed)
-      expect(now).not.toBe(killed)
-      expect(await redis.get('k')).toMatch(/^after-/)
-      await set.restart(killed)
-      const second = await set.killPrimary()
-      await writeUntilAccepted(redis, 'k', Date.now())
-      expect(await set.waitFailover(second)).not.toBe(second)
-      console.log(`sentinel: ready in ${startMs} ms; write outage after kill -9 of the primary ${outage} ms`)
+      const services = await servicesOn(set.url, '')
+      try {
+        const killed = await set.killPrimary()
+        const outage = await services.carryOn()
+        await services.stopReaders()
+        expect(await set.waitFailover(killed)).not.toBe(killed)
+        // back as a replica, then the primary (whichever it is now) fails over in turn
+        await set.restart(killed)
+        const second = await set.killPrimary()
+        await writeUntilAccepted(services.redis, services.key, Date.now())
+        expect(await set.waitFailover(second)).not.toBe(second)
+        console.log(`sentinel: ready in ${startMs} ms; write outage after kill -9 of the primary ${outage} ms`)
+      } finally {
+        await services.close()
+      }
     } finally {
-      redis.disconnect()
       await set.stop()
     }
     expect([...set.servers, ...set.sentinels].every((p) => !p.running)).toBe(true)
