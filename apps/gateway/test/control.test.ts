@@ -1,109 +1,112 @@
 import { ControlWriter } from '@herald/presence'
-import { sleep, waitFor } from '@herald/test-utils'
+import { redisModes, sleep, waitFor } from '@herald/test-utils'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Cluster } from './helpers'
 
-let c: Cluster
-let writer: ControlWriter
-beforeEach(() => {
-  c = new Cluster()
-  writer = new ControlWriter(c.redis, c.keys, 1000)
-})
-afterEach(() => c.close())
-
-describe('control entries and client frames', () => {
-  it('closes only the revoked session’s sockets 4409 within 1 s, on every replica', async () => {
-    const [r1, r2] = [await c.start(), await c.start()]
-    const u = await c.user('laptop')
-    const other = await c.sessions.create({ userId: u.userId, nickname: 'n', phone: 'p', device: 'phone' })
-    const a = await c.online(r1, u)
-    const b = await c.online(r2, u)
-    const keep = await c.online(r2, { userId: u.userId, sessionId: other.record.id })
-    const t0 = Date.now()
-    await c.sessions.revoke(u.userId, u.sessionId)
-    await writer.close(u.userId, 'logout', u.sessionId)
-    expect(await a.closed).toEqual({ code: 4409, reason: 'logout' })
-    expect(await b.closed).toEqual({ code: 4409, reason: 'logout' })
-    expect(Date.now() - t0).toBeLessThan(1000)
-    await sleep(100)
-    expect(keep.ws.readyState).toBe(keep.ws.OPEN)
-    await waitFor(async () => (await c.redis.hlen(c.keys.presence(u.userId))) === 1)
+/** The same suite on one Redis, a Redis Cluster and a Sentinel-managed primary. */
+describe.each(redisModes())('on %s Redis', (mode) => {
+  let c: Cluster
+  let writer: ControlWriter
+  beforeEach(() => {
+    c = new Cluster()
+    writer = new ControlWriter(c.redis, c.keys, 1000)
   })
+  afterEach(() => c.close())
 
-  it('closes every socket of a user disconnected by the API (no session id) with 4409', async () => {
-    const r = await c.start()
-    const u = await c.user()
-    const other = await c.sessions.create({ userId: u.userId, nickname: 'n', phone: 'p', device: 'phone' })
-    const a = await c.online(r, u)
-    const b = await c.online(r, { userId: u.userId, sessionId: other.record.id })
-    const bystander = await c.online(r, await c.user())
-    await writer.close(u.userId, 'disconnected')
-    expect((await a.closed).code).toBe(4409)
-    expect(await b.closed).toEqual({ code: 4409, reason: 'disconnected' })
-    expect(bystander.ws.readyState).toBe(bystander.ws.OPEN)
-  })
-
-  it('a read frame marks messages read and reaches the user’s other sockets on another replica, not the sender', async () => {
-    const [r1, r2] = [await c.start(), await c.start()]
-    const u = await c.user()
-    const a = await c.online(r1, u)
-    const b = await c.online(r2, u)
-    const ids = await c.deliver(u.userId, 2)
-    await waitFor(() => a.messages().length === 2 && b.messages().length === 2)
-    a.send({ type: 'read', ids: [ids[0]] })
-    expect(await b.next('read')).toEqual({ type: 'read', ids: [ids[0]] })
-    await sleep(150)
-    expect(a.of('read')).toEqual([])
-    expect(await c.redis.zrange(c.keys.inboxUnread(u.userId), 0, -1)).toEqual([ids[1]])
-  })
-
-  it('an ack frame records a delivery receipt for the device', async () => {
-    const r = await c.start()
-    const u = await c.user()
-    const a = await c.online(r, u)
-    const [id] = await c.deliver(u.userId, 1)
-    await a.next('message')
-    a.send({ type: 'ack', ids: [id] })
-    const receipt = await waitFor(async () => {
-      const rc = await c.inbox.receipt(id as string)
-      return rc?.devices === 1 ? rc : null
+  describe('control entries and client frames', () => {
+    it('closes only the revoked session’s sockets 4409 within 1 s, on every replica', async () => {
+      const [r1, r2] = [await c.start(), await c.start()]
+      const u = await c.user('laptop')
+      const other = await c.sessions.create({ userId: u.userId, nickname: 'n', phone: 'p', device: 'phone' })
+      const a = await c.online(r1, u)
+      const b = await c.online(r2, u)
+      const keep = await c.online(r2, { userId: u.userId, sessionId: other.record.id })
+      const t0 = Date.now()
+      await c.sessions.revoke(u.userId, u.sessionId)
+      await writer.close(u.userId, 'logout', u.sessionId)
+      expect(await a.closed).toEqual({ code: 4409, reason: 'logout' })
+      expect(await b.closed).toEqual({ code: 4409, reason: 'logout' })
+      expect(Date.now() - t0).toBeLessThan(1000)
+      await sleep(100)
+      expect(keep.ws.readyState).toBe(keep.ws.OPEN)
+      await waitFor(async () => (await c.redis.hlen(c.keys.presence(u.userId))) === 1)
     })
-    expect(receipt?.deliveredAt).toBeDefined()
-    expect(a.of('error')).toEqual([])
-  })
 
-  it('answers garbage with error frames and closes a socket that keeps sending it 1008', async () => {
-    const r = await c.start({ MAX_BAD_FRAMES: 5 })
-    const a = await c.online(r, await c.user())
-    a.send('not json')
-    expect(await a.next('error')).toMatchObject({ code: 'INVALID_FRAME' })
-    a.send({ type: 'subscribe', channel: 'x' })
-    a.send({ type: 'ack', ids: [] })
-    a.send({ type: 'read', ids: Array.from({ length: 101 }, (_, i) => `m${i}`) })
-    a.ws.send(Buffer.from([1, 2, 3]), { binary: true })
-    expect(await a.closed).toEqual({ code: 1008, reason: 'too many invalid frames' })
-    expect(a.of('error')).toHaveLength(4)
-    const m = (await r.app.inject('/metrics')).body
-    expect(m).toMatch(/gateway_frames_rejected_total\{reason="invalid"\} 4/)
-    expect(m).toMatch(/gateway_frames_rejected_total\{reason="binary"\} 1/)
-  })
+    it('closes every socket of a user disconnected by the API (no session id) with 4409', async () => {
+      const r = await c.start()
+      const u = await c.user()
+      const other = await c.sessions.create({ userId: u.userId, nickname: 'n', phone: 'p', device: 'phone' })
+      const a = await c.online(r, u)
+      const b = await c.online(r, { userId: u.userId, sessionId: other.record.id })
+      const bystander = await c.online(r, await c.user())
+      await writer.close(u.userId, 'disconnected')
+      expect((await a.closed).code).toBe(4409)
+      expect(await b.closed).toEqual({ code: 4409, reason: 'disconnected' })
+      expect(bystander.ws.readyState).toBe(bystander.ws.OPEN)
+    })
 
-  it('closes a socket that sends a frame over 64 KiB with 1009', async () => {
-    const r = await c.start()
-    const a = await c.online(r, await c.user())
-    a.send({ type: 'ack', ids: ['x'], pad: 'x'.repeat(65 * 1024) })
-    expect((await a.closed).code).toBe(1009)
-  })
+    it('a read frame marks messages read and reaches the user’s other sockets on another replica, not the sender', async () => {
+      const [r1, r2] = [await c.start(), await c.start()]
+      const u = await c.user()
+      const a = await c.online(r1, u)
+      const b = await c.online(r2, u)
+      const ids = await c.deliver(u.userId, 2)
+      await waitFor(() => a.messages().length === 2 && b.messages().length === 2)
+      a.send({ type: 'read', ids: [ids[0]] })
+      expect(await b.next('read')).toEqual({ type: 'read', ids: [ids[0]] })
+      await sleep(150)
+      expect(a.of('read')).toEqual([])
+      expect(await c.redis.zrange(c.keys.inboxUnread(u.userId), 0, -1)).toEqual([ids[1]])
+    })
 
-  it('rate-limits client frames per socket: the excess gets RATE_LIMITED and is dropped', async () => {
-    const r = await c.start({ FRAME_RATE_PER_SECOND: 1, FRAME_BURST: 3 })
-    const u = await c.user()
-    const a = await c.online(r, u)
-    const [id] = await c.deliver(u.userId, 1)
-    await a.next('message')
-    for (let i = 0; i < 6; i++) a.send({ type: 'ack', ids: [id] })
-    await waitFor(() => a.of('error').length === 3)
-    expect(a.of('error').every((f) => f.code === 'RATE_LIMITED')).toBe(true)
-    expect(a.ws.readyState).toBe(a.ws.OPEN)
+    it('an ack frame records a delivery receipt for the device', async () => {
+      const r = await c.start()
+      const u = await c.user()
+      const a = await c.online(r, u)
+      const [id] = await c.deliver(u.userId, 1)
+      await a.next('message')
+      a.send({ type: 'ack', ids: [id] })
+      const receipt = await waitFor(async () => {
+        const rc = await c.inbox.receipt(id as string)
+        return rc?.devices === 1 ? rc : null
+      })
+      expect(receipt?.deliveredAt).toBeDefined()
+      expect(a.of('error')).toEqual([])
+    })
+
+    it('answers garbage with error frames and closes a socket that keeps sending it 1008', async () => {
+      const r = await c.start({ MAX_BAD_FRAMES: 5 })
+      const a = await c.online(r, await c.user())
+      a.send('not json')
+      expect(await a.next('error')).toMatchObject({ code: 'INVALID_FRAME' })
+      a.send({ type: 'subscribe', channel: 'x' })
+      a.send({ type: 'ack', ids: [] })
+      a.send({ type: 'read', ids: Array.from({ length: 101 }, (_, i) => `m${i}`) })
+      a.ws.send(Buffer.from([1, 2, 3]), { binary: true })
+      expect(await a.closed).toEqual({ code: 1008, reason: 'too many invalid frames' })
+      expect(a.of('error')).toHaveLength(4)
+      const m = (await r.app.inject('/metrics')).body
+      expect(m).toMatch(/gateway_frames_rejected_total\{reason="invalid"\} 4/)
+      expect(m).toMatch(/gateway_frames_rejected_total\{reason="binary"\} 1/)
+    })
+
+    it('closes a socket that sends a frame over 64 KiB with 1009', async () => {
+      const r = await c.start()
+      const a = await c.online(r, await c.user())
+      a.send({ type: 'ack', ids: ['x'], pad: 'x'.repeat(65 * 1024) })
+      expect((await a.closed).code).toBe(1009)
+    })
+
+    it('rate-limits client frames per socket: the excess gets RATE_LIMITED and is dropped', async () => {
+      const r = await c.start({ FRAME_RATE_PER_SECOND: 1, FRAME_BURST: 3 })
+      const u = await c.user()
+      const a = await c.online(r, u)
+      const [id] = await c.deliver(u.userId, 1)
+      await a.next('message')
+      for (let i = 0; i < 6; i++) a.send({ type: 'ack', ids: [id] })
+      await waitFor(() => a.of('error').length === 3)
+      expect(a.of('error').every((f) => f.code === 'RATE_LIMITED')).toBe(true)
+      expect(a.ws.readyState).toBe(a.ws.OPEN)
+    })
   })
 })

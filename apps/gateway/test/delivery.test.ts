@@ -1,102 +1,110 @@
-import { sleep, waitFor } from '@herald/test-utils'
+import { forEachPrimary } from '@herald/redis'
+import { redisModes, sleep, waitFor } from '@herald/test-utils'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Cluster, PARTITIONS } from './helpers'
 
-let c: Cluster
-beforeEach(() => {
-  c = new Cluster()
-})
-afterEach(() => c.close())
+/** The same suite on one Redis, a Redis Cluster and a Sentinel-managed primary. */
+describe.each(redisModes())('on %s Redis', (mode) => {
+  let c: Cluster
+  beforeEach(() => {
+    c = new Cluster(mode)
+  })
+  afterEach(() => c.close())
 
-describe('delivery from the stream', () => {
-  it('sends welcome first, then delivers a message to every device of its user on whichever replica holds them, never to another user', async () => {
-    const [r1, r2] = [await c.start(), await c.start()]
-    const alice = await c.user('laptop')
-    const alicePhone = await c.sessions.create({ userId: alice.userId, nickname: 'n', phone: 'p', device: 'phone' })
-    const bob = await c.user()
-    const a1 = await c.online(r1, alice)
-    const a2 = await c.online(r2, { userId: alice.userId, sessionId: alicePhone.record.id })
-    const b = await c.online(r2, bob)
+  describe('delivery from the stream', () => {
+    it('sends welcome first, then delivers a message to every device of its user on whichever replica holds them, never to another user', async () => {
+      const [r1, r2] = [await c.start(), await c.start()]
+      const alice = await c.user('laptop')
+      const alicePhone = await c.sessions.create({ userId: alice.userId, nickname: 'n', phone: 'p', device: 'phone' })
+      const bob = await c.user()
+      const a1 = await c.online(r1, alice)
+      const a2 = await c.online(r2, { userId: alice.userId, sessionId: alicePhone.record.id })
+      const b = await c.online(r2, bob)
 
-    expect(a1.frames[0]).toMatchObject({
-      type: 'welcome',
-      userId: alice.userId,
-      replica: r1.id,
-      resumed: false,
-      gap: false,
+      expect(a1.frames[0]).toMatchObject({
+        type: 'welcome',
+        userId: alice.userId,
+        replica: r1.id,
+        resumed: false,
+        gap: false,
+      })
+      expect(a2.frames[0]).toMatchObject({ type: 'welcome', replica: r2.id })
+      expect(a1.frames[0]?.connId).not.toBe(a2.frames[0]?.connId)
+
+      const [id] = await c.deliver(alice.userId, 1)
+      const m1 = await a1.next('message')
+      const m2 = await a2.next('message')
+      expect(m1).toMatchObject({ type: 'message', id, kind: 'test', title: 't', body: 'b' })
+      expect(m1.cursor).toMatch(/^[0-9]+$/)
+      expect(m2).toEqual(m1)
+      await sleep(100)
+      expect(b.messages()).toEqual([])
     })
-    expect(a2.frames[0]).toMatchObject({ type: 'welcome', replica: r2.id })
-    expect(a1.frames[0]?.connId).not.toBe(a2.frames[0]?.connId)
 
-    const [id] = await c.deliver(alice.userId, 1)
-    const m1 = await a1.next('message')
-    const m2 = await a2.next('message')
-    expect(m1).toMatchObject({ type: 'message', id, kind: 'test', title: 't', body: 'b' })
-    expect(m1.cursor).toMatch(/^[0-9]+$/)
-    expect(m2).toEqual(m1)
-    await sleep(100)
-    expect(b.messages()).toEqual([])
+    it('delivers a message written for many users in one entry to each of them', async () => {
+      const r1 = await c.start()
+      const users = await Promise.all([c.user(), c.user(), c.user()])
+      const clients = await Promise.all(users.map((u) => c.online(r1, u)))
+      const outsider = await c.online(r1, await c.user())
+      await c.inbox.deliverToMany(
+        users.map((u) => u.userId),
+        { id: 'ann-1', kind: 'announcement', title: 'hi', body: 'all', data: {}, createdAt: new Date().toISOString() },
+      )
+      for (const cl of clients) expect((await cl.next('message')).id).toBe('ann-1')
+      await sleep(100)
+      expect(outsider.messages()).toEqual([])
+    })
+
+    it('writes an entry only to the replicas that hold the user: the others read nothing, an offline user costs no entry', async () => {
+      const [r1, r2, r3] = [await c.start(), await c.start(), await c.start()]
+      const u = await c.user()
+      const cl = await c.online(r2, u)
+      await c.deliver(u.userId, 5)
+      await waitFor(() => cl.messages().length === 5)
+      await c.deliver((await c.user()).userId, 5) // offline
+      await sleep(200)
+      const read = async (r: { app: { inject(u: string): Promise<{ body: string }> } }) =>
+        Number((await r.app.inject('/metrics')).body.match(/gateway_stream_entries_total (\d+)/)?.[1] ?? 0)
+      expect([await read(r1), await read(r2), await read(r3)]).toEqual([0, 5, 0])
+    })
+
+    it('keeps order and counts deliveries in metrics', async () => {
+      const r1 = await c.start()
+      const u = await c.user()
+      const cl = await c.online(r1, u)
+      const ids = await c.deliver(u.userId, 50)
+      await waitFor(() => cl.messages().length === 50)
+      expect(cl.messages()).toEqual(ids)
+      const cursors = cl.of('message').map((f) => BigInt(f.cursor))
+      expect([...cursors].sort((a, b) => (a < b ? -1 : 1))).toEqual(cursors)
+      const m = (await r1.app.inject('/metrics')).body
+      expect(m).toMatch(/gateway_messages_delivered_total\{kind="m"\} 50/)
+      expect(m).toMatch(/gateway_open_sockets 1/)
+      expect(m).toContain('gateway_stream_delivery_lag_ms_bucket')
+    })
   })
 
-  it('delivers a message written for many users in one entry to each of them', async () => {
-    const r1 = await c.start()
-    const users = await Promise.all([c.user(), c.user(), c.user()])
-    const clients = await Promise.all(users.map((u) => c.online(r1, u)))
-    const outsider = await c.online(r1, await c.user())
-    await c.inbox.deliverToMany(
-      users.map((u) => u.userId),
-      { id: 'ann-1', kind: 'announcement', title: 'hi', body: 'all', data: {}, createdAt: new Date().toISOString() },
-    )
-    for (const cl of clients) expect((await cl.next('message')).id).toBe('ann-1')
-    await sleep(100)
-    expect(outsider.messages()).toEqual([])
-  })
-
-  it('writes an entry only to the replicas that hold the user: the others read nothing, an offline user costs no entry', async () => {
-    const [r1, r2, r3] = [await c.start(), await c.start(), await c.start()]
-    const u = await c.user()
-    const cl = await c.online(r2, u)
-    await c.deliver(u.userId, 5)
-    await waitFor(() => cl.messages().length === 5)
-    await c.deliver((await c.user()).userId, 5) // offline
-    await sleep(200)
-    const read = async (r: { app: { inject(u: string): Promise<{ body: string }> } }) =>
-      Number((await r.app.inject('/metrics')).body.match(/gateway_stream_entries_total (\d+)/)?.[1] ?? 0)
-    expect([await read(r1), await read(r2), await read(r3)]).toEqual([0, 5, 0])
-  })
-
-  it('keeps order and counts deliveries in metrics', async () => {
-    const r1 = await c.start()
-    const u = await c.user()
-    const cl = await c.online(r1, u)
-    const ids = await c.deliver(u.userId, 50)
-    await waitFor(() => cl.messages().length === 50)
-    expect(cl.messages()).toEqual(ids)
-    const cursors = cl.of('message').map((f) => BigInt(f.cursor))
-    expect([...cursors].sort((a, b) => (a < b ? -1 : 1))).toEqual(cursors)
-    const m = (await r1.app.inject('/metrics')).body
-    expect(m).toMatch(/gateway_messages_delivered_total\{kind="m"\} 50/)
-    expect(m).toMatch(/gateway_open_sockets 1/)
-    expect(m).toContain('gateway_stream_delivery_lag_ms_bucket')
-  })
-})
-
-describe('stream consumer resilience', () => {
-  it('resumes from the last id when its Redis connection is killed: nothing written meanwhile is lost', async () => {
-    const r = await c.start()
-    const u = await c.user()
-    const cl = await c.online(r, u)
-    await c.deliver(u.userId, 1)
-    await waitFor(() => cl.messages().length === 1)
-    const list = (await c.redis.client('LIST')) as string
-    const ids = list
-      .split('\n')
-      .filter((l) => l.includes(` name=${r.readerName} `))
-      .map((l) => l.match(/^id=(\d+)/)?.[1] as string)
-    expect(ids).toHaveLength(PARTITIONS)
-    for (const id of ids) await c.redis.client('KILL', 'ID', id)
-    const during = await c.deliver(u.userId, 3, 'during')
-    await waitFor(() => cl.messages().length === 4, 5000)
-    expect(cl.messages().slice(1)).toEqual(during)
+  describe('stream consumer resilience', () => {
+    it('resumes from the last id when its Redis connection is killed: nothing written meanwhile is lost', async () => {
+      const r = await c.start()
+      const u = await c.user()
+      const cl = await c.online(r, u)
+      await c.deliver(u.userId, 1)
+      await waitFor(() => cl.messages().length === 1)
+      // every node: on a Cluster the readers are spread over the primaries that own their partitions
+      const killed = await forEachPrimary(c.redis, async (node) => {
+        const list = (await node.client('LIST')) as string
+        const ids = list
+          .split('\n')
+          .filter((l) => l.includes(` name=${r.readerName} `))
+          .map((l) => l.match(/^id=(\d+)/)?.[1] as string)
+        for (const id of ids) await node.client('KILL', 'ID', id)
+        return ids.length
+      })
+      expect(killed.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(PARTITIONS)
+      const during = await c.deliver(u.userId, 3, 'during')
+      await waitFor(() => cl.messages().length === 4, 5000)
+      expect(cl.messages().slice(1)).toEqual(during)
+    })
   })
 })

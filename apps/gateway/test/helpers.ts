@@ -4,7 +4,7 @@ import { Inbox, type NewMessage } from '@herald/inbox'
 import { createKeys, type Keys } from '@herald/keys'
 import type { RedisClient } from '@herald/redis'
 import { configWithDefaults, createRedis, type ServiceApp, SessionStore, waitReady } from '@herald/service-kit'
-import { captureLogs, testRedisUrl, uniquePrefix, waitFor } from '@herald/test-utils'
+import { captureLogs, type RedisTestMode, redisUrlFor, uniquePrefix, waitFor } from '@herald/test-utils'
 import WebSocket from 'ws'
 import { buildApp } from '../src/app'
 import { GatewayConfig } from '../src/config'
@@ -12,23 +12,32 @@ import { GatewayConfig } from '../src/config'
 export const SECRET = 'test-ticket-secret-0123456789-abcdefghijklmnop'
 export const PARTITIONS = 4
 
-/** A herald deployment in one test: a key prefix, clients, and the replicas started in it. */
+/** A herald deployment in one test: a key prefix, clients, and the replicas started in it, on one Redis topology. */
 export class Cluster {
   readonly prefix = uniquePrefix('gw')
+  readonly url: string
   /** several partitions even on one Redis: every path crosses partitions as on a Cluster */
   readonly keys: Keys = createKeys(this.prefix, PARTITIONS)
-  readonly redis: RedisClient = createRedis(testRedisUrl(), 'command', 'test')
-  readonly sessions = new SessionStore(this.redis, this.keys, { idleTtlSeconds: 1800, maxAgeSeconds: 86400 })
-  readonly inbox = new Inbox(this.redis, this.keys, {})
+  readonly redis: RedisClient
+  readonly sessions: SessionStore
+  readonly inbox: Inbox
   readonly replicas: Replica[] = []
   private readonly clients: WebSocket[] = []
   private n = 0
 
+  constructor(readonly mode: RedisTestMode = 'single') {
+    this.url = redisUrlFor(mode)
+    this.redis = createRedis(this.url, 'command', 'test')
+    this.sessions = new SessionStore(this.redis, this.keys, { idleTtlSeconds: 1800, maxAgeSeconds: 86400 })
+    this.inbox = new Inbox(this.redis, this.keys, {})
+  }
+
   async start(overrides: Partial<GatewayConfig> = {}): Promise<Replica> {
-    await waitReady(this.redis)
+    await waitReady(this.redis, 10_000)
     const logs = captureLogs()
     const config = configWithDefaults(GatewayConfig, {
       LOG_LEVEL: 'info',
+      REDIS_URL: this.url,
       KEY_PREFIX: this.prefix,
       REDIS_PARTITIONS: PARTITIONS,
       TICKET_SECRET: SECRET,
@@ -37,7 +46,7 @@ export class Cluster {
       ...overrides,
     })
     const name = `test-${this.prefix.split(':')[2]}-r${this.n}`
-    const readerClient = () => createRedis(testRedisUrl(), 'blocking', name)
+    const readerClient = () => createRedis(this.url, 'blocking', name)
     const app = await buildApp(config, { redis: this.redis, readerClient, logStream: logs.stream })
     await app.listen({ host: '127.0.0.1', port: 0 })
     const addr = app.server.address()
