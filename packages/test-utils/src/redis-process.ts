@@ -77,6 +77,21 @@ export function redisCliBin(bin = process.env.REDIS_CLI_BIN ?? 'redis-cli'): str
   return requireBin(bin, 'redis-tools')
 }
 
+/**
+ * `setpriv --pdeathsig SIGKILL` (util-linux) when this machine has it: the kernel kills the
+ * Redis process when its parent dies, even by a signal that skips the 'exit' hook (a test
+ * worker killed after a timeout, kill -9 of `pnpm stack`) — so no Redis outlives its owner.
+ */
+const pdeathsig: string[] = (() => {
+  if (process.platform !== 'linux') return []
+  try {
+    execFileSync('setpriv', ['--pdeathsig', 'SIGKILL', 'true'], { stdio: 'ignore' })
+    return ['setpriv', '--pdeathsig', 'SIGKILL']
+  } catch {
+    return []
+  }
+})()
+
 export interface SpawnRedisOptions {
   bin: string
   port: number
@@ -113,7 +128,8 @@ class RedisChild implements RedisProcess {
 
   async restart(): Promise<void> {
     if (this.running) throw new Error(`${this.opts.bin} on port ${this.port} is running`)
-    const child = spawn(this.opts.bin, this.opts.args, {
+    const [command, ...args] = [...pdeathsig, this.opts.bin, ...this.opts.args] as [string, ...string[]]
+    const child = spawn(command, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: this.opts.detached ?? false,
     })
@@ -125,7 +141,7 @@ class RedisChild implements RedisProcess {
       stderr += d.toString()
     })
     try {
-      await waitForPort(this.port, child, () => stderr)
+      await waitForPort(this.port, child, () => stderr, this.opts.bin)
     } catch (err) {
       await this.kill()
       throw err
@@ -146,10 +162,10 @@ class RedisChild implements RedisProcess {
   }
 }
 
-async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+async function waitForPort(port: number, child: ChildProcess, stderr: () => string, name: string): Promise<void> {
   const deadline = Date.now() + 10_000
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited early: ${stderr()}`)
+    if (child.exitCode !== null) throw new Error(`${name} exited early: ${stderr()}`)
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1')
       s.once('connect', () => {
@@ -164,7 +180,7 @@ async function waitForPort(port: number, child: ChildProcess, stderr: () => stri
     if (ok) return
     await new Promise((r) => setTimeout(r, 50))
   }
-  throw new Error(`${child.spawnfile} did not answer on port ${port} within 10 s: ${stderr()}`)
+  throw new Error(`${name} did not answer on port ${port} within 10 s: ${stderr()}`)
 }
 
 /** Sends one command to 127.0.0.1:port on a short-lived connection. */
