@@ -98,7 +98,7 @@ export class Gateway {
       log,
       accepting: () => this.accepting,
     })
-    this.keepAlive = new KeepAlive(this.registry, deps.presence, deps.sessions, log)
+    this.keepAlive = new KeepAlive(this.registry, deps.presence, deps.sessions, deps.keys, log)
   }
 
   /** False once draining: `/readyz` answers 503 and new sockets are closed 1012. */

@@ -1,4 +1,5 @@
 import { CloseCode } from '@herald/contracts'
+import type { Keys } from '@herald/keys'
 import type { PresenceWriter } from '@herald/presence'
 import type { SessionStore } from '@herald/sessions'
 import type { Connection } from './connection'
@@ -20,6 +21,7 @@ export class KeepAlive {
     private readonly registry: Registry,
     private readonly presence: PresenceWriter,
     private readonly sessions: SessionStore,
+    private readonly keys: Keys,
     private readonly log: KeepAliveLog,
   ) {}
 
@@ -54,11 +56,40 @@ export class KeepAlive {
   async heartbeat(): Promise<void> {
     const { rejoined, reaped } = await this.presence.heartbeat()
     if (reaped.length) this.log.info({ reaped }, 'reaped dead replicas from presence')
-    if (!rejoined) return
-    // this replica stalled past its deadline and was reaped: put its sockets back
-    this.log.warn({}, 'replica was reaped while alive; registering its sockets again')
+    if (rejoined) {
+      // this replica stalled past its deadline and was reaped: put its sockets back
+      this.log.warn({}, 'replica was reaped while alive; registering its sockets again')
+      await this.register([...this.registry.all()].filter((c) => c.state === 'live'))
+      return
+    }
+    await this.reconcile()
+  }
+
+  /**
+   * Registers again the live sockets of any partition where presence lists fewer of this
+   * replica's connections than it holds: registrations lost by a failover (asynchronous
+   * replication) or a flushed Redis. Until then the users' entries would not be routed here.
+   */
+  private async reconcile(): Promise<void> {
+    const byPartition = new Map<number, Connection[]>()
+    for (const c of this.registry.all()) {
+      if (c.state !== 'live') continue
+      const p = this.keys.partitionOf(c.userId)
+      const list = byPartition.get(p)
+      if (list) list.push(c)
+      else byPartition.set(p, [c])
+    }
+    for (const [p, conns] of byPartition) {
+      const listed = await this.presence.countIn(p)
+      if (listed >= conns.length) continue
+      this.log.warn({ partition: p, listed, held: conns.length }, 'presence lost connections; registering them again')
+      await this.register(conns)
+    }
+  }
+
+  private async register(conns: Connection[]): Promise<void> {
     await Promise.all(
-      [...this.registry.all()].map((c) =>
+      conns.map((c) =>
         this.presence.connect(c.connId, c.userId, {
           device: c.info.device,
           sessionId: c.info.sessionId,

@@ -154,6 +154,11 @@ export class PresenceWriter {
     }
   }
 
+  /** How many connections presence lists for this replica in one partition. */
+  async countIn(partition: number): Promise<number> {
+    return this.redis.hlen(this.keys.replicaConnections(partition, this.replica))
+  }
+
   /** This replica leaves presence: every connection it held, at once (shutdown, or a restart under the same name). */
   async leave(): Promise<void> {
     await this.reap(this.replica, { force: true })

@@ -1,3 +1,4 @@
 export * from './client'
+export * from './durability'
 export * from './scripts'
 export * from './url'

@@ -120,6 +120,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     HOST: '127.0.0.1',
     REDIS_URL: topology.url,
     REDIS_PARTITIONS: String(PARTITIONS[mode]),
+    // with replicas to fail over to, an acknowledged write must be on one of them first
+    REDIS_WAIT_REPLICAS: mode === 'single' ? '0' : '1',
     TRUST_PROXY: '127.0.0.1',
     LOG_LEVEL: pretty && opts.verbose ? 'debug' : 'info',
     SERVICE_JWT_AUDIENCE: AUDIENCE,

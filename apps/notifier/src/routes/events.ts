@@ -10,6 +10,7 @@ import {
 import type { ServiceApp } from '@herald/service-kit'
 import { Counter } from 'prom-client'
 import type { Catalog } from '../catalog'
+import type { Durability } from '../domain/durability'
 import type { EventIntake } from '../domain/intake'
 import { NotifierErrors } from '../errors'
 import { SERVICE_TOKEN } from '../plugins/openapi'
@@ -18,10 +19,11 @@ import { callerOf, requireScope } from '../plugins/service-auth'
 export interface EventRoutesOptions {
   catalog: Catalog
   intake: EventIntake
+  durability: Durability
 }
 
 export async function eventRoutes(app: ServiceApp, opts: EventRoutesOptions): Promise<void> {
-  const { catalog, intake } = opts
+  const { catalog, intake, durability } = opts
   const accepted = new Counter({
     name: 'notifier_events_total',
     help: 'Events received by POST /v1/events, by type and outcome (accepted: 202, duplicate: 200)',
@@ -84,6 +86,7 @@ export async function eventRoutes(app: ServiceApp, opts: EventRoutesOptions): Pr
         source: callerOf(request),
       }
       const res = await intake.accept(job, env.deliverAt ? Date.parse(env.deliverAt) : undefined)
+      if (res.created) await durability.accepted()
       accepted.inc({ type: env.type, outcome: res.created ? 'accepted' : 'duplicate' })
       return reply.status(res.created ? 202 : 200).send({ id: env.id, status: res.status })
     },

@@ -13,6 +13,7 @@ import { Type } from 'typebox'
 import { DIRECT_MESSAGE_TYPE } from '../catalog'
 import { directMessage } from '../catalog/direct-message'
 import type { Deliverer } from '../domain/deliver'
+import type { Durability } from '../domain/durability'
 import type { EventRecords } from '../domain/event-records'
 import { broadcastMessageIdFor, messageIdFor, messageRequestId } from '../domain/ids'
 import type { EventIntake } from '../domain/intake'
@@ -22,6 +23,7 @@ import { callerOf, requireScope } from '../plugins/service-auth'
 
 export interface MessageRoutesOptions {
   intake: EventIntake
+  durability: Durability
   inbox: Inbox
   /** writes small immediate requests inline (see MESSAGES_INLINE_MAX_RECIPIENTS) */
   inline: { deliverer: Deliverer; records: EventRecords; maxRecipients: number }
@@ -38,7 +40,7 @@ const IdempotencyHeaders = Type.Object({
 })
 
 export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions): Promise<void> {
-  const { intake, inbox, inline } = opts
+  const { intake, inbox, inline, durability } = opts
 
   app.post(
     '/v1/messages',
@@ -83,12 +85,14 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
           inline.deliverer.context,
         )
         const ids = await inline.deliverer.deliver(requestId, await delivery, now, caller)
+        await durability.delivered(data.to.userIds)
         await inline.records
           .recordDelivered(job, ids)
           .catch((err) => request.log.warn({ requestId, err: { message: (err as Error).message } }, 'record not kept'))
         return reply.status(202).send({ requestId, ids, status: 'done' })
       }
       const res = await intake.accept(job, deliverAt ? Date.parse(deliverAt) : undefined)
+      if (res.created) await durability.accepted()
       const ids =
         'all' in data.to
           ? [broadcastMessageIdFor(requestId)]
@@ -120,7 +124,8 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
     async (request) => {
       const receipt = await inbox.receipt(request.params.id)
       // another system's message does not exist for this caller
-      if (!receipt || receipt.source !== callerOf(request)) throw new NotifierErrors.NotFound(`Message ${request.params.id}`)
+      if (!receipt || receipt.source !== callerOf(request))
+        throw new NotifierErrors.NotFound(`Message ${request.params.id}`)
       return receipt
     },
   )
