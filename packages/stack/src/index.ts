@@ -1,3 +1,4 @@
+export * from './local-redis'
 export * from './processes'
 export * from './render-nginx'
 export * from './stack'
