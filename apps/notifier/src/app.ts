@@ -8,6 +8,7 @@ import { assertNotifierConfig, type NotifierConfig } from './config'
 import { Deliverer } from './domain/deliver'
 import { EventRecords } from './domain/event-records'
 import { EventIntake } from './domain/intake'
+import { RevocationList } from './domain/revocations'
 import { Stats } from './domain/stats'
 import { openApiPlugin } from './plugins/openapi'
 import { serviceAuthPlugin } from './plugins/service-auth'
@@ -70,7 +71,13 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
   })
 
   app.register(openApiPlugin, { catalog })
-  app.register(serviceAuthPlugin, { secret: config.SERVICE_JWT_SECRET, audience: config.SERVICE_JWT_AUDIENCE })
+  app.register(serviceAuthPlugin, {
+    secret: config.SERVICE_JWT_SECRET,
+    ...(config.SERVICE_JWT_PREVIOUS_SECRET ? { previousSecret: config.SERVICE_JWT_PREVIOUS_SECRET } : {}),
+    audience: config.SERVICE_JWT_AUDIENCE,
+    maxTtlSeconds: config.SERVICE_TOKEN_MAX_TTL_SECONDS,
+    revocations: new RevocationList(redis, keys, config.SERVICE_TOKEN_REVOCATION_CACHE_MS),
+  })
   app.register(sessionAuthPlugin, { sessions })
   app.register(eventRoutes, { catalog, intake })
   const deliverer = new Deliverer(new UserStore(redis, keys), inbox, config.FANOUT_CHUNK_SIZE)

@@ -8,6 +8,15 @@ export const NotifierConfig = serviceConfigSchema({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3003 }),
   /** HS256 key of service tokens (required unless HERALD_DEV=1). */
   SERVICE_JWT_SECRET: Type.String({ minLength: 16, default: DEV_SERVICE_JWT_SECRET }),
+  /**
+   * The secret SERVICE_JWT_SECRET replaces, during a rotation: tokens it signed (their `kid`
+   * names it) are still accepted until it is removed. Empty: none.
+   */
+  SERVICE_JWT_PREVIOUS_SECRET: Type.String({ default: '' }),
+  /** Longest life (`exp` − `iat`) of a service token that is accepted (365 days). */
+  SERVICE_TOKEN_MAX_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 365 * 86_400, default: 365 * 86_400 }),
+  /** How long a replica trusts its copy of the revoked-token list before reading it again. */
+  SERVICE_TOKEN_REVOCATION_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 2000 }),
   /** `aud` every service token must carry. */
   SERVICE_JWT_AUDIENCE: Type.String({ minLength: 1, default: 'herald' }),
   /** HTTP port of the worker's /healthz, /readyz and /metrics (0: any free port, logged at start). */

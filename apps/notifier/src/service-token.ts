@@ -1,8 +1,17 @@
-import { createHmac } from 'node:crypto'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
 
 export interface TokenKey {
   secret: string
   audience: string
+}
+
+/**
+ * The `kid` of a secret: a short fingerprint that tells the notifier which of its two
+ * active secrets (SERVICE_JWT_SECRET, SERVICE_JWT_PREVIOUS_SECRET) signed a token, so a
+ * secret can be rotated without a moment where the tokens of either are refused.
+ */
+export function kidOf(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url').slice(0, 12)
 }
 
 export interface TokenRequest {
@@ -27,11 +36,21 @@ export function parseTtl(ttl: string): number {
   return n
 }
 
-/** An HS256 service token, exactly what the notifier verifies (sub, aud, scope, iat, exp). */
+/**
+ * An HS256 service token, exactly what the notifier verifies: `kid` in the header; `sub`,
+ * `aud`, `scope`, `iat`, `exp` and a random `jti` (what a revocation names) in the payload.
+ */
 export function signServiceToken(key: TokenKey, req: TokenRequest, now = Date.now()): string {
   const iat = Math.floor(now / 1000)
-  const header = { alg: 'HS256', typ: 'JWT' }
-  const payload = { sub: req.sub, aud: key.audience, scope: req.scope.trim(), iat, exp: iat + req.ttlSeconds }
+  const header = { alg: 'HS256', typ: 'JWT', kid: kidOf(key.secret) }
+  const payload = {
+    sub: req.sub,
+    aud: key.audience,
+    scope: req.scope.trim(),
+    iat,
+    exp: iat + req.ttlSeconds,
+    jti: randomBytes(16).toString('base64url'),
+  }
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
   const body = `${enc(header)}.${enc(payload)}`
   const sig = createHmac('sha256', key.secret).update(body).digest('base64url')

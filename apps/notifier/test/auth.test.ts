@@ -60,7 +60,7 @@ describe('service tokens', () => {
   it('refuses expired, forged, alg none, wrong-audience, claim-less and session tokens with 401', async () => {
     const key = { secret: h.config.SERVICE_JWT_SECRET, audience: h.config.SERVICE_JWT_AUDIENCE }
     const now = Math.floor(Date.now() / 1000)
-    const claims = { sub: 'billing', aud: key.audience, scope: 'stats:read', iat: now, exp: now + 60 }
+    const claims = { sub: 'billing', aud: key.audience, scope: 'stats:read', iat: now, exp: now + 60, jti: 'jti-1' }
     const hs256 = (payload: object, secret = key.secret) => {
       const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(payload)}`
       return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`

@@ -33,6 +33,17 @@ describe('config', () => {
     expect(() => assertNotifierConfig(config)).toThrow(/SERVICE_JWT_SECRET/)
   })
 
+  it('takes an optional previous service secret for a rotation, held to the same standard when set', () => {
+    expect(loadNotifierConfig({ SERVICE_JWT_SECRET: STRONG }).SERVICE_JWT_PREVIOUS_SECRET).toBe('')
+    expect(() => loadNotifierConfig({ SERVICE_JWT_SECRET: STRONG, SERVICE_JWT_PREVIOUS_SECRET: 'old-short' })).toThrow(
+      /SERVICE_JWT_PREVIOUS_SECRET/,
+    )
+    expect(
+      loadNotifierConfig({ SERVICE_JWT_SECRET: STRONG, SERVICE_JWT_PREVIOUS_SECRET: `${STRONG}x` })
+        .SERVICE_JWT_PREVIOUS_SECRET,
+    ).toBe(`${STRONG}x`)
+  })
+
   it('does not need TICKET_SECRET (each service gets only its own secrets)', () => {
     expect(() => loadNotifierConfig({ SERVICE_JWT_SECRET: STRONG })).not.toThrow()
   })

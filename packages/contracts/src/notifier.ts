@@ -27,6 +27,8 @@ export interface ServiceClaims {
   scope: string
   iat?: number
   exp?: number
+  /** the token's id: what a revocation names */
+  jti?: string
 }
 
 // ---- events

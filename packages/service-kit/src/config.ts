@@ -118,6 +118,9 @@ function checkDevAndSecrets(schema: TObject, config: Record<string, unknown>, gi
   for (const name of Object.keys(schema.properties)) {
     if (!isSecretName(name)) continue
     const value = given[name]
+    // a secret whose default is empty is optional (e.g. the previous one during a rotation)
+    const optional = (schema.properties[name] as { default?: unknown }).default === ''
+    if (value === undefined && optional) continue
     if (typeof value !== 'string')
       throw new ConfigError(
         name,

@@ -1,6 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import { createSigner } from 'fast-jwt'
 
-/** A service token for the notifier's /v1 API (HS256, `sub`, `aud`, space-separated `scope`). */
+/**
+ * A service token for the notifier's /v1 API (HS256, `sub`, `aud`, space-separated `scope`,
+ * `iat`, `exp` and the `jti` a revocation names). No `kid`: the notifier checks a token
+ * without one with its current secret.
+ */
 export function signServiceToken(opts: {
   secret: string
   audience: string
@@ -14,6 +19,7 @@ export function signServiceToken(opts: {
     aud: opts.audience,
     sub: opts.sub,
     expiresIn: (opts.ttlSeconds ?? 30 * 24 * 3600) * 1000,
+    jti: randomBytes(16).toString('base64url'),
   })
   return sign({ scope: opts.scope })
 }

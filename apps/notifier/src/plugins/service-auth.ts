@@ -1,8 +1,10 @@
-import jwt from '@fastify/jwt'
+import jwt, { type TokenOrHeader } from '@fastify/jwt'
 import type { Scope, ServiceClaims } from '@herald/contracts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import type { RevocationList } from '../domain/revocations'
 import { NotifierErrors } from '../errors'
+import { kidOf } from '../service-token'
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
@@ -12,26 +14,49 @@ declare module '@fastify/jwt' {
 }
 
 export interface ServiceAuthOptions {
+  /** SERVICE_JWT_SECRET: signs nothing here, verifies tokens whose `kid` names it (or that have none) */
   secret: string
+  /** SERVICE_JWT_PREVIOUS_SECRET during a rotation: verifies tokens whose `kid` names it */
+  previousSecret?: string
   audience: string
+  /** longest accepted `exp` − `iat` */
+  maxTtlSeconds: number
+  revocations: RevocationList
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    serviceTokens: { maxTtlSeconds: number; revocations: RevocationList }
+  }
 }
 
 /**
- * Service tokens: HS256 JWTs with `sub`, `aud`, `exp` and `scope`. Algorithm and audience
- * are pinned on verification, so `alg: none`, other algorithms and tokens minted for
- * another audience are refused.
+ * Service tokens: HS256 JWTs with `sub`, `aud`, `iat`, `exp`, `jti` and `scope`. Algorithm and
+ * audience are pinned on verification, so `alg: none`, other algorithms and tokens minted for
+ * another audience are refused. Two secrets may be active during a rotation; the token's
+ * `kid` picks one (a token without `kid` is checked with the current secret).
  */
 export const serviceAuthPlugin = fp<ServiceAuthOptions>(
   async (app: FastifyInstance, opts) => {
+    const byKid = new Map([[kidOf(opts.secret), opts.secret]])
+    if (opts.previousSecret) byKid.set(kidOf(opts.previousSecret), opts.previousSecret)
     await app.register(jwt, {
-      secret: opts.secret,
+      secret: async (_request: FastifyRequest, token: TokenOrHeader) => {
+        const kid: unknown = 'header' in token ? token.header.kid : token.kid
+        if (kid === undefined) return opts.secret
+        const key = typeof kid === 'string' ? byKid.get(kid) : undefined
+        if (!key) throw new Error('unknown kid')
+        return key
+      },
+      decode: { complete: true },
       sign: { algorithm: 'HS256', aud: opts.audience },
       verify: {
         algorithms: ['HS256'],
         allowedAud: opts.audience,
-        requiredClaims: ['sub', 'aud', 'exp'],
+        requiredClaims: ['sub', 'aud', 'exp', 'iat', 'jti'],
       },
     })
+    app.decorate('serviceTokens', { maxTtlSeconds: opts.maxTtlSeconds, revocations: opts.revocations })
   },
   { fastify: '5.x', name: 'herald-service-auth' },
 )
@@ -50,7 +75,14 @@ export function requireScope(scope: Scope) {
       request.log.debug({ reason: (err as Error).message }, 'service token refused')
       throw new NotifierErrors.Unauthorized()
     }
-    if (typeof claims.sub !== 'string' || claims.sub === '') throw new NotifierErrors.Unauthorized()
+    if (typeof claims.sub !== 'string' || claims.sub === '' || claims.sub.length > 128)
+      throw new NotifierErrors.Unauthorized()
+    const { maxTtlSeconds, revocations } = request.server.serviceTokens
+    // a token minted to live longer than allowed is refused whatever its exp says
+    if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number' || claims.exp - claims.iat > maxTtlSeconds)
+      throw new NotifierErrors.Unauthorized()
+    if (typeof claims.jti !== 'string' || (await revocations.isRevoked(claims.jti)))
+      throw new NotifierErrors.Unauthorized()
     if (!scopesOf(claims).has(scope)) throw new NotifierErrors.InsufficientScope(scope)
   }
 }
