@@ -21,7 +21,8 @@ type Prop = {
 function docComments(file: string): Map<string, string> {
   const src = readFileSync(new URL(file, import.meta.url), 'utf8')
   const out = new Map<string, string>()
-  for (const m of src.matchAll(/\/\*\*([\s\S]*?)\*\/\s*\n\s*([A-Z][A-Z0-9_]*):/g)) {
+  // a doc comment never spans another comment's end: `(?:(?!\*\/)[\s\S])*?`
+  for (const m of src.matchAll(/\/\*\*((?:(?!\*\/)[\s\S])*?)\*\/\s*\n\s*([A-Z][A-Z0-9_]*):/g)) {
     out.set(m[2] as string, (m[1] as string).replace(/\s*\n\s*\*\s*/g, ' ').trim())
   }
   return out
@@ -32,7 +33,9 @@ function rows(schema: { properties: Record<string, Prop> }, skip: Set<string>, f
   return Object.entries(schema.properties)
     .filter(([name]) => !skip.has(name))
     .map(([name, p]) => {
-      const dflt = p.default === undefined ? '—' : p.default === '' ? '(empty)' : `\`${String(p.default)}\``
+      let dflt = p.default === undefined ? '—' : p.default === '' ? '(empty)' : `\`${String(p.default)}\``
+      // a secret's default is a public dev value, used only with HERALD_DEV=1
+      if (name.endsWith('_SECRET') && p.default) dflt = `required (HERALD_DEV=1: ${dflt})`
       const allowed = p.anyOf?.map((a) => a.const).filter((c) => c !== undefined)
       const range = allowed?.length ? ` One of ${allowed.map((a) => `\`${a}\``).join(', ')}.` : ''
       const meaning = (p.description ?? docs.get(name) ?? '').replaceAll('|', '\\|')
