@@ -1,0 +1,3 @@
+export * from './client'
+export * from './errors'
+export { backoff, DEFAULT_RETRY, parseRetryAfter, type RetryOptions } from './retry'
