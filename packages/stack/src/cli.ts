@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { PARTITIONS, REDIS_MODES, type StackRedisMode } from './local-redis'
 import { type Stack, startStack } from './stack'
 
-const USAGE = `pnpm stack [--redis single|sentinel|cluster] [--verbose] [--json]
+const USAGE = `pnpm stack [--redis single|sentinel|cluster] [--verbose] [--json] [--dir <path>]
 
 The whole topology on this machine — Redis, 2 auth, 3 gateways, notifier API + worker,
 nginx on STACK_PORT (default 8080). Ctrl-C stops everything it started, services first.
