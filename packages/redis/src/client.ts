@@ -72,8 +72,10 @@ function createNode(target: Exclude<RedisTarget, { kind: 'cluster' }>, node: Red
     db: target.db,
     ...(target.sentinelUsername ? { sentinelUsername: target.sentinelUsername } : {}),
     ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
-    // ask the sentinels again at once when they announce a new primary (+switch-master)
-    failoverDetector: true,
+    // No failoverDetector: its reconnect on +switch-master can land while the connector is
+    // still connecting, which ends the client for good ("Connection is closed.", seen under
+    // load in the failover test). A lost primary is found again through the sentinels on the
+    // next reconnect, and a demoted one by its READONLY answers (below).
     sentinelRetryStrategy: reconnectDelay,
     retryStrategy: reconnectDelay,
     reconnectOnError: reconnectOnReadonly,

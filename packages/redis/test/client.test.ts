@@ -42,7 +42,6 @@ describe('createRedis', () => {
       name: 'mymaster',
       password: 'pw',
       sentinelPassword: 'sp',
-      failoverDetector: true,
       maxRetriesPerRequest: null,
     })
     expect(r.options.reconnectOnError?.(new Error("READONLY You can't write against a read only replica."))).toBe(2)

@@ -31,11 +31,15 @@ export class Durability {
     await this.wait([...parts].map((p) => this.keys.cursor(p)))
   }
 
+  private warnedAt = -Infinity
+
   private async wait(keys: string[]): Promise<void> {
     if (this.opts.replicas <= 0) return
     const acked = await waitForReplicas(this.redis, keys, this.opts)
-    if (acked < this.opts.replicas) {
-      this.log.warn({ acked, wanted: this.opts.replicas }, 'a write was acknowledged before enough replicas held it')
+    // at most one line per 10 s: after a failover every write is short until a replica attaches
+    if (acked < this.opts.replicas && Date.now() - this.warnedAt > 10_000) {
+      this.warnedAt = Date.now()
+      this.log.warn({ acked, wanted: this.opts.replicas }, 'writes acknowledged before enough replicas held them')
     }
   }
 }
