@@ -6,6 +6,7 @@ import { UserStore } from '@herald/users'
 import { type Catalog, createCatalog } from './catalog'
 import { assertNotifierConfig, type NotifierConfig } from './config'
 import { Deliverer } from './domain/deliver'
+import { Durability } from './domain/durability'
 import { EventRecords } from './domain/event-records'
 import { EventIntake } from './domain/intake'
 import { RevocationList } from './domain/revocations'
@@ -79,10 +80,17 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
     revocations: new RevocationList(redis, keys, config.SERVICE_TOKEN_REVOCATION_CACHE_MS),
   })
   app.register(sessionAuthPlugin, { sessions })
-  app.register(eventRoutes, { catalog, intake })
+  const durability = new Durability(
+    redis,
+    keys,
+    { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT_MS },
+    app.log,
+  )
+  app.register(eventRoutes, { catalog, intake, durability })
   const deliverer = new Deliverer(new UserStore(redis, keys), inbox, config.FANOUT_CHUNK_SIZE)
   app.register(messageRoutes, {
     intake,
+    durability,
     inbox,
     inline: { deliverer, records, maxRecipients: config.MESSAGES_INLINE_MAX_RECIPIENTS },
   })

@@ -49,6 +49,14 @@ export const NotifierConfig = serviceConfigSchema({
    * a fraction of the cost. 0 sends every message through the queue.
    */
   MESSAGES_INLINE_MAX_RECIPIENTS: Type.Integer({ minimum: 0, maximum: 1000, default: 100 }),
+  /**
+   * Replicas that must hold an accepted event or a written message before the API answers
+   * (Redis WAIT): 1 on Sentinel or Cluster, where a failover promotes a replica and
+   * asynchronous replication could otherwise lose the last writes. 0: answer at once.
+   */
+  REDIS_WAIT_REPLICAS: Type.Integer({ minimum: 0, maximum: 5, default: 0 }),
+  /** Longest wait for REDIS_WAIT_REPLICAS, in ms; the answer is sent after it either way (and counted). */
+  REDIS_WAIT_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 5000, default: 250 }),
   /** Users per Lua call when one message goes to many users (all in one pipeline). */
   FANOUT_CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
   /** Extra time each job stays open after it delivered, before it completes: for chaos tests and demos only. */
