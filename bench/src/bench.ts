@@ -4,7 +4,8 @@ import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPO_ROOT } from '@herald/stack'
 import { type Ctx, closeContext, disconnectAll, makeContext, type Profile } from './context'
-import { latencySvg, markdownTable, type Series } from './report'
+import { amplificationTable, latencySvg, markdownTable, type Series } from './report'
+import { type AmplificationResult, amplification } from './scenarios/amplification'
 import { type AuthResult, auth } from './scenarios/auth'
 import {
   type BroadcastResult,
@@ -18,8 +19,18 @@ import {
 import { type IdleResult, idle } from './scenarios/idle'
 import { BENCH_DIR, type System, type SystemName, startHerald, startPeer } from './systems'
 
-export const SCENARIOS = ['idle', 'fanout', 'broadcast', 'notify-e2e', 'auth'] as const
+export const SCENARIOS = [
+  'idle',
+  'fanout',
+  'broadcast',
+  'notify-e2e',
+  'auth',
+  'fanout-cluster',
+  'amplification',
+] as const
 export type Scenario = (typeof SCENARIOS)[number]
+/** what `pnpm bench` alone runs: herald beside its peers (≈ 11 min full); the issue-11 scenarios run when named or with `all` */
+export const DEFAULT_SCENARIOS: readonly Scenario[] = ['idle', 'fanout', 'broadcast', 'notify-e2e', 'auth']
 
 export interface BenchOptions {
   scenarios: Scenario[]
@@ -41,9 +52,12 @@ export interface BenchResults {
   scenarios: {
     idle?: IdleResult
     fanout?: FanoutResult
+    /** herald on a Redis Cluster beside herald on one Redis */
+    fanoutCluster?: FanoutResult
     broadcast?: BroadcastResult
     notify?: NotifyResult
     auth?: AuthResult
+    amplification?: AmplificationResult
   }
 }
 
@@ -90,10 +104,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       for (const n of ['herald', 'ws', 'socketio'] as const) want.add(n)
     if (s === 'notify-e2e') want.add('herald')
     if (s === 'auth') for (const n of ['herald', 'express-session'] as const) want.add(n)
+    if (s === 'fanout-cluster') for (const n of ['herald', 'herald-cluster'] as const) want.add(n)
   }
+  // amplification starts its own herald stacks, one per gateway count
+  let scenarios = o.scenarios
   if (o.only) for (const n of [...want]) if (!o.only.includes(n)) want.delete(n)
-  if (want.has('herald') && !heraldBuilt()) {
+  if ((want.has('herald') || scenarios.includes('amplification')) && !heraldBuilt()) {
     want.delete('herald')
+    want.delete('herald-cluster')
+    scenarios = scenarios.filter((s) => s !== 'amplification')
     notes.push(
       'herald skipped: apps are not built (pnpm --filter @herald/auth --filter @herald/gateway --filter @herald/notifier build)',
     )
@@ -128,27 +147,39 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     for (const n of want) {
       const t = Date.now()
       const sys =
-        n === 'herald' ? await startHerald(opts(n, 3)) : await startPeer(n, opts(n, n === 'express-session' ? 2 : 3))
+        n === 'herald' || n === 'herald-cluster'
+          ? await startHerald({ ...opts(n, 3), redis: n === 'herald' ? 'single' : 'cluster' })
+          : await startPeer(n, opts(n, n === 'express-session' ? 2 : 3))
       systems.set(n, sys)
       log(`started ${n} in ${((Date.now() - t) / 1000).toFixed(1)} s (${sys.pids().length} server processes)`)
     }
     results.systems = [...systems.keys()]
-    const sockets = (['herald', 'ws', 'socketio'] as const).filter((n) => systems.has(n))
+    const sockets = (['herald', 'herald-cluster', 'ws', 'socketio'] as const).filter((n) => systems.has(n))
+    // herald on a Cluster takes part in fanout-cluster only
+    const side = sockets.filter((n) => n !== 'herald-cluster')
     for (const n of sockets) {
       const t = Date.now()
       await systems.get(n)?.users(o.profile.sockets)
       log(`${n}: ${o.profile.sockets} sessions in ${((Date.now() - t) / 1000).toFixed(1)} s`)
     }
-    for (const s of o.scenarios) {
+    for (const s of scenarios) {
       const ts = Date.now()
-      if (s === 'idle') results.scenarios.idle = await idle(ctx, sockets)
-      if (s === 'fanout') results.scenarios.fanout = await fanout(ctx, sockets)
-      if (s === 'broadcast') results.scenarios.broadcast = await broadcast(ctx, sockets)
+      if (s === 'idle') results.scenarios.idle = await idle(ctx, side)
+      if (s === 'fanout') results.scenarios.fanout = await fanout(ctx, side)
+      if (s === 'fanout-cluster') {
+        const names = (['herald', 'herald-cluster'] as const).filter((n) => systems.has(n))
+        results.scenarios.fanoutCluster = await fanout(ctx, names)
+      }
+      if (s === 'broadcast') results.scenarios.broadcast = await broadcast(ctx, side)
       if (s === 'notify-e2e' && systems.has('herald')) results.scenarios.notify = await notifyE2e(ctx)
       if (s === 'auth') {
         await disconnectAll(ctx)
         const names = (['herald', 'express-session'] as const).filter((n) => systems.has(n))
         if (names.length > 0) results.scenarios.auth = await auth(ctx, names)
+      }
+      if (s === 'amplification') {
+        await disconnectAll(ctx)
+        results.scenarios.amplification = await amplification(ctx, join(root, 'amplification'))
       }
       log(`${s} took ${((Date.now() - ts) / 1000).toFixed(0)} s`)
     }
@@ -176,7 +207,8 @@ function writeResults(r: BenchResults, log: (l: string) => void): void {
   const dir = join(BENCH_DIR, 'results')
   mkdirSync(dir, { recursive: true })
   const stamp = r.startedAt.replace(/[:.]/g, '-')
-  const table = markdownTable(r)
+  const amp = r.scenarios.amplification
+  const table = [markdownTable(r), amp ? amplificationTable(amp) : ''].filter(Boolean).join('\n\n')
   writeFileSync(join(dir, `${stamp}-${r.profile.name}.json`), JSON.stringify(r, null, 2))
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(r, null, 2))
   writeFileSync(join(dir, 'latest.md'), `${table}\n`)
@@ -196,6 +228,16 @@ function writeResults(r: BenchResults, log: (l: string) => void): void {
       writeFileSync(join(REPO_ROOT, 'docs/bench-fanout-p99.svg'), svg)
       svgs.push('docs/bench-fanout-p99.svg')
     }
+  }
+  if (r.scenarios.fanoutCluster) {
+    const svg = latencySvg(
+      `fanout p99, herald on Redis Cluster vs one Redis (${r.profile.sockets} sockets, 3 gateways)`,
+      fanoutSeries(r.scenarios.fanoutCluster.steps),
+      P99_LIMIT_MS,
+      'messages per second (one per user)',
+    )
+    writeFileSync(join(dir, 'fanout-cluster-p99.svg'), svg)
+    svgs.push(join(dir, 'fanout-cluster-p99.svg'))
   }
   log('')
   log(table)

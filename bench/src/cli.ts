@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util'
-import { runBench, SCENARIOS, type Scenario } from './bench'
+import { DEFAULT_SCENARIOS, runBench, SCENARIOS, type Scenario } from './bench'
 import { PROFILES } from './context'
 import type { SystemName } from './systems'
 
-const USAGE = `pnpm bench [${SCENARIOS.join('|')}|all …] [--quick] [--sockets N] [--cycles N] [--only herald,ws,socketio,express-session]`
+const USAGE = `pnpm bench [${SCENARIOS.join('|')}|all …] [--quick] [--sockets N] [--cycles N] [--rates 100,250,…] [--only herald,ws,socketio,express-session]
+  no scenario named: ${DEFAULT_SCENARIOS.join(', ')}; all: every scenario`
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -11,6 +12,7 @@ const { values, positionals } = parseArgs({
     quick: { type: 'boolean', default: false },
     sockets: { type: 'string' },
     cycles: { type: 'string' },
+    rates: { type: 'string' },
     only: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -19,7 +21,8 @@ if (values.help) {
   console.log(USAGE)
   process.exit(0)
 }
-const asked = positionals.length === 0 || positionals.includes('all') ? [...SCENARIOS] : positionals
+const asked: string[] =
+  positionals.length === 0 ? [...DEFAULT_SCENARIOS] : positionals.includes('all') ? [...SCENARIOS] : positionals
 for (const s of asked) {
   if (!(SCENARIOS as readonly string[]).includes(s)) {
     console.error(`unknown scenario "${s}"\n${USAGE}`)
@@ -29,6 +32,14 @@ for (const s of asked) {
 const profile = { ...PROFILES[values.quick ? 'quick' : 'full'] }
 if (values.sockets) profile.sockets = Math.min(20_000, Math.max(10, Number(values.sockets)))
 if (values.cycles) profile.cycles = Math.min(10, Math.max(1, Number(values.cycles)))
+if (values.rates) {
+  const rates = values.rates.split(',').map(Number)
+  if (rates.some((r) => !Number.isInteger(r) || r < 1 || r > 20_000)) {
+    console.error(`--rates takes whole messages per second from 1 to 20000, comma-separated\n${USAGE}`)
+    process.exit(2)
+  }
+  profile.fanoutRates = rates
+}
 
 try {
   await runBench({

@@ -22,6 +22,15 @@ export interface Profile {
   loginRates: number[]
   authSessions: number
   drainMs: number
+  /** amplification: herald's gateway counts compared in one run */
+  ampGateways: number[]
+  /** amplification: online users, one socket each through nginx */
+  ampUsers: number
+  /** amplification: users who never connect (their messages go to the inbox only) */
+  ampOffline: number
+  /** amplification: messages per second, each to one online user, for `ampMs` per run */
+  ampRate: number
+  ampMs: number
 }
 
 export const PROFILES: Record<'full' | 'quick', Profile> = {
@@ -40,6 +49,11 @@ export const PROFILES: Record<'full' | 'quick', Profile> = {
     loginRates: [25, 50, 100, 200, 400, 800],
     authSessions: 500,
     drainMs: 5000,
+    ampGateways: [3, 12],
+    ampUsers: 600,
+    ampOffline: 200,
+    ampRate: 200,
+    ampMs: 10_000,
   },
   quick: {
     name: 'quick',
@@ -56,6 +70,11 @@ export const PROFILES: Record<'full' | 'quick', Profile> = {
     loginRates: [25, 100],
     authSessions: 100,
     drainMs: 3000,
+    ampGateways: [3, 12],
+    ampUsers: 300,
+    ampOffline: 100,
+    ampRate: 200,
+    ampMs: 5000,
   },
 }
 
@@ -159,6 +178,23 @@ export async function disconnectAll(ctx: Ctx): Promise<void> {
   ctx.connected.clear()
 }
 
+export type Tally = Pick<DeliveryRun, 'accepted' | 'failed' | 'delivered' | 'lost' | 'duplicates'>
+
+/** What a send run and the clients' report add up to; `expected[i]`: messages sent to the user of socket i. */
+export function tally(sent: RunResult, c: ClientsReport, expected: number[]): Tally {
+  let lost = 0
+  expected.forEach((e, i) => {
+    lost += Math.max(0, e - (c.perUser[i] ?? 0))
+  })
+  return {
+    accepted: sent.ok,
+    failed: sent.failed + sent.dropped,
+    delivered: c.unique,
+    lost,
+    duplicates: c.duplicates,
+  }
+}
+
 /** Sends at `rate` for `durationMs` (open loop), waits for the sockets to drain, and counts. */
 export async function deliveryRun(
   ctx: Ctx,
@@ -196,10 +232,8 @@ export async function deliveryRun(
   }
   const cpuSec = sys.cpu() - cpu0
   const c = await gen.call<ClientsReport>({ cmd: 'collect' })
-  let lost = 0
-  expectedPer.forEach((e, i) => {
-    lost += Math.max(0, e - (c.perUser[i] ?? 0))
-  })
+  const counted = tally(sent, c, expectedPer)
+  const { lost } = counted
   const lagged = [c.health, sent.health].some((h) => h.cpuPct > 70 || h.lagP99Ms > 30)
   const spans = c.spans.filter((s) => s > 0).sort((a, b) => a - b)
   const run: DeliveryRun = {
@@ -207,11 +241,7 @@ export async function deliveryRun(
     kind,
     rate,
     cycle,
-    accepted: sent.ok,
-    failed: sent.failed + sent.dropped,
-    delivered: c.unique,
-    lost,
-    duplicates: c.duplicates,
+    ...counted,
     reordered: c.reordered,
     latency: c.latency,
     http: sent.http,

@@ -1,8 +1,16 @@
 import type { BenchResults } from './bench'
+import type { AmplificationResult } from './scenarios/amplification'
+import { ENTRIES_PER_MESSAGE_GOAL, REDIS_CPU_RATIO_GOAL } from './scenarios/amplification'
 import type { SystemName } from './systems'
 
-const SYSTEMS: SystemName[] = ['herald', 'ws', 'socketio', 'express-session']
-const PEERS: SystemName[] = ['ws', 'socketio', 'express-session']
+const SYSTEMS: SystemName[] = ['herald', 'herald-cluster', 'ws', 'socketio', 'express-session']
+/** the quotients shown beside the figures: herald ÷ each peer, herald on a Cluster ÷ herald on one Redis */
+const RATIOS: [SystemName, SystemName][] = [
+  ['herald', 'ws'],
+  ['herald', 'socketio'],
+  ['herald', 'express-session'],
+  ['herald-cluster', 'herald'],
+]
 
 type Row = [string, string, Partial<Record<SystemName, number>>, 'higher' | 'lower']
 
@@ -39,6 +47,22 @@ function rows(r: BenchResults): Row[] {
       out.push(['fanout', `delivered per server CPU-second at ${first} msg/s`, at('perCpuSec'), 'higher'])
     }
   }
+  if (s.fanoutCluster) {
+    out.push([
+      'fanout-cluster',
+      'highest rate with p99 ≤ 50 ms (best of the cycles) and no loss, msg/s',
+      s.fanoutCluster.maxRate,
+      'higher',
+    ])
+    const first = s.fanoutCluster.steps[0]?.rate
+    const at = (k: 'p50' | 'p99' | 'perCpuSec') =>
+      Object.fromEntries(s.fanoutCluster?.steps.filter((x) => x.rate === first).map((x) => [x.system, x[k]]) ?? [])
+    if (first !== undefined) {
+      out.push(['fanout-cluster', `p50 ms at ${first} msg/s`, at('p50'), 'lower'])
+      out.push(['fanout-cluster', `p99 ms at ${first} msg/s (median of cycles)`, at('p99'), 'lower'])
+      out.push(['fanout-cluster', `delivered per server CPU-second at ${first} msg/s`, at('perCpuSec'), 'higher'])
+    }
+  }
   if (s.broadcast) {
     out.push(['broadcast', 'deliveries/s (sockets reached per second)', s.broadcast.deliveriesPerSec, 'higher'])
     out.push(['broadcast', 'p99 ms, send → receipt', s.broadcast.p99, 'lower'])
@@ -69,13 +93,15 @@ function rows(r: BenchResults): Row[] {
 /** A Markdown table: absolute figures, then herald ÷ peer (for "lower is better" rows too, as is). */
 export function markdownTable(r: BenchResults): string {
   const present = SYSTEMS.filter((n) => r.systems.includes(n))
-  const peers = PEERS.filter((n) => present.includes(n) && present.includes('herald'))
-  const head = ['scenario', 'metric', ...present, ...peers.map((p) => `herald ÷ ${p}`)]
+  const pairs = RATIOS.filter(([a, b]) => present.includes(a) && present.includes(b))
+  const head = ['scenario', 'metric', ...present, ...pairs.map(([a, b]) => `${a} ÷ ${b}`)]
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
-  for (const [scenario, metric, values, better] of rows(r)) {
-    const ratios = peers.map((p) => {
-      const h = values.herald
-      const v = values[p]
+  const all = rows(r)
+  if (all.length === 0) return ''
+  for (const [scenario, metric, values, better] of all) {
+    const ratios = pairs.map(([a, b]) => {
+      const h = values[a]
+      const v = values[b]
       if (h === undefined || v === undefined || v === 0) return '—'
       return `${(h / v).toFixed(2)}×`
     })
@@ -87,8 +113,95 @@ export function markdownTable(r: BenchResults): string {
   return lines.join('\n')
 }
 
+/** The amplification figures: one column per gateway count, the last ÷ the first, the goal and whether it held. */
+export function amplificationTable(a: AmplificationResult): string {
+  const first = a.sides[0]
+  const last = a.sides.at(-1)
+  if (!first || !last) return ''
+  const head = [
+    'metric',
+    ...a.sides.map((s) => `G = ${s.gateways}`),
+    `G=${last.gateways} ÷ G=${first.gateways}`,
+    'goal',
+    'held',
+  ]
+  const yes = (b: boolean) => (b ? 'yes' : '**no**')
+  const ratio = (x: number, y: number) => (y > 0 ? `${(x / y).toFixed(2)}×` : '—')
+  const line = (metric: string, vals: (number | string)[], q: string, goal: string, held: string) =>
+    `| ${[metric, ...vals.map((v) => (typeof v === 'number' ? fmt(v) : v)), q, goal, held].join(' | ')} |`
+  const lines = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    line(
+      'stream entries read per delivered message ↓',
+      a.sides.map((s) => s.entriesPerDelivered),
+      ratio(last.entriesPerDelivered, first.entriesPerDelivered),
+      `≤ ${ENTRIES_PER_MESSAGE_GOAL} at each G`,
+      yes(a.goals.entries),
+    ),
+    line(
+      'stream entries read for messages to offline users ↓',
+      a.sides.map((s) => `${s.offlineEntries} of ${s.offlineSent} sent`),
+      '—',
+      '0',
+      yes(a.goals.offline),
+    ),
+    line(
+      'Redis CPU per delivered message, µs ↓',
+      a.sides.map((s) => s.redisCpuUsPerDelivered),
+      `${a.redisCpuRatio.toFixed(2)}×`,
+      `≤ ${REDIS_CPU_RATIO_GOAL}×`,
+      yes(a.goals.redisCpu),
+    ),
+    line(
+      'the same less Redis idle CPU over the same time, µs ↓',
+      a.sides.map((s) => s.redisCpuUsPerDeliveredNet),
+      `${a.redisCpuRatioNet.toFixed(2)}×`,
+      '—',
+      '—',
+    ),
+    line(
+      "Redis commands per delivered message (scripts' inner calls too)",
+      a.sides.map((s) => s.redisCallsPerDelivered),
+      ratio(last.redisCallsPerDelivered, first.redisCallsPerDelivered),
+      '—',
+      '—',
+    ),
+    line(
+      'Redis idle, % of a core (sockets open, no messages)',
+      a.sides.map((s) => s.idleRedisCpuPct),
+      '—',
+      '—',
+      '—',
+    ),
+    line(
+      'frames written per delivered message',
+      a.sides.map((s) => s.framesPerDelivered),
+      '—',
+      '—',
+      '—',
+    ),
+    line(
+      'messages delivered (measured cycles) / lost / duplicated',
+      a.sides.map((s) => `${s.delivered} / ${s.lost} / ${s.duplicates}`),
+      '—',
+      '0 lost, 0 duplicated',
+      yes(a.goals.nothingLost),
+    ),
+    line(
+      'sockets per gateway replica (min–max)',
+      a.sides.map((s) => `${s.socketsPerReplica[0]}–${s.socketsPerReplica[1]}`),
+      '—',
+      '—',
+      '—',
+    ),
+  ]
+  return lines.join('\n')
+}
+
 const COLORS: Record<SystemName, string> = {
   herald: '#d62728',
+  'herald-cluster': '#ff7f0e',
   ws: '#1f77b4',
   socketio: '#2ca02c',
   'express-session': '#9467bd',

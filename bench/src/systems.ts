@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { localNginxConf, Proc, type ProcSpec, startStack } from '@herald/stack'
+import { localNginxConf, Proc, type ProcSpec, type Stack, type StackOptions, startStack } from '@herald/stack'
 import { freePort, startRedisServer } from '@herald/test-utils'
 import { Redis } from 'ioredis'
 import { signServiceToken } from '../peers/common'
@@ -13,7 +13,8 @@ import { childPids, totalCpuSeconds } from './proc'
 
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-export type SystemName = 'herald' | 'ws' | 'socketio' | 'express-session'
+/** `herald-cluster`: herald on a local Redis Cluster (3 primaries + 3 replicas), beside `herald` on one Redis */
+export type SystemName = 'herald' | 'herald-cluster' | 'ws' | 'socketio' | 'express-session'
 
 export interface User {
   id: string
@@ -48,6 +49,34 @@ export interface StartOptions {
   replicas: number
 }
 
+export type RedisMode = NonNullable<StackOptions['redis']>
+
+export interface HeraldStartOptions extends StartOptions {
+  /** @default 'single' */
+  redis?: RedisMode
+}
+
+/** herald adds what only it has: its gateways' Prometheus endpoints and the Redis processes apart. */
+export interface HeraldSystem extends System {
+  /** `http://127.0.0.1:<port>/metrics` of every gateway replica */
+  gatewayMetricsUrls: string[]
+  /** every redis-server of the topology (one, or the Cluster's six; a Sentinel set's sentinels too) */
+  redisPids(): number[]
+  /** the ports of the data nodes (one, the Cluster's six, the Sentinel set's primary and replica) */
+  redisPorts(): number[]
+}
+
+function topologyNodes(t: Stack['topology']): { pid: number; port: number; data: boolean }[] {
+  const of = (n: { port: number; process: { pid?: number | undefined } }, data = true) => ({
+    pid: n.process.pid ?? 0,
+    port: n.port,
+    data,
+  })
+  if (t.mode === 'single') return [of(t.server)]
+  if (t.mode === 'cluster') return t.cluster.nodes.map((n) => of(n))
+  return [...t.sentinel.servers.map((n) => of(n)), ...t.sentinel.sentinels.map((n) => of(n, false))]
+}
+
 const wsPath = (proto: Proto) => (proto === 'sio' ? '/socket.io/?EIO=4&transport=websocket' : '/ws')
 
 async function nginxPids(master: number): Promise<number[]> {
@@ -59,9 +88,11 @@ async function nginxPids(master: number): Promise<number[]> {
   return [master]
 }
 
-export async function startHerald(o: StartOptions): Promise<System> {
+export async function startHerald(o: HeraldStartOptions): Promise<HeraldSystem> {
+  const redis = o.redis ?? 'single'
   const stack = await startStack({
     port: 0,
+    redis,
     dir: o.dir,
     logToFiles: true,
     auth: 2,
@@ -80,11 +111,18 @@ export async function startHerald(o: StartOptions): Promise<System> {
   try {
     const gateways = stack.procs.filter((p) => p.spec.name === 'gateway')
     const ngx = await nginxPids(stack.nginx.child?.pid ?? 0)
-    const pids = () => [...stack.procs.map((p) => p.child?.pid ?? 0), stack.redis.process.pid ?? 0, ...ngx]
+    const redisPids = () => topologyNodes(stack.topology).map((n) => n.pid)
+    const pids = () => [...stack.procs.map((p) => p.child?.pid ?? 0), ...redisPids(), ...ngx]
     const created: User[] = []
     return {
-      name: 'herald',
+      name: redis === 'cluster' ? 'herald-cluster' : 'herald',
       proto: 'herald',
+      gatewayMetricsUrls: gateways.map((g) => `http://127.0.0.1:${g.spec.port}/metrics`),
+      redisPids,
+      redisPorts: () =>
+        topologyNodes(stack.topology)
+          .filter((n) => n.data)
+          .map((n) => n.port),
       url: stack.url,
       wsUrl: stack.wsUrl,
       replicaWsUrl: (i) => `ws://127.0.0.1:${gateways[i]?.spec.port}/ws`,
@@ -112,7 +150,10 @@ export async function startHerald(o: StartOptions): Promise<System> {
  * nginx rendered from herald's own template (so the proxy settings are the same), its
  * /ws location also serving Socket.IO's path.
  */
-export async function startPeer(name: Exclude<SystemName, 'herald'>, o: StartOptions): Promise<System> {
+export async function startPeer(
+  name: Exclude<SystemName, 'herald' | 'herald-cluster'>,
+  o: StartOptions,
+): Promise<System> {
   const file = { ws: 'ws-peer.ts', socketio: 'sio-peer.ts', 'express-session': 'session-peer.ts' }[name]
   const proto: Proto = name === 'socketio' ? 'sio' : 'herald'
   const nginxDir = join(o.dir, 'nginx')
