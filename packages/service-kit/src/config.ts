@@ -59,7 +59,7 @@ export const BaseConfig = Type.Object({
   SESSION_IDLE_TTL_SECONDS: Type.Integer({ minimum: 10, default: 1800 }),
   /** Absolute cap of a session from its login. */
   SESSION_MAX_AGE_SECONDS: Type.Integer({ minimum: 60, default: 7 * 24 * 3600 }),
-  /** Approximate cap (XADD MAXLEN ~) of the delivery stream. */
+  /** Approximate cap (XADD MAXLEN ~) of each gateway stream (one per gateway and partition). */
   STREAM_MAXLEN: Type.Integer({ minimum: 1000, default: 100_000 }),
   /**
    * Browser origins (comma-separated) allowed to call the HTTP API from another site (CORS);
