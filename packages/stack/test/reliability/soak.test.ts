@@ -28,13 +28,14 @@ function rssKb(pid: number | undefined): number {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return Number(m?.[1] ?? 0)
 }
-/** XLEN of the delivery stream (the one key of type stream that is not BullMQ's) */
+/** The longest gateway stream (every key of type stream that is not BullMQ's) */
 async function streamLength(redis: Redis): Promise<number> {
+  let longest = 0
   for (const key of await redis.keys('*')) {
     if (key.includes('bull')) continue
-    if ((await redis.type(key)) === 'stream') return redis.xlen(key)
+    if ((await redis.type(key)) === 'stream') longest = Math.max(longest, await redis.xlen(key))
   }
-  return 0
+  return longest
 }
 const gatewayRss = () => [1, 2, 3].map((n) => rssKb(stack.proc('gateway', n).child?.pid ?? undefined))
 
