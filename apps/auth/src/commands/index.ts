@@ -1,4 +1,4 @@
-import type { RedisClient } from '@herald/redis'
+import { defineScripts, type RedisClient } from '@herald/redis'
 import { otpCheck } from './otp-check-2'
 import { otpRelease } from './otp-release-2'
 import { otpReserve } from './otp-reserve-3'
@@ -18,12 +18,7 @@ export type AuthRedis = RedisClient & {
 
 /** Defines auth's Lua commands on a client once (ioredis loads them with EVALSHA, falling back to EVAL). */
 export function withAuthCommands(redis: RedisClient): AuthRedis {
-  for (const c of COMMANDS) {
-    if (typeof (redis as unknown as Record<string, unknown>)[c.name] !== 'function') {
-      redis.defineCommand(c.name, { numberOfKeys: c.numberOfKeys, lua: c.lua })
-    }
-  }
-  return redis as AuthRedis
+  return defineScripts(redis, COMMANDS) as unknown as AuthRedis
 }
 
 /** A flat HGETALL-style list as an object. */

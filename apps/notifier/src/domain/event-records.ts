@@ -1,6 +1,8 @@
 import type { EventJob, EventStatus } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
-import type { RedisClient } from '@herald/redis'
+import { defineScripts, type RedisClient } from '@herald/redis'
+import { eventClaim } from '../commands/event-claim-1'
+import { eventStart } from '../commands/event-start-1'
 
 /**
  * The idempotency record of an event: `keys.eventOf(source, id)`, a hash that outlives the
@@ -28,54 +30,12 @@ export interface EventRecord {
   error?: string
 }
 
-/*
- * Input:  KEYS[1] event record
- *         ARGV[1] TTL (s), ARGV[2..] field/value pairs
- * Output: nil when this call created the record (it won), else the record (flat HGETALL).
- * One step, so of any number of concurrent POSTs with one id exactly one wins.
- */
-const CLAIM_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGETALL', KEYS[1]) end
-local fields = {}
-for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
-return nil
-`
-
-/*
- * Input:  KEYS[1] event record
- *         ARGV[1] TTL (s), ARGV[2] type, ARGV[3] source, ARGV[4] acceptedAt
- * Output: the record after the update (flat HGETALL).
- * Counts an attempt as started (retries and stalled-job restarts alike); creates the record for jobs enqueued by other services
- * (auth's account.login) that never went through POST /v1/events.
- */
-const START_LUA = `
-redis.call('HSETNX', KEYS[1], 'type', ARGV[2])
-redis.call('HSETNX', KEYS[1], 'source', ARGV[3])
-redis.call('HSETNX', KEYS[1], 'acceptedAt', ARGV[4])
-redis.call('HSETNX', KEYS[1], 'enqueued', '1')
-if redis.call('HGET', KEYS[1], 'status') ~= 'done' then
-  redis.call('HSET', KEYS[1], 'status', 'processing')
-  redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-end
-if redis.call('TTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1])) end
-return redis.call('HGETALL', KEYS[1])
-`
-
 type RecordRedis = RedisClient & {
   heraldEventClaim(key: string, ttl: number, ...fields: string[]): Promise<string[] | null>
   heraldEventStart(key: string, ttl: number, type: string, source: string, acceptedAt: string): Promise<string[]>
 }
 
-function define(redis: RedisClient): RecordRedis {
-  const r = redis as RecordRedis
-  if (typeof r.heraldEventClaim !== 'function') {
-    redis.defineCommand('heraldEventClaim', { numberOfKeys: 1, lua: CLAIM_LUA })
-    redis.defineCommand('heraldEventStart', { numberOfKeys: 1, lua: START_LUA })
-  }
-  return r
-}
+const define = (redis: RedisClient) => defineScripts(redis, [eventClaim, eventStart]) as unknown as RecordRedis
 
 const STATUSES: readonly EventStatus[] = ['queued', 'delayed', 'processing', 'done', 'failed']
 

@@ -1,0 +1,26 @@
+/**
+ * Counts an attempt as started (retries and stalled-job restarts alike); creates the record
+ * for jobs enqueued by other services (auth's account.login) that never went through
+ * POST /v1/events.
+ */
+export const eventStart = {
+  name: 'heraldEventStart',
+  numberOfKeys: 1,
+  lua: `--[[
+  Input:
+    KEYS[1] the event record
+    ARGV[1] TTL (s)   ARGV[2] type   ARGV[3] source   ARGV[4] acceptedAt
+  Output: the record after the update (flat HGETALL).
+]]
+redis.call('HSETNX', KEYS[1], 'type', ARGV[2])
+redis.call('HSETNX', KEYS[1], 'source', ARGV[3])
+redis.call('HSETNX', KEYS[1], 'acceptedAt', ARGV[4])
+redis.call('HSETNX', KEYS[1], 'enqueued', '1')
+if redis.call('HGET', KEYS[1], 'status') ~= 'done' then
+  redis.call('HSET', KEYS[1], 'status', 'processing')
+  redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+end
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1])) end
+return redis.call('HGETALL', KEYS[1])
+`,
+} as const
