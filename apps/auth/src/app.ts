@@ -1,5 +1,5 @@
-import { createServiceApp, keysFor, type ServiceApp } from '@herald/service-kit'
 import type { RedisClient } from '@herald/redis'
+import { createServiceApp, keysFor, type ServiceApp } from '@herald/service-kit'
 import type { AuthConfig } from './config'
 import type { EventQueue } from './events'
 import { rateLimitPlugin } from './plugins/rate-limit'

@@ -8,7 +8,7 @@ describe.each(redisModes())('on %s Redis', (mode) => {
   let c: Cluster
   let writer: ControlWriter
   beforeEach(() => {
-    c = new Cluster()
+    c = new Cluster(mode)
     writer = new ControlWriter(c.redis, c.keys, 1000)
   })
   afterEach(() => c.close())

@@ -30,4 +30,3 @@ export const ControlReason = {
   DISCONNECTED: 'disconnected',
 } as const
 export type ControlReason = (typeof ControlReason)[keyof typeof ControlReason]
-

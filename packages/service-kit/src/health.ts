@@ -1,6 +1,6 @@
+import type { RedisClient } from '@herald/redis'
 import type { FastifyInstance, FastifySchema } from 'fastify'
 import fp from 'fastify-plugin'
-import type { RedisClient } from '@herald/redis'
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
 
 declare module 'fastify' {

@@ -1,8 +1,8 @@
 import type { SessionRecord } from '@herald/contracts'
+import { hashToken, type SessionStore, tokenFromHeader } from '@herald/sessions'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { HttpErrors } from './errors'
-import { hashToken, type SessionStore, tokenFromHeader } from '@herald/sessions'
 
 declare module 'fastify' {
   interface FastifyRequest {

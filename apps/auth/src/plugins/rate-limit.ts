@@ -1,8 +1,8 @@
 import rateLimit from '@fastify/rate-limit'
 import type { Keys } from '@herald/keys'
+import type { RedisClient } from '@herald/redis'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { RedisClient } from '@herald/redis'
 import { AuthErrors } from '../errors'
 
 export interface RateLimitPluginOptions {

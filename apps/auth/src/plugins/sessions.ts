@@ -1,8 +1,8 @@
 import type { Keys } from '@herald/keys'
+import type { RedisClient } from '@herald/redis'
 import { SessionStore, sessionAuthPlugin } from '@herald/service-kit'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { RedisClient } from '@herald/redis'
 
 declare module 'fastify' {
   interface FastifyInstance {

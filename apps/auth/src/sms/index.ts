@@ -1,6 +1,6 @@
 import type { Keys } from '@herald/keys'
-import { ConfigError, isDevMode } from '@herald/service-kit'
 import type { RedisClient } from '@herald/redis'
+import { ConfigError, isDevMode } from '@herald/service-kit'
 import type { AuthConfig } from '../config'
 import { DevSmsProvider } from './dev'
 import type { SmsProvider } from './provider'
