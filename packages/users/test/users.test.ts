@@ -1,0 +1,51 @@
+import { createKeys } from '@herald/keys'
+import type { RedisClient } from '@herald/redis'
+import { connectFor, redisModes, uniquePrefix } from '@herald/test-utils'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { UserStore } from '../src/store'
+
+const PHONE = '+8613800138000'
+
+/** The same suite on one Redis, a Redis Cluster and a Sentinel-managed primary. */
+describe.each(redisModes())('on %s Redis', (mode) => {
+  let redis: RedisClient
+  beforeAll(async () => {
+    redis = await connectFor(mode)
+  })
+  afterAll(() => redis.quit())
+
+  const setup = () => {
+    const keys = createKeys(uniquePrefix('users'), 8)
+    return { keys, users: new UserStore(redis, keys) }
+  }
+
+  it('makes exactly one user when many first logins for one phone race', async () => {
+    const { keys, users } = setup()
+    const results = await Promise.all(Array.from({ length: 20 }, () => users.findOrCreate(PHONE, 'n')))
+    const ids = new Set(results.map((r) => r.user.id))
+    expect(ids.size).toBe(1)
+    expect(results.filter((r) => r.created)).toHaveLength(1)
+    const [id] = [...ids] as [string]
+    expect(await redis.get(keys.phoneUser(PHONE))).toBe(id)
+    expect(await users.idsIn(keys.partitionOf(id))).toEqual([id])
+    expect(await users.get(id)).toMatchObject({ id, phone: PHONE, nickname: 'n' })
+  })
+
+  it('completes a first login that stopped between its two steps (phone claimed, no record yet)', async () => {
+    const { keys, users } = setup()
+    await redis.set(keys.phoneUser(PHONE), 'u_00000000000000aa')
+    const { user, created } = await users.findOrCreate(PHONE, 'late')
+    expect(user).toMatchObject({ id: 'u_00000000000000aa', phone: PHONE, nickname: 'late' })
+    expect(created).toBe(true)
+    expect((await users.findOrCreate(PHONE, 'other')).created).toBe(false)
+  })
+
+  it('renames an existing user only, and reads nicknames for the notifier', async () => {
+    const { users } = setup()
+    const { user } = await users.findOrCreate(PHONE, 'n')
+    expect(await users.rename(user.id, 'Ann')).toMatchObject({ nickname: 'Ann' })
+    expect(await users.nickname(user.id)).toBe('Ann')
+    expect(await users.rename('u_missing', 'x')).toBeNull()
+    expect(await users.nickname('u_missing')).toBeNull()
+  })
+})
