@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import Ajv2019 from 'ajv/dist/2019.js'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
+import { createKeys } from '../../keys/src/index'
 import { REPO_ROOT, renderTemplate } from '../src/render-nginx'
 
 const require = createRequire(import.meta.url)
@@ -28,6 +29,13 @@ function envExample(): Record<string, string> {
   return env
 }
 
+/** .env.example with every empty secret filled in, as a user's .env would be. */
+function filledEnv(): Record<string, string> {
+  const env = envExample()
+  for (const [k, v] of Object.entries(env)) if (v === '' && /(_SECRET|_PASSWORD)$/.test(k)) env[k] = `value-of-${k}`
+  return env
+}
+
 /** The published file still carries draft-04 `id` strings, which newer drafts reject; they are only labels. */
 function dropDraft4Ids(node: unknown): void {
   if (!node || typeof node !== 'object') return
@@ -45,7 +53,7 @@ type Service = {
   environment?: Record<string, string>
   healthcheck?: { disable?: boolean; test?: unknown }
 }
-function composeFile(env = envExample()) {
+function composeFile(env = filledEnv()) {
   return parse(interpolate(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), env), { merge: true }) as {
     services: Record<string, Service>
   }
@@ -69,10 +77,48 @@ describe('docker-compose.yml', () => {
     expect(validate(broken)).toBe(false)
   })
 
-  it('refuses to start without the secrets of .env', () => {
+  it('refuses to start with the example env: every secret is left empty', () => {
     const env = envExample()
-    delete env.REDIS_PASSWORD
-    expect(() => composeFile(env)).toThrow(/REDIS_PASSWORD/)
+    const secrets = Object.keys(env).filter((k) => /(_SECRET|_PASSWORD)$/.test(k))
+    expect(secrets.sort()).toEqual(
+      [
+        'OTP_SECRET',
+        'TICKET_SECRET',
+        'SERVICE_JWT_SECRET',
+        'REDIS_AUTH_PASSWORD',
+        'REDIS_GATEWAY_PASSWORD',
+        'REDIS_NOTIFIER_PASSWORD',
+        'REDIS_WORKER_PASSWORD',
+      ].sort(),
+    )
+    for (const name of secrets) {
+      expect(env[name], name).toBe('')
+      expect(() => composeFile({ ...filledEnv(), [name]: '' }), name).toThrow(new RegExp(name))
+    }
+  })
+
+  it('gives each service only its own secrets and its own Redis user', () => {
+    const { services } = composeFile()
+    const secretsOf = (name: string) =>
+      Object.keys(services[name]?.environment ?? {})
+        .filter((k) => /_SECRET$/.test(k))
+        .sort()
+    expect(secretsOf('auth')).toEqual(['OTP_SECRET', 'TICKET_SECRET'])
+    expect(secretsOf('gateway')).toEqual(['TICKET_SECRET'])
+    // the worker reads the notifier's config, which requires the service-token secret
+    expect(secretsOf('notifier')).toEqual(['SERVICE_JWT_SECRET'])
+    expect(secretsOf('worker')).toEqual(['SERVICE_JWT_SECRET'])
+    for (const name of ['auth', 'gateway', 'notifier', 'worker']) {
+      const url = services[name]?.environment?.REDIS_URL
+      expect(url, name).toBe(`redis://${name}:value-of-REDIS_${name.toUpperCase()}_PASSWORD@redis:6379`)
+    }
+  })
+
+  it('sets the browser origins that may open a socket', () => {
+    const env = envExample()
+    expect(env.ALLOWED_ORIGINS).toMatch(/^https?:\/\//)
+    expect(composeFile().services.gateway?.environment?.ALLOWED_ORIGINS).toBe(env.ALLOWED_ORIGINS)
+    expect(() => composeFile({ ...filledEnv(), ALLOWED_ORIGINS: '' })).toThrow(/ALLOWED_ORIGINS/)
   })
 
   it('runs the whole topology: redis, auth ×2, gateway ×3, notifier API and worker, nginx on 8080', () => {
@@ -84,14 +130,65 @@ describe('docker-compose.yml', () => {
     expect(services.nginx?.ports).toEqual(['8080:8080'])
   })
 
-  it('keeps Redis private and password-protected, with AOF on', () => {
+  it('keeps Redis private, with one ACL user per service, no password in any argument, and AOF on', () => {
     const { services } = composeFile()
-    const redis = services.redis as Service
+    const redis = services.redis as Service & { volumes?: string[] }
     expect(redis.ports).toBeUndefined()
-    expect(redis.command).toEqual(expect.arrayContaining(['--requirepass', '--appendonly']))
-    for (const name of ['auth', 'gateway', 'notifier', 'worker']) {
-      expect(services[name]?.environment?.REDIS_URL).toMatch(/^redis:\/\/:[^@]+@redis:6379$/)
+    expect(JSON.stringify(redis.command)).not.toMatch(/requirepass|PASSWORD/)
+    expect(redis.volumes).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('infra/docker/redis/start.sh'),
+        expect.stringContaining('redis.conf'),
+      ]),
+    )
+    const conf = readFileSync(join(REPO_ROOT, 'infra/docker/redis/redis.conf'), 'utf8')
+    expect(conf).toMatch(/^appendonly yes$/m)
+    expect(conf).toMatch(/^aclfile /m)
+    const start = readFileSync(join(REPO_ROOT, 'infra/docker/redis/start.sh'), 'utf8')
+    // default: every permission (Redis replays the AOF as this user) behind a random password
+    expect(start).toMatch(/^user default on #\$\(head -c 48 \/dev\/urandom/m)
+    expect(start).toMatch(/^user health on nopass resetkeys resetchannels -@all \+ping$/m)
+    for (const user of ['auth', 'gateway', 'notifier', 'worker'])
+      expect(start).toMatch(new RegExp(`^user ${user} on #`, 'm'))
+    // only auth reaches per-phone keys; only the notifier and worker the event records
+    const line = (user: string) => start.split('\n').find((l) => l.startsWith(`user ${user} `)) as string
+    expect(line('auth')).toContain('~herald:{ph:*')
+    for (const user of ['gateway', 'notifier', 'worker']) expect(line(user)).not.toContain('{ph:')
+    expect(line('gateway')).not.toContain('herald:event:')
+    expect(line('gateway')).not.toContain('{bull}')
+  })
+
+  it('lets some Redis user reach every key packages/keys builds (a new key family needs an ACL pattern)', () => {
+    const start = readFileSync(join(REPO_ROOT, 'infra/docker/redis/start.sh'), 'utf8')
+    // the services' users only (`default` may reach everything, and nobody can log in as it)
+    const serviceLines = start.split('\n').filter((l) => /^user (auth|gateway|notifier|worker) /.test(l))
+    const patterns = serviceLines.flatMap((l) => [...l.matchAll(/ (?:%RW?)?~(\S+)/g)].map((m) => m[1] as string))
+    // Redis glob: * ? [..]; everything else literal
+    const toRegExp = (glob: string) =>
+      new RegExp(
+        `^${glob
+          .replace(/[.+^${}()|\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      )
+    const acl = patterns.map(toRegExp)
+    const keys = createKeys('herald:', 4) as unknown as Record<string, unknown>
+    const built: string[] = []
+    for (const [name, fn] of Object.entries(keys)) {
+      if (typeof fn !== 'function' || name === 'partitionOf' || name === 'partitionTag') continue
+      const build = fn as (...a: unknown[]) => unknown
+      let key: unknown
+      try {
+        key = build(1, 'x', 'y') // a partition number first, where one is taken
+      } catch {
+        key = build('x', 'y', 'z')
+      }
+      if (typeof key === 'string' && key.startsWith('herald:')) built.push(key)
     }
+    expect(built.length).toBeGreaterThan(20)
+    // a prefix builder (bullPrefix, rateLimit) names the keys that start with it
+    const reachable = (key: string) => acl.some((re) => re.test(key) || re.test(`${key}:x`))
+    for (const key of built) expect(reachable(key), key).toBe(true)
   })
 
   it('runs every container as a non-root user', () => {
@@ -111,13 +208,28 @@ describe('docker-compose.yml', () => {
     const runtime = dockerfile.slice(dockerfile.indexOf(' AS runtime'), dockerfile.indexOf(' AS web-build'))
     expect(runtime).toMatch(/^USER node$/m)
     expect(runtime).toContain('HEALTHCHECK')
-    // every workspace package.json is copied before the install, or `--frozen-lockfile` fails in the image
-    const manifests = [...dockerfile.matchAll(/^COPY (\S+\/package\.json) /gm)].map((m) => m[1])
-    const workspace = ['apps', 'packages']
-      .flatMap((d) => readdirSync(join(REPO_ROOT, d)).map((p) => `${d}/${p}/package.json`))
-      .concat('bench/package.json')
-      .filter((p) => existsSync(join(REPO_ROOT, p)))
-    expect(manifests.sort()).toEqual(workspace.sort())
+    // the install reads only the lockfile first (no list of workspace manifests to keep in step)
+    expect(dockerfile).toMatch(/^RUN pnpm fetch$/m)
+    expect(dockerfile).toMatch(/^RUN pnpm install --frozen-lockfile --offline/m)
+  })
+
+  it('starts Prometheus and Grafana only with the monitoring profile, scraping every service', () => {
+    const { services } = composeFile() as unknown as { services: Record<string, { profiles?: string[] }> }
+    expect(services.prometheus?.profiles).toEqual(['monitoring'])
+    expect(services.grafana?.profiles).toEqual(['monitoring'])
+    const prometheus = parse(readFileSync(join(REPO_ROOT, 'infra/monitoring/prometheus.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string }[]
+    }
+    expect(prometheus.scrape_configs.map((c) => c.job_name).sort()).toEqual(['auth', 'gateway', 'notifier', 'worker'])
+    const dashboard = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'infra/monitoring/grafana/dashboards/herald.json'), 'utf8'),
+    ) as { panels: { targets?: { expr: string }[] }[] }
+    const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr)
+    for (const metric of ['herald_queue_jobs', 'herald_job_duration_seconds_bucket', 'herald_jobs_total'])
+      expect(
+        exprs.some((e) => e.includes(metric)),
+        metric,
+      ).toBe(true)
   })
 
   it('lets nginx hold tens of thousands of WebSockets (each takes two connections)', () => {
