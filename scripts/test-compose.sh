@@ -38,7 +38,7 @@ cat >"$CACHE/storage-$DRIVER.conf" <<EOF
 [storage]
 driver = "$DRIVER"
 graphroot = "$CACHE/storage-$DRIVER"
-runroot = "/run/herald-compose-storage-$DRIVER"
+runroot = "/run/herald-compose-$(printf %s "$CACHE" | sha256sum | cut -c1-8)-$DRIVER"
 EOF
 export CONTAINERS_STORAGE_CONF=$CACHE/storage-$DRIVER.conf
 export CONTAINERS_CONF=$REPO/infra/docker/test-base/containers.conf
