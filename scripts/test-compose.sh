@@ -44,9 +44,16 @@ export CONTAINERS_STORAGE_CONF=$CACHE/storage-$DRIVER.conf
 export CONTAINERS_CONF=$REPO/infra/docker/test-base/containers.conf
 export BUILDAH_ISOLATION=chroot
 
+# HERALD_COMPOSE_REDIS=sentinel adds docker-compose.sentinel.yml (a replica and three sentinels)
+COMPOSE_FILES=(-f "$REPO/docker-compose.yml" -f "$REPO/docker-compose.test.yml")
+case "${HERALD_COMPOSE_REDIS:-single}" in
+  single) ;;
+  sentinel) COMPOSE_FILES+=(-f "$REPO/docker-compose.sentinel.yml" -f "$REPO/docker-compose.test-sentinel.yml") ;;
+  *) echo "test:compose: HERALD_COMPOSE_REDIS must be single or sentinel" >&2; exit 1 ;;
+esac
 compose() {
   docker-compose --project-name "$PROJECT" --project-directory "$REPO" --env-file "$RUN_DIR/env" \
-    -f "$REPO/docker-compose.yml" -f "$REPO/docker-compose.test.yml" "$@"
+    "${COMPOSE_FILES[@]}" "$@"
 }
 service_pid=""
 health_pid=""
@@ -142,7 +149,8 @@ secret() { head -c 48 /dev/urandom | base64 | tr -d '=+/' ; }
 umask 077
 {
   for name in OTP_SECRET TICKET_SECRET SERVICE_JWT_SECRET; do echo "$name=$(secret)"; done
-  for name in REDIS_PASSWORD REDIS_AUTH_PASSWORD REDIS_GATEWAY_PASSWORD REDIS_NOTIFIER_PASSWORD REDIS_WORKER_PASSWORD; do
+  for name in REDIS_PASSWORD REDIS_AUTH_PASSWORD REDIS_GATEWAY_PASSWORD REDIS_NOTIFIER_PASSWORD REDIS_WORKER_PASSWORD \
+    REDIS_REPLICATION_PASSWORD REDIS_SENTINEL_PASSWORD REDIS_SENTINEL_CLIENT_PASSWORD; do
     echo "$name=$(secret)"
   done
   echo "SERVICE_JWT_AUDIENCE=herald"

