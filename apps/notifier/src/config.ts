@@ -78,3 +78,20 @@ export function assertNotifierConfig(config: NotifierConfig): NotifierConfig {
 export function loadNotifierConfig(env: NodeJS.ProcessEnv = process.env): NotifierConfig {
   return assertNotifierConfig(loadConfig(NotifierConfig, env))
 }
+
+/**
+ * The worker's config: the notifier's without the service-token settings. The worker never
+ * checks a service token, so it is not given the secret that mints them.
+ */
+export const WorkerConfig = Type.Omit(NotifierConfig, [
+  'SERVICE_JWT_SECRET',
+  'SERVICE_JWT_PREVIOUS_SECRET',
+  'SERVICE_JWT_AUDIENCE',
+  'SERVICE_TOKEN_MAX_TTL_SECONDS',
+  'SERVICE_TOKEN_REVOCATION_CACHE_MS',
+])
+export type WorkerConfig = Static<typeof WorkerConfig>
+
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  return loadConfig(WorkerConfig, env)
+}

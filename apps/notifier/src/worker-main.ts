@@ -2,11 +2,11 @@ import { EVENTS_QUEUE, type EventJob } from '@herald/contracts'
 import { createKeys } from '@herald/keys'
 import { createRedis, createServiceApp, runService } from '@herald/service-kit'
 import { Queue } from 'bullmq'
-import { loadNotifierConfig } from './config'
+import { loadWorkerConfig } from './config'
 import { startWorker } from './worker'
 import { registerWorkerMetrics } from './worker-metrics'
 
-const config = loadNotifierConfig()
+const config = loadWorkerConfig()
 const redis = createRedis(config.REDIS_URL, 'worker', 'notifier-worker')
 let closing = false
 // /healthz, /readyz (Redis reachable, not shutting down) and /metrics, like every service.

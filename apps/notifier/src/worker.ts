@@ -5,7 +5,7 @@ import { keysFor } from '@herald/service-kit'
 import { UserStore } from '@herald/users'
 import { type Job, UnrecoverableError, Worker } from 'bullmq'
 import { type Catalog, createCatalog, DIRECT_MESSAGE_TYPE } from './catalog'
-import { assertNotifierConfig, type NotifierConfig } from './config'
+import type { WorkerConfig } from './config'
 import { Deliverer } from './domain/deliver'
 import { EventRecords } from './domain/event-records'
 import { deliveryIdFor } from './domain/ids'
@@ -38,8 +38,7 @@ function sleep(ms: number): Promise<void> {
  * each job by the producer), stalled-job recovery after JOB_LOCK_MS. Delivery itself is
  * idempotent per (event, user), so a retried or stalled job never delivers twice.
  */
-export function startWorker(config: NotifierConfig, deps: WorkerDeps): NotifierWorker {
-  assertNotifierConfig(config)
+export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWorker {
   const keys = keysFor(config)
   const catalog = deps.catalog ?? createCatalog()
   const records = new EventRecords(deps.redis, keys, config.EVENT_IDEMPOTENCY_SECONDS)

@@ -1,6 +1,12 @@
 import { configWithDefaults } from '@herald/service-kit'
 import { describe, expect, it } from 'vitest'
-import { assertNotifierConfig, DEV_SERVICE_JWT_SECRET, loadNotifierConfig, NotifierConfig } from '../src/config'
+import {
+  assertNotifierConfig,
+  DEV_SERVICE_JWT_SECRET,
+  loadNotifierConfig,
+  loadWorkerConfig,
+  NotifierConfig,
+} from '../src/config'
 import { parseTtl } from '../src/service-token'
 
 const STRONG = 'Q7nZ4xV2pL9kR3sW8yT1uB6mC0dF5gH2jK4lN7qP9rS3vX6zA8bE1cY5'
@@ -18,6 +24,12 @@ describe('config', () => {
     expect(() => loadNotifierConfig({})).toThrow(/SERVICE_JWT_SECRET must be set .*openssl rand -base64 48/)
     expect(() => loadNotifierConfig({ NODE_ENV: 'production' })).toThrow(/SERVICE_JWT_SECRET/)
     expect(loadNotifierConfig({ NODE_ENV: 'production', SERVICE_JWT_SECRET: STRONG }).NODE_ENV).toBe('production')
+  })
+
+  it('starts the worker without the service-token secret: it never checks a service token', () => {
+    const c = loadWorkerConfig({ NODE_ENV: 'production' })
+    expect(c.NODE_ENV).toBe('production')
+    expect('SERVICE_JWT_SECRET' in c).toBe(false)
   })
 
   it("refuses .env.example's placeholder and weak service secrets, naming the variable", () => {

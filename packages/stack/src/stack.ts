@@ -133,7 +133,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     auth: { OTP_SECRET: secrets.OTP_SECRET, TICKET_SECRET: secrets.TICKET_SECRET },
     gateway: { TICKET_SECRET: secrets.TICKET_SECRET },
     notifier: { SERVICE_JWT_SECRET: secrets.SERVICE_JWT_SECRET },
-    worker: { SERVICE_JWT_SECRET: secrets.SERVICE_JWT_SECRET },
+    worker: {},
   }
   const add = async (name: 'auth' | 'gateway' | 'notifier' | 'worker', count: number, entry: string, http: boolean) => {
     const app = name === 'worker' ? 'notifier' : name
