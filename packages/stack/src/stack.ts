@@ -6,6 +6,7 @@ import { freePort, type RedisServer, startRedisServer } from '@herald/test-utils
 import { type LocalRedis, PARTITIONS, type StackRedisMode, startLocalRedis } from './local-redis'
 import { createLogFormatter } from './log-format'
 import { Proc, type ProcSpec } from './processes'
+import { createServiceUsers, type ServiceUser } from './redis-users'
 import { localNginxConf, REPO_ROOT } from './render-nginx'
 import { ALL_SCOPES, signServiceToken } from './token'
 
@@ -128,12 +129,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     SMS_PROVIDER: 'dev',
     ...opts.env,
   }
+  // on one redis-server, each service connects as its own Redis user (the rules of compose)
+  const users =
+    topology.mode === 'single' ? await createServiceUsers(topology.url, '127.0.0.1', topology.server.port) : null
+  const redisOf = (name: ServiceUser) => (users ? { REDIS_URL: users[name] } : {})
   // each service gets only the secrets it uses
-  const ownSecrets: Record<'auth' | 'gateway' | 'notifier' | 'worker', Partial<Secrets>> = {
-    auth: { OTP_SECRET: secrets.OTP_SECRET, TICKET_SECRET: secrets.TICKET_SECRET },
-    gateway: { TICKET_SECRET: secrets.TICKET_SECRET },
-    notifier: { SERVICE_JWT_SECRET: secrets.SERVICE_JWT_SECRET },
-    worker: {},
+  const ownSecrets: Record<ServiceUser, Partial<Secrets> & { REDIS_URL?: string }> = {
+    auth: { OTP_SECRET: secrets.OTP_SECRET, TICKET_SECRET: secrets.TICKET_SECRET, ...redisOf('auth') },
+    gateway: { TICKET_SECRET: secrets.TICKET_SECRET, ...redisOf('gateway') },
+    notifier: { SERVICE_JWT_SECRET: secrets.SERVICE_JWT_SECRET, ...redisOf('notifier') },
+    worker: { ...redisOf('worker') },
   }
   const add = async (name: 'auth' | 'gateway' | 'notifier' | 'worker', count: number, entry: string, http: boolean) => {
     const app = name === 'worker' ? 'notifier' : name
@@ -146,8 +151,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         args: ['--enable-source-maps', join(REPO_ROOT, `apps/${app}/dist/${entry}`)],
         cwd: REPO_ROOT,
         env: {
-          ...ownSecrets[name],
           ...common,
+          ...ownSecrets[name],
           REPLICA_ID: `${name}-${i}`,
           ...(p !== undefined ? { PORT: String(p) } : {}),
           ...opts.serviceEnv?.[name],
