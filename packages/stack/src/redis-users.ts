@@ -25,27 +25,39 @@ export function serviceAclRules(): Record<ServiceUser, string[]> {
   return out
 }
 
+export interface ServiceUsers {
+  /** each service's REDIS_URL */
+  urls: Record<ServiceUser, string>
+  /** writes the users to the server (again after a restart: ACL SETUSER is not in the AOF) */
+  apply(adminUrl: string): Promise<void>
+}
+
 /**
  * Gives every service its own Redis user on the local stack's server, with the same rules as
- * in docker compose and a fresh random password, and returns each service's REDIS_URL. The
- * passwords live only in the services' environment (never in an argument or a file).
+ * in docker compose and a fresh random password. The passwords live only in the services'
+ * environment and in this object (never in an argument or a file).
  */
-export async function createServiceUsers(
-  adminUrl: string,
-  host: string,
-  port: number,
-): Promise<Record<ServiceUser, string>> {
-  const admin = new Redis(adminUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
-  try {
-    const rules = serviceAclRules()
-    const urls = {} as Record<ServiceUser, string>
-    for (const name of SERVICES) {
-      const password = randomBytes(24).toString('hex')
-      await admin.call('ACL', 'SETUSER', name, 'reset', 'on', `>${password}`, ...rules[name])
-      urls[name] = `redis://${name}:${password}@${host}:${port}`
-    }
-    return urls
-  } finally {
-    admin.disconnect()
+export async function createServiceUsers(adminUrl: string, host: string, port: number): Promise<ServiceUsers> {
+  const rules = serviceAclRules()
+  const passwords = {} as Record<ServiceUser, string>
+  const urls = {} as Record<ServiceUser, string>
+  for (const s of SERVICES) {
+    passwords[s] = randomBytes(24).toString('hex')
+    urls[s] = `redis://${s}:${passwords[s]}@${host}:${port}`
   }
+  const users: ServiceUsers = {
+    urls,
+    async apply(url) {
+      const admin = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 })
+      try {
+        for (const name of SERVICES) {
+          await admin.call('ACL', 'SETUSER', name, 'reset', 'on', `>${passwords[name]}`, ...rules[name])
+        }
+      } finally {
+        admin.disconnect()
+      }
+    },
+  }
+  await users.apply(adminUrl)
+  return users
 }

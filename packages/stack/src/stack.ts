@@ -132,7 +132,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   // on one redis-server, each service connects as its own Redis user (the rules of compose)
   const users =
     topology.mode === 'single' ? await createServiceUsers(topology.url, '127.0.0.1', topology.server.port) : null
-  const redisOf = (name: ServiceUser) => (users ? { REDIS_URL: users[name] } : {})
+  const redisOf = (name: ServiceUser) => (users ? { REDIS_URL: users.urls[name] } : {})
   // each service gets only the secrets it uses
   const ownSecrets: Record<ServiceUser, Partial<Secrets> & { REDIS_URL?: string }> = {
     auth: { OTP_SECRET: secrets.OTP_SECRET, TICKET_SECRET: secrets.TICKET_SECRET, ...redisOf('auth') },
@@ -238,6 +238,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await new Promise((r) => setTimeout(r, downMs))
       const again = await startRedisServer({ port: rport, dir: rdir, appendonly: true, detached: true })
       Object.assign(redis, { process: again.process, stop: again.stop })
+      // the services' users are not in the AOF: write them again before the services reconnect
+      await users?.apply(again.url)
     },
     allLogs() {
       if (!existsSync(logDir)) return ''
