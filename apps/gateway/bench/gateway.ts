@@ -100,6 +100,8 @@ async function main() {
       PORT: String(port),
       REDIS_URL: redisUrl,
       REPLICA_ID: 'bench',
+      // a local benchmark on loopback: the built-in dev secrets, asked for explicitly
+      HERALD_DEV: '1',
       LOG_LEVEL: 'warn',
       MAX_SOCKETS: String(N + 100),
       SESSION_TOUCH_INTERVAL_MS: '60000',

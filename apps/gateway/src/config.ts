@@ -7,7 +7,7 @@ const int = (min: number, dflt: number, description: string, max?: number) =>
 
 export const GatewayConfig = serviceConfigSchema({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
-  /** HS256 key of WebSocket tickets, the same as auth's; the default is refused in production. */
+  /** HS256 key of WebSocket tickets, the same as auth's; required unless HERALD_DEV=1 (the dev default only then). */
   TICKET_SECRET: Type.String({ minLength: 16, default: DEV_TICKET_SECRET }),
   /** comma-separated; empty: any Origin (or none) is accepted */
   ALLOWED_ORIGINS: Type.String({ default: '' }),
@@ -37,7 +37,7 @@ export const GatewayConfig = serviceConfigSchema({
 })
 export type GatewayConfig = Static<typeof GatewayConfig>
 
-/** Validates the environment once; production refuses the dev ticket secret. */
+/** Validates the environment once: outside dev mode the ticket secret must be set and strong (loadConfig); production refuses the dev one in any case. */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const config = loadConfig(GatewayConfig, env)
   if (config.NODE_ENV === 'production' && config.TICKET_SECRET === DEV_TICKET_SECRET) {
