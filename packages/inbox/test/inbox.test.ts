@@ -1,5 +1,5 @@
 import { createKeys } from '@herald/keys'
-import { PresenceWriter } from '@herald/presence'
+import { PresenceWriter, ReplicaDirectory } from '@herald/presence'
 import type { RedisClient } from '@herald/redis'
 import { connectFor, redisModes, sleep, uniquePrefix } from '@herald/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -132,6 +132,40 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       // one script call per user (plus at most one NOSCRIPT retry each); a Cluster spreads them over nodes
       if (mode === 'single') expect((await scriptCalls()) - before).toBeLessThanOrEqual(10_000 * 2)
       await worker.quit()
+    })
+  })
+
+  describe('routing to a gateway the writer does not know yet', () => {
+    it('reloads its replica list when a route names a new gateway, writing nothing twice, and skips one that left', async () => {
+      const keys = createKeys(uniquePrefix('inbox'), 4)
+      const directory = new ReplicaDirectory(redis, keys, 60_000)
+      const inbox = new Inbox(redis, keys, {}, directory)
+      const rec = { device: 'd', sessionId: 's', connectedAt: new Date().toISOString() }
+      const a = new PresenceWriter(redis, keys, { replica: 'gw-a' })
+      await a.heartbeat()
+      await a.connect('c1', 'u', rec)
+      await inbox.deliver([{ userId: 'u', message: msg(inbox.messageIdFor('m1', 'u')) }])
+      expect(await directory.list()).toEqual(['gw-a'])
+      // a gateway that started after the writer loaded its list (cached for a minute here)
+      const b = new PresenceWriter(redis, keys, { replica: 'gw-b' })
+      await b.heartbeat()
+      await b.connect('c2', 'u', rec)
+      const [r] = await inbox.deliver([{ userId: 'u', message: msg(inbox.messageIdFor('m2', 'u')) }])
+      expect(r?.cursor).toBeTruthy()
+      const p = keys.partitionOf('u')
+      const ids = async (gw: string) =>
+        ((await redis.xrange(keys.gatewayStream(p, gw), '-', '+')) as [string, string[]][]).map(
+          ([, f]) => JSON.parse(f[f.indexOf('p') + 1] as string).id as string,
+        )
+      expect(await ids('gw-a')).toEqual([inbox.messageIdFor('m1', 'u'), inbox.messageIdFor('m2', 'u')])
+      expect(await ids('gw-b')).toEqual([inbox.messageIdFor('m2', 'u')])
+      // a replica removed from the directory while a stale route still names it: skipped, not retried forever
+      await redis.zrem(keys.replicas(), 'gw-b')
+      await directory.refresh()
+      const [r3] = await inbox.deliver([{ userId: 'u', message: msg(inbox.messageIdFor('m3', 'u')) }])
+      expect(r3?.cursor).toBeTruthy()
+      expect(await ids('gw-b')).toEqual([inbox.messageIdFor('m2', 'u')])
+      expect((await ids('gw-a')).at(-1)).toBe(inbox.messageIdFor('m3', 'u'))
     })
   })
 
