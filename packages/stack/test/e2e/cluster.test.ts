@@ -174,7 +174,10 @@ describe('the cluster through nginx', () => {
     await new Promise((r) => setTimeout(r, 500))
     const logs = stack.allLogs()
     expect(logs.length).toBeGreaterThan(1000)
-    const leaked = secrets.filter((s) => logs.includes(s))
+    // a 6-digit code is looked for as a whole number: inside a millisecond timestamp it is a coincidence
+    const leaked = secrets.filter((s) =>
+      /^[0-9]{6}$/.test(s) ? new RegExp(`(?<![0-9])${s}(?![0-9])`).test(logs) : logs.includes(s),
+    )
     expect(leaked).toEqual([])
     expect(logs).not.toMatch(/ticket=ey/)
   })
