@@ -33,7 +33,22 @@ function killOnExit(child: ChildProcess): void {
 }
 
 /** A free TCP port on 127.0.0.1, chosen by the kernel. */
+/** Ports this process handed out lately: the kernel may offer a port again before its taker binds it. */
+const handedOut: number[] = []
+
 export async function freePort(): Promise<number> {
+  // bounded: the kernel offers a port not handed out lately within a few tries
+  for (let i = 0; i < 50; i++) {
+    const port = await kernelPort()
+    if (handedOut.includes(port)) continue
+    handedOut.push(port)
+    if (handedOut.length > 512) handedOut.shift()
+    return port
+  }
+  throw new Error('no free port that was not handed out lately')
+}
+
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.unref()

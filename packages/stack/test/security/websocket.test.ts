@@ -110,10 +110,17 @@ describe('WebSocket abuse through nginx', () => {
   it('a 65 KiB frame closes the socket 1009; malformed frames never crash a replica', async () => {
     const u = await login(stack.url)
     const pids = [1, 2, 3].map((n) => stack.proc('gateway', n).child?.pid)
-    const big = await TestSocket.open(stack.wsUrl, await ticket(stack.url, u.token))
-    big.ws.send(JSON.stringify({ type: 'ack', ids: ['x'.repeat(65 * 1024)] }))
-    const closed = await big.waitClosed()
-    expect(closed.code).toBe(1009)
+    // The replica closes 1009 at once, with most of the frame still unread: now and then the
+    // kernel answers that unread data with a reset that reaches the client (1006) before the
+    // close frame does. A few tries, and at least one must show the 1009 the client is owed.
+    const bigCodes: number[] = []
+    for (let i = 0; i < 3 && !bigCodes.includes(1009); i++) {
+      const big = await TestSocket.open(stack.wsUrl, await ticket(stack.url, u.token))
+      big.ws.send(JSON.stringify({ type: 'ack', ids: ['x'.repeat(65 * 1024)] }))
+      bigCodes.push((await big.waitClosed()).code)
+    }
+    expect(bigCodes).toContain(1009)
+    for (const code of bigCodes) expect([1009, 1006]).toContain(code)
 
     const nasty: Array<[string, (ws: WebSocket) => void]> = [
       ['binary', (ws) => ws.send(Buffer.from([0, 1, 2, 255]), { binary: true })],
@@ -142,7 +149,7 @@ describe('WebSocket abuse through nginx', () => {
     }
     figure(
       'malformed frames',
-      `65 KiB → ${closed.code}; ${Object.entries(codes)
+      `65 KiB → ${bigCodes.join(' then ')}; ${Object.entries(codes)
         .map(([k, v]) => `${k}→${v}`)
         .join(', ')}`,
     )
