@@ -1,3 +1,2 @@
 export { buildApp, type GatewayAppDeps } from './app'
 export { GatewayConfig, loadGatewayConfig } from './config'
-export * from './presence'

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { getPresence, getStats } from '@herald/presence'
 import { freePort, testRedisUrl, waitFor } from '@herald/test-utils'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { getPresence, getStats } from '../src/presence'
 import { Cluster, PARTITIONS, SECRET } from './helpers'
 
 let c: Cluster

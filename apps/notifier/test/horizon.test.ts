@@ -36,7 +36,7 @@ describe('deliverAt horizon', () => {
       expect(m.json()).toMatchObject({ code: 'DELIVER_AT_TOO_FAR' })
     }
     expect((await h.app.inject({ url: '/v1/events/far', headers: h.auth() })).statusCode).toBe(404)
-    expect(await h.redis.keys(`${h.config.KEY_PREFIX}*`)).not.toContain(h.keys.event('far'))
+    expect(await h.redis.keys(`${h.config.KEY_PREFIX}*`)).not.toContain(h.keys.eventOf('test-system', 'far'))
   })
 
   it('accepts deliverAt within the horizon, and the horizon is configurable', async () => {

@@ -82,8 +82,14 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     otpCooldown: (phone: string) => `${ofPhone(phone)}otp:cooldown`,
     /** counter of failed checks across resends, TTL 1 h */
     otpFailures: (phone: string) => `${ofPhone(phone)}otp:failures`,
-    /** counter of codes sent to a phone on one UTC day (SMS-pumping budget) */
-    otpDaily: (phone: string, day: string) => `${ofPhone(phone)}otp:daily:${day}`,
+    /**
+     * counter: codes sent to a phone on one UTC day at the request of one client address
+     * (`requester`, a hash of it) — the per-phone budget, so a stranger burning it from their
+     * address leaves the owner's own budget whole. In the phone's slot.
+     */
+    otpDailyFrom: (phone: string, day: string, requester: string) => `${ofPhone(phone)}otp:daily:${day}:${requester}`,
+    /** hash country (ISO) → codes sent that UTC day, and `*` → all countries: the SMS spend ceiling */
+    smsSpend: (day: string) => `${p}{sms}:spend:${day}`,
     /** the last code sent by the dev SMS provider (never in production) */
     devSms: (phone: string) => `${ofPhone(phone)}dev:sms`,
     /** string: the user id of a phone (the phone index) */
@@ -142,28 +148,16 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     messageDevices: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:devices`,
 
     // ---- notifier
-    /** hash: the idempotency record of a business event, kept ≥ 24 h */
-    event: (eventId: string) => `${p}event:${eventId}`,
-    /** BullMQ's own key prefix (BullMQ appends `:<queue>:…`); a hash tag: one queue, one slot */
-    bullPrefix: () => `${p}{bull}`,
-
-    // ---- security (issue 13)
     /**
      * hash: the idempotency record of a business event, per calling system (`source`, the
      * token's `sub`): two systems' events with one id are two events, and neither can read
      * the other's. The source is base64url-encoded (no `:`), so (source, id) pairs never collide.
      */
     eventOf: (source: string, eventId: string) => `${p}event:${Buffer.from(source).toString('base64url')}:${eventId}`,
-    /**
-     * counter: codes sent to a phone on one UTC day at the request of one client address
-     * (`requester`, a hash of it) — the per-phone budget, so a stranger burning it from their
-     * address leaves the owner's own budget whole. In the phone's slot.
-     */
-    otpDailyFrom: (phone: string, day: string, requester: string) => `${ofPhone(phone)}otp:daily:${day}:${requester}`,
-    /** hash country (ISO) → codes sent that UTC day, and `*` → all countries: the SMS spend ceiling */
-    smsSpend: (day: string) => `${p}{sms}:spend:${day}`,
     /** sorted set: revoked service-token ids (jti) by their expiry (epoch s), purged once expired */
     revokedServiceTokens: () => `${p}service-tokens:revoked`,
+    /** BullMQ's own key prefix (BullMQ appends `:<queue>:…`); a hash tag: one queue, one slot */
+    bullPrefix: () => `${p}{bull}`,
   }
 }
 

@@ -43,3 +43,10 @@ export function defineScripts<N extends string>(
   }
   return client as RedisClient & Record<N, ScriptCommand>
 }
+
+/** A flat field/value list (what a script returns from HGETALL) as an object. */
+export function fromFlat(flat: string[]): Record<string, string> {
+  const o: Record<string, string> = {}
+  for (let i = 0; i + 1 < flat.length; i += 2) o[flat[i] as string] = flat[i + 1] as string
+  return o
+}

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { SessionRecord } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
-import { defineScripts, type RedisClient } from '@herald/redis'
+import { defineScripts, fromFlat, type RedisClient } from '@herald/redis'
 import { sessionRename } from './commands/session-rename-1'
 import { sessionRevoke } from './commands/session-revoke-n'
 import { sessionTouch } from './commands/session-touch-1'
@@ -40,9 +40,7 @@ export function tokenFromHeader(header: string | undefined): string | null {
 
 function toRecord(flat: string[] | null): SessionRecord | null {
   if (!flat || flat.length === 0) return null
-  const o: Record<string, string> = {}
-  for (let i = 0; i < flat.length; i += 2) o[flat[i] as string] = flat[i + 1] as string
-  return o as unknown as SessionRecord
+  return fromFlat(flat) as unknown as SessionRecord
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Keys } from '@herald/keys'
-import { defineScripts, type RedisClient } from '@herald/redis'
+import { defineScripts, fromFlat, type RedisClient } from '@herald/redis'
 import { phoneClaim } from './commands/phone-claim-1'
 import { userEnsure } from './commands/user-ensure-2'
 import { userRename } from './commands/user-rename-1'
@@ -23,8 +23,7 @@ export function newUserId(): string {
 }
 
 function toUser(flat: string[]): UserRecord | null {
-  const o: Record<string, string> = {}
-  for (let i = 0; i + 1 < flat.length; i += 2) o[flat[i] as string] = flat[i + 1] as string
+  const o = fromFlat(flat)
   return o.id ? (o as unknown as UserRecord) : null
 }
 

@@ -20,10 +20,3 @@ export type AuthRedis = RedisClient & {
 export function withAuthCommands(redis: RedisClient): AuthRedis {
   return defineScripts(redis, COMMANDS) as unknown as AuthRedis
 }
-
-/** A flat HGETALL-style list as an object. */
-export function fromFlat(flat: string[]): Record<string, string> {
-  const o: Record<string, string> = {}
-  for (let i = 0; i + 1 < flat.length; i += 2) o[flat[i] as string] = flat[i + 1] as string
-  return o
-}
