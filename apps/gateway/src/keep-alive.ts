@@ -79,10 +79,14 @@ export class KeepAlive {
       if (list) list.push(c)
       else byPartition.set(p, [c])
     }
-    for (const [p, conns] of byPartition) {
-      const listed = await this.presence.countIn(p)
-      if (listed >= conns.length) continue
-      this.log.warn({ partition: p, listed, held: conns.length }, 'presence lost connections; registering them again')
+    const held = [...byPartition]
+    const listed = await Promise.all(held.map(([p]) => this.presence.countIn(p)))
+    for (const [i, [p, conns]] of held.entries()) {
+      if ((listed[i] as number) >= conns.length) continue
+      this.log.warn(
+        { partition: p, listed: listed[i], held: conns.length },
+        'presence lost connections; registering them again',
+      )
       await this.register(conns)
     }
   }

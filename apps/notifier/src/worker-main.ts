@@ -1,6 +1,5 @@
 import { EVENTS_QUEUE, type EventJob } from '@herald/contracts'
-import { createKeys } from '@herald/keys'
-import { createRedis, createServiceApp, runService } from '@herald/service-kit'
+import { createRedis, createServiceApp, keysFor, runService } from '@herald/service-kit'
 import { Queue } from 'bullmq'
 import { loadWorkerConfig } from './config'
 import { startWorker } from './worker'
@@ -14,7 +13,7 @@ const app = createServiceApp({ service: 'notifier-worker', config, redis, isRead
 const running = startWorker(config, { redis, logger: app.log })
 const queue = new Queue<EventJob>(EVENTS_QUEUE, {
   connection: redis,
-  prefix: createKeys(config.KEY_PREFIX).bullPrefix(),
+  prefix: keysFor(config).bullPrefix(),
   skipVersionCheck: true,
 })
 // app.metrics (the service's registry) exists once the health plugin has loaded

@@ -199,19 +199,26 @@ export class Inbox {
       if (list) list.push(u)
       else byPartition.set(p, [u])
     }
+    // encoded once for every chunk of every partition
+    const encoded = { tail: frameTail(message), created: Date.parse(message.createdAt) || Date.now() }
     const calls: Promise<number>[] = []
     for (const [p, users] of byPartition) {
-      for (let i = 0; i < users.length; i += size) calls.push(this.deliverChunk(p, users.slice(i, i + size), message))
+      for (let i = 0; i < users.length; i += size) {
+        calls.push(this.deliverChunk(p, users.slice(i, i + size), message, encoded))
+      }
     }
     const written = await Promise.all(calls)
     return { written: written.reduce((a, b) => a + b, 0) }
   }
 
-  private async deliverChunk(p: number, chunk: string[], m: NewMessage): Promise<number> {
+  private async deliverChunk(
+    p: number,
+    chunk: string[],
+    m: NewMessage,
+    { tail, created }: { tail: string; created: number },
+  ): Promise<number> {
     const k = this.keys
-    const tail = frameTail(m)
     const { maxItems, retentionSeconds, streamMaxLen } = this.opts
-    const created = Date.parse(m.createdAt) || Date.now()
     const out = await this.directory.run(p, (r) => {
       const keys = [
         k.cursor(p),

@@ -35,7 +35,7 @@ export class Deliverer {
     if (delivery.to === 'all') {
       const id = broadcastMessageIdFor(eventId)
       // partition by partition: a partition's users are written in chunks of one slot
-      for (const p of this.inboxPartitions()) {
+      for (const p of this.inbox.partitions()) {
         const userIds = await this.users.idsIn(p)
         if (userIds.length > 0) {
           await this.inbox.deliverToMany(userIds, message(id, delivery.message), { chunkSize: this.chunkSize })
@@ -50,9 +50,5 @@ export class Deliverer {
     if (items.length === 0) return []
     const results = await this.inbox.deliver(items)
     return results.map((r) => r.messageId)
-  }
-
-  private inboxPartitions(): number[] {
-    return this.inbox.partitions()
   }
 }
