@@ -33,5 +33,9 @@ export const ErrorCode = {
   INSUFFICIENT_SCOPE: 'INSUFFICIENT_SCOPE',
   /** `deliverAt` is further ahead than DELIVER_AT_MAX_SECONDS allows (400) */
   DELIVER_AT_TOO_FAR: 'DELIVER_AT_TOO_FAR',
+  /** a webhook URL that is malformed, not https, or targets a refused address (400) */
+  INVALID_WEBHOOK_URL: 'INVALID_WEBHOOK_URL',
+  /** the caller already has WEBHOOK_MAX_ENDPOINTS endpoints (400) */
+  TOO_MANY_WEBHOOKS: 'TOO_MANY_WEBHOOKS',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

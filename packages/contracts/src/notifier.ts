@@ -15,6 +15,7 @@ export const Scope = {
   PRESENCE_READ: 'presence:read',
   USERS_DISCONNECT: 'users:disconnect',
   STATS_READ: 'stats:read',
+  WEBHOOKS_WRITE: 'webhooks:write',
 } as const
 export type Scope = (typeof Scope)[keyof typeof Scope]
 

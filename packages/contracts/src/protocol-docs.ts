@@ -64,6 +64,11 @@ const ERROR_CODE_MEANINGS: Record<ErrorCode, { status: string; meaning: string }
   UNKNOWN_EVENT_TYPE: { status: '422', meaning: 'the event `type` is not in the catalog' },
   INSUFFICIENT_SCOPE: { status: '403', meaning: 'the service token lacks the scope of this call' },
   DELIVER_AT_TOO_FAR: { status: '400', meaning: '`deliverAt` is further ahead than `DELIVER_AT_MAX_SECONDS`' },
+  INVALID_WEBHOOK_URL: {
+    status: '400',
+    meaning: 'the webhook URL is malformed, not https, or targets a refused (private) address',
+  },
+  TOO_MANY_WEBHOOKS: { status: '400', meaning: 'the caller already has `WEBHOOK_MAX_ENDPOINTS` webhook endpoints' },
 }
 
 interface JsonSchema {

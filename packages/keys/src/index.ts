@@ -156,6 +156,16 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     eventOf: (source: string, eventId: string) => `${p}event:${Buffer.from(source).toString('base64url')}:${eventId}`,
     /** sorted set: revoked service-token ids (jti) by their expiry (epoch s), purged once expired */
     revokedServiceTokens: () => `${p}service-tokens:revoked`,
+    // ---- webhooks (packages/webhooks owns them). The registry and delivery logs share one
+    // slot: a delivery's log entry, failure streak and auto-disable are one script, at low rate.
+    /** hash: a webhook endpoint {id, caller, url, events, secret, description, createdAt, status, failures, disabledAt?} */
+    webhookEndpoint: (id: string) => `${p}{wh}:endpoint:${id}`,
+    /** set of a calling system's endpoint ids (the caller base64url-encoded, like eventOf) */
+    webhookCallerEndpoints: (caller: string) => `${p}{wh}:caller:${Buffer.from(caller).toString('base64url')}`,
+    /** list of JSON delivery attempts of an endpoint, newest first, capped */
+    webhookDeliveries: (id: string) => `${p}{wh}:endpoint:${id}:deliveries`,
+    /** stream: webhook events that happened in a partition (first ack, read), read by the notifier worker */
+    webhookOutbox: (partition: number) => `${part(partition)}webhooks:outbox`,
     /** BullMQ's own key prefix (BullMQ appends `:<queue>:…`); a hash tag: one queue, one slot */
     bullPrefix: () => `${p}{bull}`,
   }

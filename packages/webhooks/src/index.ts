@@ -1,0 +1,4 @@
+export * from './registry'
+export * from './sender'
+export * from './signer'
+export * from './ssrf'
