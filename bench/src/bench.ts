@@ -4,7 +4,7 @@ import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPO_ROOT } from '@herald/stack'
 import { type Ctx, closeContext, disconnectAll, makeContext, type Profile } from './context'
-import { amplificationTable, latencySvg, markdownTable, type Series } from './report'
+import { amplificationTable, cpuByProcessTable, latencySvg, markdownTable, type Series } from './report'
 import { type AmplificationResult, amplification } from './scenarios/amplification'
 import { type AuthResult, auth } from './scenarios/auth'
 import {
@@ -40,6 +40,8 @@ export interface BenchOptions {
   log?: (line: string) => void
   /** write results/, the SVG and the Markdown table */
   write?: boolean
+  /** write a .cpuprofile of every herald Node process into this folder (`--cpu-prof`) */
+  cpuProfDir?: string
 }
 
 export interface BenchResults {
@@ -148,7 +150,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       const t = Date.now()
       const sys =
         n === 'herald' || n === 'herald-cluster'
-          ? await startHerald({ ...opts(n, 3), redis: n === 'herald' ? 'single' : 'cluster' })
+          ? await startHerald({
+              ...opts(n, 3),
+              redis: n === 'herald' ? 'single' : 'cluster',
+              ...(o.cpuProfDir ? { cpuProfDir: join(o.cpuProfDir, n) } : {}),
+            })
           : await startPeer(n, opts(n, n === 'express-session' ? 2 : 3))
       systems.set(n, sys)
       log(`started ${n} in ${((Date.now() - t) / 1000).toFixed(1)} s (${sys.pids().length} server processes)`)
@@ -208,7 +214,9 @@ function writeResults(r: BenchResults, log: (l: string) => void): void {
   mkdirSync(dir, { recursive: true })
   const stamp = r.startedAt.replace(/[:.]/g, '-')
   const amp = r.scenarios.amplification
-  const table = [markdownTable(r), amp ? amplificationTable(amp) : ''].filter(Boolean).join('\n\n')
+  const table = [markdownTable(r), cpuByProcessTable(r), amp ? amplificationTable(amp) : '']
+    .filter(Boolean)
+    .join('\n\n')
   writeFileSync(join(dir, `${stamp}-${r.profile.name}.json`), JSON.stringify(r, null, 2))
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(r, null, 2))
   writeFileSync(join(dir, 'latest.md'), `${table}\n`)

@@ -1,9 +1,11 @@
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DEFAULT_SCENARIOS, runBench, SCENARIOS, type Scenario } from './bench'
 import { PROFILES } from './context'
 import type { SystemName } from './systems'
+import { BENCH_DIR } from './systems'
 
-const USAGE = `pnpm bench [${SCENARIOS.join('|')}|all …] [--quick] [--sockets N] [--cycles N] [--rates 100,250,…] [--only herald,ws,socketio,express-session]
+const USAGE = `pnpm bench [${SCENARIOS.join('|')}|all …] [--quick] [--sockets N] [--cycles N] [--rates 100,250,…] [--only herald,ws,socketio,express-session] [--cpu-prof]
   no scenario named: ${DEFAULT_SCENARIOS.join(', ')}; all: every scenario`
 
 const { values, positionals } = parseArgs({
@@ -14,6 +16,7 @@ const { values, positionals } = parseArgs({
     cycles: { type: 'string' },
     rates: { type: 'string' },
     only: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -46,6 +49,9 @@ try {
     scenarios: SCENARIOS.filter((s) => asked.includes(s)) as Scenario[],
     profile,
     ...(values.only ? { only: values.only.split(',') as SystemName[] } : {}),
+    ...(values['cpu-prof']
+      ? { cpuProfDir: join(BENCH_DIR, 'results', `cpu-${new Date().toISOString().replace(/[:.]/g, '-')}`) }
+      : {}),
   })
   process.exit(0)
 } catch (err) {

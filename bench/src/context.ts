@@ -146,6 +146,8 @@ export interface DeliveryRun {
   http: Percentiles
   cpuSec: number
   perCpuSec: number
+  /** server CPU per delivered message by kind of process, in ms */
+  cpuMsPerDelivered: Record<string, number>
   /** broadcast only: sockets reached per second, median over the broadcasts */
   deliveriesPerSec?: number
   generator: { clients: GeneratorHealth; sender: GeneratorHealth; lagged: boolean }
@@ -209,6 +211,7 @@ export async function deliveryRun(
   const gen = ctx.clients(name)
   await gen.call({ cmd: 'reset' })
   const cpu0 = sys.cpu()
+  const byProcess0 = sys.cpuByProcess()
   const sent = await ctx.sender.call<RunResult>(
     {
       cmd: 'run',
@@ -231,6 +234,7 @@ export async function deliveryRun(
     await sleep(25)
   }
   const cpuSec = sys.cpu() - cpu0
+  const byProcess = sys.cpuByProcess()
   const c = await gen.call<ClientsReport>({ cmd: 'collect' })
   const counted = tally(sent, c, expectedPer)
   const { lost } = counted
@@ -247,6 +251,12 @@ export async function deliveryRun(
     http: sent.http,
     cpuSec: Math.round(cpuSec * 100) / 100,
     perCpuSec: cpuSec > 0 ? Math.round(c.unique / cpuSec) : 0,
+    cpuMsPerDelivered: Object.fromEntries(
+      Object.entries(byProcess).map(([k, v]) => [
+        k,
+        c.unique > 0 ? Math.round((1e6 * (v - (byProcess0[k] ?? 0))) / c.unique) / 1000 : 0,
+      ]),
+    ),
     generator: { clients: c.health, sender: sent.health, lagged },
     ok: lost === 0 && sent.failed + sent.dropped === 0 && c.duplicates === 0,
   }

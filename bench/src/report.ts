@@ -1,5 +1,6 @@
 import type { BenchResults } from './bench'
 import type { AmplificationResult } from './scenarios/amplification'
+import { type FanoutResult, medianCpuByProcess } from './scenarios/fanout'
 import { ENTRIES_PER_MESSAGE_GOAL, REDIS_CPU_RATIO_GOAL } from './scenarios/amplification'
 import type { SystemName } from './systems'
 
@@ -111,6 +112,60 @@ export function markdownTable(r: BenchResults): string {
     )
   }
   return lines.join('\n')
+}
+
+/** the process kinds, in the order of the path a message takes */
+const PROCESS_KINDS = [
+  'nginx',
+  'notifier API',
+  'worker',
+  'replicas (API + sockets)',
+  'replicas (HTTP)',
+  'redis-server',
+  'gateways',
+  'auth',
+]
+
+/**
+ * Which process pays: server CPU per delivered message (ms) by kind of process, for fanout at
+ * the first rate and at the highest rate every system ran, broadcast (per socket reached) and
+ * notify-e2e (at its highest rate that held).
+ */
+export function cpuByProcessTable(r: BenchResults): string {
+  const s = r.scenarios
+  const cases: { scenario: string; system: SystemName; cpu: Record<string, number> }[] = []
+  const fanoutAt = (label: string, steps: FanoutResult['steps']) => {
+    const first = steps[0]?.rate
+    const names = [...new Set(steps.map((x) => x.system))]
+    const common = [...new Set(steps.map((x) => x.rate))].filter((rate) =>
+      names.every((n) => steps.some((x) => x.system === n && x.rate === rate)),
+    )
+    for (const rate of new Set([first, common.at(-1)])) {
+      for (const x of steps.filter((y) => y.rate === rate))
+        cases.push({ scenario: `${label} ${rate} msg/s`, system: x.system, cpu: x.cpuMsPerDelivered })
+    }
+  }
+  if (s.fanout) fanoutAt('fanout', s.fanout.steps)
+  if (s.fanoutCluster) fanoutAt('fanout-cluster', s.fanoutCluster.steps)
+  if (s.broadcast) {
+    for (const n of Object.keys(s.broadcast.deliveriesPerSec) as SystemName[]) {
+      const mine = s.broadcast.runs.filter((x) => x.system === n)
+      cases.push({ scenario: 'broadcast (per socket reached)', system: n, cpu: medianCpuByProcess(mine) })
+    }
+  }
+  const held = s.notify?.steps.filter((x) => x.held).at(-1)
+  if (held) cases.push({ scenario: `notify-e2e ${held.rate} events/s`, system: 'herald', cpu: held.cpuMsPerDelivered })
+  if (cases.length === 0) return ''
+  const kinds = PROCESS_KINDS.filter((k) => cases.some((c) => c.cpu[k] !== undefined))
+  const head = ['scenario', 'system', ...kinds, 'total']
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
+  const ms = (v: number) => v.toFixed(3)
+  for (const c of cases) {
+    const total = Object.values(c.cpu).reduce((a, b) => a + b, 0)
+    const cells = kinds.map((k) => (c.cpu[k] === undefined ? '—' : ms(c.cpu[k] as number)))
+    lines.push(`| ${c.scenario} | ${c.system} | ${cells.join(' | ')} | ${ms(total)} |`)
+  }
+  return `Server CPU per delivered message, ms, by process ↓\n\n${lines.join('\n')}`
 }
 
 /** The amplification figures: one column per gateway count, the last ÷ the first, the goal and whether it held. */

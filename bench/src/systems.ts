@@ -38,6 +38,8 @@ export interface System {
   /** every server process: replicas, redis-server, nginx master and workers */
   pids(): number[]
   cpu(): number
+  /** CPU seconds so far by kind of process (herald: notifier API, worker, gateways…; a peer: its replicas…) */
+  cpuByProcess(): Record<string, number>
   /** sessions created the way that system creates them, `n` at least */
   users(n: number): Promise<User[]>
   stop(): Promise<void>
@@ -54,6 +56,15 @@ export type RedisMode = NonNullable<StackOptions['redis']>
 export interface HeraldStartOptions extends StartOptions {
   /** @default 'single' */
   redis?: RedisMode
+  /** `pnpm bench --cpu-prof`: every herald Node process writes a .cpuprofile here when it stops */
+  cpuProfDir?: string
+}
+
+/** `--cpu-prof` is refused in NODE_OPTIONS: it goes on each service's command line */
+function nodeArgsFor(cpuProfDir: string | undefined): StackOptions['nodeArgs'] {
+  if (!cpuProfDir) return {}
+  const prof = (name: string) => ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, name)}`]
+  return { gateway: prof('gateway'), notifier: prof('notifier'), worker: prof('worker'), auth: prof('auth') }
 }
 
 /** herald adds what only it has: its gateways' Prometheus endpoints and the Redis processes apart. */
@@ -107,15 +118,25 @@ export async function startHerald(o: HeraldStartOptions): Promise<HeraldSystem> 
     },
     // the idle scenario forces a GC through the inspector before it reads the heap
     serviceEnv: { gateway: { NODE_OPTIONS: '--inspect=127.0.0.1:0' } },
+    nodeArgs: nodeArgsFor(o.cpuProfDir),
   })
   try {
     const gateways = stack.procs.filter((p) => p.spec.name === 'gateway')
     const ngx = await nginxPids(stack.nginx.child?.pid ?? 0)
     const redisPids = () => topologyNodes(stack.topology).map((n) => n.pid)
     const pids = () => [...stack.procs.map((p) => p.child?.pid ?? 0), ...redisPids(), ...ngx]
+    const of = (name: string) => stack.procs.filter((p) => p.spec.name === name).map((p) => p.child?.pid ?? 0)
     const created: User[] = []
     return {
       name: redis === 'cluster' ? 'herald-cluster' : 'herald',
+      cpuByProcess: () => ({
+        'notifier API': totalCpuSeconds(of('notifier')),
+        worker: totalCpuSeconds(of('worker')),
+        gateways: totalCpuSeconds(of('gateway')),
+        auth: totalCpuSeconds(of('auth')),
+        'redis-server': totalCpuSeconds(redisPids()),
+        nginx: totalCpuSeconds(ngx),
+      }),
       proto: 'herald',
       gatewayMetricsUrls: gateways.map((g) => `http://127.0.0.1:${g.spec.port}/metrics`),
       redisPids,
@@ -222,6 +243,14 @@ export async function startPeer(
     const created: User[] = []
     return {
       name,
+      cpuByProcess: () => ({
+        // a peer's replica serves the HTTP API and the sockets in one process
+        [name === 'express-session' ? 'replicas (HTTP)' : 'replicas (API + sockets)']: totalCpuSeconds(
+          procs.map((p) => p.child?.pid ?? 0),
+        ),
+        'redis-server': totalCpuSeconds([redis.process.pid ?? 0]),
+        nginx: totalCpuSeconds(ngx),
+      }),
       proto,
       url,
       wsUrl: `ws://127.0.0.1:${port}${wsPath(proto)}`,

@@ -13,8 +13,16 @@ export interface StepSummary {
   /** the best cycle's p99: what the system does when the shared machine leaves it alone */
   bestP99: number
   perCpuSec: number
+  /** median over the cycles, ms of server CPU per delivered message by kind of process */
+  cpuMsPerDelivered: Record<string, number>
   held: boolean
   lost: number
+}
+
+/** The median of each process kind's CPU per delivered message over some runs. */
+export function medianCpuByProcess(runs: DeliveryRun[]): Record<string, number> {
+  const kinds = [...new Set(runs.flatMap((r) => Object.keys(r.cpuMsPerDelivered)))]
+  return Object.fromEntries(kinds.map((k) => [k, median(runs.map((r) => r.cpuMsPerDelivered[k] ?? 0))]))
 }
 
 export interface FanoutResult {
@@ -57,7 +65,8 @@ export async function fanout(ctx: Ctx, names: SystemName[]): Promise<FanoutResul
       const held = bestP99 <= P99_LIMIT_MS && mine.every((r) => r.ok)
       const cpu = median(mine.map((r) => r.perCpuSec))
       const p50 = median(mine.map((r) => r.latency.p50))
-      steps.push({ system: n, rate, p50, p99, bestP99, perCpuSec: cpu, held, lost })
+      const cpuMsPerDelivered = medianCpuByProcess(mine)
+      steps.push({ system: n, rate, p50, p99, bestP99, perCpuSec: cpu, cpuMsPerDelivered, held, lost })
       if (held) {
         maxRate[n] = rate
         perCpuSec[n] = cpu
@@ -124,6 +133,7 @@ export async function notifyE2e(ctx: Ctx): Promise<NotifyResult> {
       p99,
       bestP99: Math.min(...mine.map((r) => r.latency.p99)),
       perCpuSec: median(mine.map((r) => r.perCpuSec)),
+      cpuMsPerDelivered: medianCpuByProcess(mine),
       held,
       lost: mine.reduce((a, r) => a + r.lost, 0),
     })

@@ -35,6 +35,8 @@ export interface StackOptions {
   /** extra environment for every service / per service */
   env?: Record<string, string>
   serviceEnv?: Partial<Record<'auth' | 'gateway' | 'notifier' | 'worker', Record<string, string>>>
+  /** node options that NODE_OPTIONS refuses (e.g. `--cpu-prof`), per service */
+  nodeArgs?: Partial<Record<'auth' | 'gateway' | 'notifier' | 'worker', string[]>>
 }
 
 export interface Secrets {
@@ -148,7 +150,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         name,
         replica: i,
         command: process.execPath,
-        args: ['--enable-source-maps', join(REPO_ROOT, `apps/${app}/dist/${entry}`)],
+        args: ['--enable-source-maps', ...(opts.nodeArgs?.[name] ?? []), join(REPO_ROOT, `apps/${app}/dist/${entry}`)],
         cwd: REPO_ROOT,
         env: {
           ...common,
