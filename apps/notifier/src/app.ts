@@ -3,8 +3,9 @@ import { ControlWriter, ReplicaDirectory } from '@herald/presence'
 import type { RedisClient } from '@herald/redis'
 import { createServiceApp, keysFor, type ServiceApp, SessionStore, sessionAuthPlugin } from '@herald/service-kit'
 import { UserStore } from '@herald/users'
+import { WebhookRegistry } from '@herald/webhooks'
 import { type Catalog, createCatalog } from './catalog'
-import { assertNotifierConfig, type NotifierConfig } from './config'
+import { assertNotifierConfig, type NotifierConfig, webhookPolicyOf } from './config'
 import { Deliverer } from './domain/deliver'
 import { Durability } from './domain/durability'
 import { EventRecords } from './domain/event-records'
@@ -19,6 +20,7 @@ import { inboxRoutes } from './routes/inbox'
 import { messageRoutes } from './routes/messages'
 import { statsRoutes } from './routes/stats'
 import { userRoutes } from './routes/users'
+import { webhookRoutes } from './routes/webhooks'
 
 export interface AppDeps {
   /** a `command`-role client (no offline queue): every HTTP-path call, the queue's producer included */
@@ -97,5 +99,10 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
   app.register(userRoutes, { redis, keys, writer })
   app.register(statsRoutes, { stats })
   app.register(inboxRoutes, { inbox })
+  app.register(webhookRoutes, {
+    registry: new WebhookRegistry(redis, keys),
+    policy: webhookPolicyOf(config),
+    maxEndpoints: config.WEBHOOK_MAX_ENDPOINTS,
+  })
   return app
 }

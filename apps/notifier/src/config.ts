@@ -1,4 +1,5 @@
 import { ConfigError, isDevMode, loadConfig, serviceConfigSchema } from '@herald/service-kit'
+import { type TargetPolicy, targetPolicy } from '@herald/webhooks'
 import { type Static, Type } from 'typebox'
 
 export const DEV_SERVICE_JWT_SECRET = 'dev-service-secret-change-me'
@@ -59,6 +60,31 @@ export const NotifierConfig = serviceConfigSchema({
   REDIS_WAIT_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 5000, default: 250 }),
   /** Users per Lua call when one message goes to many users (all in one pipeline). */
   FANOUT_CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+  /** Webhook endpoints one calling system may register (`POST /v1/webhooks` answers 400 TOO_MANY_WEBHOOKS past it). */
+  WEBHOOK_MAX_ENDPOINTS: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  /**
+   * Allow webhook targets on loopback, private, link-local and other non-public addresses
+   * (SSRF guard off: local stacks and tests only).
+   */
+  WEBHOOK_ALLOW_PRIVATE: Type.Boolean({ default: false }),
+  /** Allow `http://` webhook URLs (https only otherwise). */
+  WEBHOOK_ALLOW_HTTP: Type.Boolean({ default: false }),
+  /** Comma-separated CIDR ranges webhook targets may be in although private (e.g. `10.20.0.0/16`). */
+  WEBHOOK_ALLOWED_CIDRS: Type.String({ default: '' }),
+  /** Deadline of one webhook delivery attempt (connect, send, response headers). */
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 30_000, default: 5000 }),
+  /** Attempts per webhook delivery (first included) before it is given up. */
+  WEBHOOK_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 10 }),
+  /** First webhook retry delay; doubles on every attempt. */
+  WEBHOOK_BACKOFF_MS: Type.Integer({ minimum: 0, default: 5000 }),
+  /** Failed attempts in a row (any deliveries of the endpoint) that disable a webhook endpoint. */
+  WEBHOOK_DISABLE_AFTER_FAILURES: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
+  /** Delivery attempts kept per endpoint for `GET /v1/webhooks/:id/deliveries`. */
+  WEBHOOK_LOG_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  /** Webhook deliveries one worker process sends at once. */
+  WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 200, default: 8 }),
+  /** How long the worker trusts its copy of a caller's subscribed endpoints before reading them again. */
+  WEBHOOK_SUBSCRIBERS_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 2000 }),
   /** Extra time each job stays open after it delivered, before it completes: for chaos tests and demos only. */
   WORKER_HANDLER_DELAY_MS: Type.Integer({ minimum: 0, default: 0 }),
 })
@@ -72,7 +98,23 @@ export function assertNotifierConfig(config: NotifierConfig): NotifierConfig {
   if (!isDevMode(config) && config.SERVICE_JWT_SECRET === DEV_SERVICE_JWT_SECRET) {
     throw new ConfigError('SERVICE_JWT_SECRET', 'is the public dev value; it is allowed only with HERALD_DEV=1')
   }
+  webhookPolicyOf(config)
   return config
+}
+
+/** The SSRF policy of webhook targets; an invalid WEBHOOK_ALLOWED_CIDRS fails start-up. */
+export function webhookPolicyOf(
+  config: Pick<NotifierConfig, 'WEBHOOK_ALLOW_PRIVATE' | 'WEBHOOK_ALLOW_HTTP' | 'WEBHOOK_ALLOWED_CIDRS'>,
+): TargetPolicy {
+  try {
+    return targetPolicy({
+      allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+      allowHttp: config.WEBHOOK_ALLOW_HTTP,
+      cidrs: config.WEBHOOK_ALLOWED_CIDRS,
+    })
+  } catch (err) {
+    throw new ConfigError('WEBHOOK_ALLOWED_CIDRS', (err as Error).message)
+  }
 }
 
 export function loadNotifierConfig(env: NodeJS.ProcessEnv = process.env): NotifierConfig {
@@ -93,5 +135,7 @@ export const WorkerConfig = Type.Omit(NotifierConfig, [
 export type WorkerConfig = Static<typeof WorkerConfig>
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  return loadConfig(WorkerConfig, env)
+  const config = loadConfig(WorkerConfig, env)
+  webhookPolicyOf(config)
+  return config
 }

@@ -13,4 +13,10 @@ export const NotifierErrors = {
     'deliverAt may be at most %s ahead (DELIVER_AT_MAX_SECONDS = %d)',
     400,
   ),
+  InvalidWebhookUrl: createError(ErrorCode.INVALID_WEBHOOK_URL, 'The webhook url %s', 400),
+  TooManyWebhooks: createError(
+    ErrorCode.TOO_MANY_WEBHOOKS,
+    'This caller already has %d webhook endpoints (WEBHOOK_MAX_ENDPOINTS)',
+    400,
+  ),
 }

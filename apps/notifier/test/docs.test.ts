@@ -26,6 +26,9 @@ describe('/docs', () => {
       '/v1/stats',
       '/v1/users/{id}/disconnect',
       '/v1/users/{id}/presence',
+      '/v1/webhooks',
+      '/v1/webhooks/{id}',
+      '/v1/webhooks/{id}/deliveries',
     ])
     expect(doc.components.securitySchemes.serviceToken).toEqual(
       expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),

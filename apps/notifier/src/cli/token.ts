@@ -5,6 +5,7 @@
  * `--ttl` is at most 365d. `pnpm run token --revoke <token>` revokes one (REDIS_URL, KEY_PREFIX).
  */
 import { parseArgs } from 'node:util'
+import { Scope } from '@herald/contracts'
 import { parseTtl, signServiceToken } from '../service-token'
 import { revokeToken } from './revoke'
 import { DEFAULT_STACK_DIR, signingKey } from './signing-key'
@@ -34,7 +35,7 @@ if (values.revoke) {
 if (values.help || !values.sub) {
   process.stderr.write(
     'usage: pnpm run token --sub NAME --scope "events:write messages:write" [--ttl 30d (at most 365d)]\n' +
-      'scopes: events:write messages:write presence:read users:disconnect stats:read\n' +
+      `scopes: ${Object.values(Scope).join(' ')}\n` +
       "secret: SERVICE_JWT_SECRET, else the local stack's (.stack/secrets.json)\n" +
       'revoke: pnpm run token --revoke <token>   (REDIS_URL and KEY_PREFIX of the deployment)\n',
   )

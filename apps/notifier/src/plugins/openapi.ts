@@ -55,6 +55,11 @@ export const openApiPlugin = fp<OpenApiOptions>(
           { name: 'messages', description: 'Ad-hoc messages and their delivery receipts' },
           { name: 'users', description: 'Presence and forced disconnects' },
           { name: 'stats', description: 'Fleet, queue and stream figures' },
+          {
+            name: 'webhooks',
+            description:
+              'Signed callbacks to your system (Standard Webhooks): message delivered and read, event failed, user online and offline',
+          },
           { name: 'inbox', description: "The signed-in user's inbox (browsers, session token)" },
         ],
         components: {
