@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto'
 import { CloseCode } from '@herald/contracts'
 import type { Inbox } from '@herald/inbox'
 import type { PresenceWriter } from '@herald/presence'
-import type { WebSocket } from 'ws'
 import type { Authenticator, AuthResult } from './auth'
 import type { ClientFrames } from './client-frames'
 import type { GatewayConfig } from './config'
@@ -11,8 +10,9 @@ import { isCursor, welcomeFrame } from './frames'
 import type { GatewayMetrics } from './metrics'
 import type { Registry } from './registry'
 import { replay } from './replay'
+import type { Sink } from './sink'
 
-/** What the upgrade request carried. */
+/** What the upgrade (or event-stream) request carried. */
 export interface UpgradeRequest {
   ticket?: string
   authorization?: string
@@ -42,44 +42,42 @@ export interface AdmissionDeps {
 const errMsg = (err: unknown) => ({ err: { message: (err as Error)?.message, type: (err as Error)?.name } })
 
 /**
- * A socket from its upgrade to live: admitted (capacity, drain) or closed at once,
+ * A client — WebSocket or event stream, through its sink — from its request to live: admitted (capacity, drain) or closed at once,
  * authenticated, held locally, registered in presence — which returns the cursor it starts
  * from — then replayed from the inbox up to that cursor when the client resumes, and live.
  * A socket is never registered before it is authenticated.
  */
 export class Admission {
-  /** every socket past the upgrade, authenticated or not (capacity and drain count them) */
-  readonly sockets = new Set<WebSocket>()
+  /** every client past the upgrade, authenticated or not, on either transport (capacity and drain count them) */
+  readonly sinks = new Set<Sink>()
 
   constructor(private readonly deps: AdmissionDeps) {}
 
-  accept(socket: WebSocket, req: UpgradeRequest): void {
+  accept(sink: Sink, req: UpgradeRequest): void {
     const { config } = this.deps
     if (!this.deps.accepting()) {
-      this.refuse(socket, CloseCode.SERVICE_RESTART, 'restarting')
+      this.refuse(sink, CloseCode.SERVICE_RESTART, 'restarting')
       return
     }
-    if (this.sockets.size >= config.MAX_SOCKETS) {
-      this.refuse(socket, CloseCode.TRY_AGAIN_LATER, `retry-after=${config.ADMISSION_RETRY_AFTER_SECONDS}`)
+    if (this.sinks.size >= config.MAX_SOCKETS) {
+      this.refuse(sink, CloseCode.TRY_AGAIN_LATER, `retry-after=${config.ADMISSION_RETRY_AFTER_SECONDS}`)
       return
     }
-    this.sockets.add(socket)
-    socket.once('close', () => this.sockets.delete(socket))
-    // frames wait in the kernel until the socket is authenticated and registered
-    socket.pause()
-    this.open(socket, req).catch((err) => {
+    this.sinks.add(sink)
+    sink.onClose(() => this.sinks.delete(sink))
+    // frames wait in the kernel until the client is authenticated and registered
+    sink.pause()
+    this.open(sink, req).catch((err) => {
       // Redis unreachable, most likely: the client should come back a little later
       this.deps.log.error(errMsg(err), 'socket set-up failed')
-      if (socket.readyState !== socket.OPEN) return
-      this.refuse(socket, CloseCode.TRY_AGAIN_LATER, `retry-after=${config.ADMISSION_RETRY_AFTER_SECONDS}`)
+      if (!sink.open) return
+      this.refuse(sink, CloseCode.TRY_AGAIN_LATER, `retry-after=${config.ADMISSION_RETRY_AFTER_SECONDS}`)
     })
   }
 
-  private refuse(socket: WebSocket, code: number, reason: string): void {
+  private refuse(sink: Sink, code: number, reason: string): void {
     this.deps.metrics.refused.inc({ code: String(code) })
-    // a paused socket would never read the client's answer to our close frame
-    socket.resume()
-    socket.close(code, reason)
+    sink.close(code, reason)
   }
 
   private authenticate(req: UpgradeRequest): Promise<AuthResult> {
@@ -89,25 +87,25 @@ export class Admission {
     return Promise.resolve({ ok: false, reason: 'missing ticket' })
   }
 
-  private async open(socket: WebSocket, req: UpgradeRequest): Promise<void> {
+  private async open(sink: Sink, req: UpgradeRequest): Promise<void> {
     const { config, presence, registry, metrics, replica } = this.deps
     const auth = await this.authenticate(req)
-    if (socket.readyState !== socket.OPEN) return
-    if (!auth.ok) return this.refuse(socket, CloseCode.UNAUTHORIZED, auth.reason)
-    if (!this.deps.accepting()) return this.refuse(socket, CloseCode.SERVICE_RESTART, 'restarting')
+    if (!sink.open) return
+    if (!auth.ok) return this.refuse(sink, CloseCode.UNAUTHORIZED, auth.reason)
+    if (!this.deps.accepting()) return this.refuse(sink, CloseCode.SERVICE_RESTART, 'restarting')
 
     const { identity } = auth
     const conn = new Connection(
-      socket,
+      sink,
       { ...identity, connId: randomUUID(), connectedAt: Date.now() },
       { slowConsumerBytes: config.SLOW_CONSUMER_BYTES, replayBufferMax: config.REPLAY_BUFFER_MAX },
       (c, reason) => this.onSlow(c, reason),
     )
     this.deps.frames.attach(conn)
-    socket.on('pong', () => {
+    sink.onPong(() => {
       conn.missedPongs = 0
     })
-    socket.once('close', (code) => conn.markClosed(code))
+    sink.onClose((code) => conn.markClosed(code))
 
     // held locally BEFORE presence routes the user's entries here: an entry read from the
     // stream after registration always finds the connection (holding it until live)
@@ -130,13 +128,13 @@ export class Admission {
     conn.startsAt(reg.cursor)
 
     const since = req.since
-    socket.resume()
+    sink.resume()
     if (since !== undefined && isCursor(since)) {
       await replay(this.deps.inbox, { conn, replica, since, upTo: reg.cursor, pageSize: config.REPLAY_PAGE_SIZE })
     } else {
       // an unreadable cursor cannot be resumed from: the client is told to reload its inbox
       const welcome = { connId: conn.connId, userId: conn.userId, replica, resumed: false, gap: since !== undefined }
-      conn.write(welcomeFrame({ ...welcome, cursor: reg.cursor }))
+      conn.write(welcomeFrame({ ...welcome, cursor: reg.cursor }), reg.cursor)
     }
     conn.goLive()
   }

@@ -9,6 +9,7 @@ import { createGatewayMetrics } from './metrics'
 import { gatewayPlugin } from './plugins/gateway'
 import { ticketPlugin } from './plugins/ticket'
 import { websocketPlugin } from './plugins/websocket'
+import { sseRoutes } from './routes/sse'
 import { wsRoutes } from './routes/ws'
 
 export interface GatewayAppDeps {
@@ -69,6 +70,8 @@ export async function buildApp(config: GatewayConfig, deps: GatewayAppDeps): Pro
     authenticator,
     metrics: createGatewayMetrics(app.metrics),
   })
-  await root.register(wsRoutes, { allowedOrigins: allowedOrigins(config) })
+  const origins = allowedOrigins(config)
+  await root.register(wsRoutes, { allowedOrigins: origins })
+  await root.register(sseRoutes, { allowedOrigins: origins, retryMs: config.SSE_RETRY_MS })
   return app
 }

@@ -31,7 +31,7 @@ export class ClientFrames {
   /** Starts reading a connection's frames (each socket gets its own token bucket). */
   attach(conn: Connection): void {
     const bucket = new TokenBucket(this.limits.ratePerSecond, this.limits.burst)
-    conn.socket.on('message', (data, isBinary) => this.onFrame(conn, bucket, data, isBinary))
+    conn.sink.onFrame((data, isBinary) => this.onFrame(conn, bucket, data, isBinary))
   }
 
   private onFrame(conn: Connection, bucket: TokenBucket, data: RawData, isBinary: boolean): void {

@@ -20,7 +20,16 @@ export const GatewayConfig = serviceConfigSchema({
   MAX_SOCKETS: int(1, 20_000, 'sockets this replica admits; more are closed 1013 with a retry hint'),
   ADMISSION_RETRY_AFTER_SECONDS: int(1, 5, 'the retry hint sent with an admission refusal'),
   SLOW_CONSUMER_BYTES: int(1024, 1024 * 1024, 'bytes queued for a socket before it is closed 1013'),
-  PING_INTERVAL_MS: int(50, 25_000, 'WebSocket ping period; two missed pongs terminate the socket'),
+  PING_INTERVAL_MS: int(
+    50,
+    25_000,
+    'ping period (WebSocket pings, SSE comment lines); two missed pongs terminate the connection',
+  ),
+  SSE_RETRY_MS: int(
+    0,
+    1000,
+    'the `retry:` an event stream (/sse) starts with: how long an EventSource waits to reconnect',
+  ),
   HEARTBEAT_INTERVAL_MS: int(50, 5_000, 'presence heartbeat and reaping period'),
   REPLICA_TTL_MS: int(100, 15_000, 'a replica whose heartbeat is this late is dead'),
   SESSION_TOUCH_INTERVAL_MS: int(50, 60_000, 'how often open sockets keep their sessions alive'),

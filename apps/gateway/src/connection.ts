@@ -1,5 +1,5 @@
 import { compareCursors } from '@herald/inbox'
-import type { WebSocket } from 'ws'
+import type { Sink } from './sink'
 
 export interface ConnectionInfo {
   connId: string
@@ -27,12 +27,11 @@ interface Held {
   cursor: string | null
 }
 
-const SEND_OPTS = { binary: false } as const
 /** a socket closed for slowness gets this long to take its close frame before it is cut */
 const SLOW_TERMINATE_MS = 5000
 
 /**
- * One client socket. Until it goes live (while it registers, then replays), live frames
+ * One client connection, over whichever transport its sink is. Until it goes live (while it registers, then replays), live frames
  * are held, not sent. Registration returns the cursor C the connection starts from: every
  * message at or below C is in the inbox (and replayed when the client asked), every message
  * above it reaches this replica's stream. So live message frames at or below C are dropped,
@@ -48,7 +47,7 @@ export class Connection {
   private closeListeners: ((code: number) => void)[] = []
 
   constructor(
-    readonly socket: WebSocket,
+    readonly sink: Sink,
     readonly info: ConnectionInfo,
     private readonly limits: ConnectionLimits,
     private readonly onSlow: (conn: Connection, reason: SlowReason) => void,
@@ -76,7 +75,7 @@ export class Connection {
       return false
     }
     if (this.covered(cursor)) return false
-    return this.write(frame)
+    return this.write(frame, cursor)
   }
 
   /** A message the inbox covers for this connection (at or below its start cursor). */
@@ -89,14 +88,17 @@ export class Connection {
     this.liveFrom = cursor
   }
 
-  /** Writes a frame unless the socket already has too much queued: then it is closed 1013. */
-  write(frame: Buffer | string): boolean {
-    if (this.state === 'closed' || this.socket.readyState !== this.socket.OPEN) return false
-    if (this.socket.bufferedAmount > this.limits.slowConsumerBytes) {
+  /**
+   * Writes a frame (with its resume cursor, if it has one) unless the client already has too
+   * much queued: then it is closed 1013.
+   */
+  write(frame: Buffer | string, cursor: string | null = null): boolean {
+    if (this.state === 'closed' || !this.sink.open) return false
+    if (this.sink.bufferedAmount > this.limits.slowConsumerBytes) {
       this.onSlow(this, 'slow_consumer')
       return false
     }
-    this.socket.send(frame, SEND_OPTS)
+    this.sink.send(frame, cursor)
     return true
   }
 
@@ -109,28 +111,27 @@ export class Connection {
     let sent = 0
     for (const h of held) {
       if (this.covered(h.cursor)) continue
-      if (this.write(h.data)) sent++
+      if (this.write(h.data, h.cursor)) sent++
     }
     return sent
   }
 
-  /** Closes the socket (once); the connection stops receiving frames at once. */
+  /** Closes the connection (once); it stops receiving frames at once. */
   close(code: number, reason: string): void {
     if (this.state === 'closed') return
     this.markClosed(code)
-    const ws = this.socket
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) {
-      ws.resume()
-      ws.close(code, reason)
-      if (code === 1013) {
-        const t = setTimeout(() => ws.terminate(), SLOW_TERMINATE_MS)
-        t.unref()
-        ws.once('close', () => clearTimeout(t))
-      }
+    const sink = this.sink
+    if (!sink.open) return
+    sink.close(code, reason)
+    if (code === 1013) {
+      // a client too slow to read its frames is too slow to read the close too
+      const t = setTimeout(() => sink.terminate(), SLOW_TERMINATE_MS)
+      t.unref()
+      sink.onClose(() => clearTimeout(t))
     }
   }
 
-  /** The socket is gone (closed by either side). */
+  /** The connection is gone (closed by either side). */
   markClosed(code: number): void {
     if (this.state === 'closed') return
     this.state = 'closed'

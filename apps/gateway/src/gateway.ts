@@ -4,7 +4,6 @@ import type { Keys } from '@herald/keys'
 import type { PresenceWriter } from '@herald/presence'
 import type { RedisClient } from '@herald/redis'
 import type { SessionStore } from '@herald/sessions'
-import type { WebSocket } from 'ws'
 import { Admission, type UpgradeRequest } from './admission'
 import type { Authenticator } from './auth'
 import { ClientFrames } from './client-frames'
@@ -13,6 +12,7 @@ import { Delivery } from './delivery'
 import { KeepAlive } from './keep-alive'
 import type { GatewayMetrics } from './metrics'
 import { Registry } from './registry'
+import type { Sink } from './sink'
 import { StreamConsumer } from './stream-consumer'
 
 export type { UpgradeRequest } from './admission'
@@ -118,12 +118,12 @@ export class Gateway {
     this.every(config.SESSION_TOUCH_INTERVAL_MS, () => this.keepAlive.touchSessions())
   }
 
-  /** A socket right after the upgrade. */
-  accept(socket: WebSocket, req: UpgradeRequest): void {
-    this.admission.accept(socket, req)
+  /** A client right after the upgrade (WebSocket) or the request (SSE). */
+  accept(sink: Sink, req: UpgradeRequest): void {
+    this.admission.accept(sink, req)
   }
 
-  /** Closes every socket 1012, waits a little for them to go, and leaves presence. Idempotent. */
+  /** Closes every client 1012, waits a little for them to go, and leaves presence. Idempotent. */
   drain(): Promise<void> {
     this.draining ??= this.doDrain()
     return this.draining
@@ -157,13 +157,11 @@ export class Gateway {
 
   private async doDrain(): Promise<void> {
     const { config, presence, log } = this.deps
-    const sockets = [...this.admission.sockets]
-    log.info({ sockets: sockets.length }, 'draining: closing every socket 1012')
-    const closed = sockets.map(
-      (s) => new Promise<void>((resolve) => (s.readyState === s.CLOSED ? resolve() : s.once('close', () => resolve()))),
-    )
+    const sinks = [...this.admission.sinks]
+    log.info({ sockets: sinks.length }, 'draining: closing every socket and stream 1012')
+    const closed = sinks.map((s) => new Promise<void>((resolve) => s.onClose(() => resolve())))
     for (const c of [...this.registry.all()]) c.close(CloseCode.SERVICE_RESTART, 'restarting')
-    for (const s of sockets) if (s.readyState === s.OPEN) s.close(CloseCode.SERVICE_RESTART, 'restarting')
+    for (const s of sinks) if (s.open) s.close(CloseCode.SERVICE_RESTART, 'restarting')
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
       Promise.all(closed),
@@ -172,7 +170,7 @@ export class Gateway {
       }),
     ])
     clearTimeout(timer)
-    for (const s of this.admission.sockets) s.terminate()
+    for (const s of this.admission.sinks) s.terminate()
     try {
       await presence.leave()
     } catch (err) {

@@ -11,8 +11,8 @@ export interface KeepAliveLog {
 }
 
 /**
- * What keeps sockets, sessions and this replica alive: WebSocket pings (a socket that misses
- * two is cut), one batched refresh of the sessions of open sockets per interval (a session
+ * What keeps sockets, sessions and this replica alive: pings (WebSocket pings, SSE comment
+ * lines; a client that misses two is cut), one batched refresh of the sessions of open sockets per interval (a session
  * that ended closes its sockets 4409), and the replica's heartbeat in presence (which also
  * reaps dead replicas, and registers this replica's sockets again if it was itself reaped).
  */
@@ -29,11 +29,11 @@ export class KeepAlive {
     for (const conn of this.registry.all()) {
       if (conn.missedPongs >= 2) {
         conn.markClosed(1006)
-        conn.socket.terminate()
+        conn.sink.terminate()
         continue
       }
       conn.missedPongs++
-      conn.socket.ping()
+      conn.sink.ping()
     }
   }
 

@@ -1,4 +1,4 @@
-import type { Inbox } from '@herald/inbox'
+import { cursorOf, type Inbox } from '@herald/inbox'
 import type { Connection } from './connection'
 import { welcomeFrame } from './frames'
 
@@ -37,7 +37,7 @@ export async function replay(inbox: Inbox, r: ReplayRequest): Promise<void> {
       )
       first = false
     }
-    for (const frame of page.frames) conn.write(frame)
+    for (const frame of page.frames) conn.write(frame, cursorOf(frame))
     if (!page.more || page.lastCursor === null) return
     cursor = page.lastCursor
   }

@@ -4,7 +4,7 @@ import { Inbox, type NewMessage } from '@herald/inbox'
 import { createKeys, type Keys } from '@herald/keys'
 import type { RedisClient } from '@herald/redis'
 import { configWithDefaults, createRedis, type ServiceApp, SessionStore, waitReady } from '@herald/service-kit'
-import { captureLogs, type RedisTestMode, redisUrlFor, uniquePrefix, waitFor } from '@herald/test-utils'
+import { captureLogs, type RedisTestMode, redisUrlFor, sleep, uniquePrefix, waitFor } from '@herald/test-utils'
 import WebSocket from 'ws'
 import { buildApp } from '../src/app'
 import { GatewayConfig } from '../src/config'
@@ -117,6 +117,34 @@ export interface Replica {
   /** the connection name of the replica's stream readers (one per partition) */
   readerName: string
   close(): Promise<void>
+}
+
+/**
+ * Floods a client that stopped reading (16 KiB messages, 40 a batch) with one small message
+ * a batch for a reading one, until the replica closes the first as a slow consumer or 80
+ * batches went. Returns the reader's message ids and the batch the close came at (-1: none).
+ */
+export async function floodSlowConsumer(
+  c: Cluster,
+  r: Replica,
+  slowUserId: string,
+  fastUserId: string,
+): Promise<{ fastIds: string[]; closedAt: number }> {
+  const big = 'x'.repeat(16 * 1024)
+  const fastIds: string[] = []
+  for (let batch = 0; batch < 80; batch++) {
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      userId: slowUserId,
+      message: message(`big-${batch}-${i}`, { body: big }),
+    }))
+    items.push({ userId: fastUserId, message: message(`fast-${batch}`) })
+    fastIds.push(`fast-${batch}`)
+    await c.inbox.deliver(items)
+    await sleep(10)
+    const m = (await r.app.inject('/metrics')).body
+    if (/gateway_slow_consumer_closes_total\{reason="slow_consumer"\} 1/.test(m)) return { fastIds, closedAt: batch }
+  }
+  return { fastIds, closedAt: -1 }
 }
 
 export function message(id: string, extra: Partial<NewMessage> = {}): NewMessage {

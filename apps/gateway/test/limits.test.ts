@@ -2,7 +2,7 @@ import { hashToken } from '@herald/service-kit'
 import { sleep, waitFor } from '@herald/test-utils'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type WebSocket from 'ws'
-import { Cluster, message } from './helpers'
+import { Cluster, floodSlowConsumer } from './helpers'
 
 let c: Cluster
 beforeEach(() => {
@@ -54,26 +54,12 @@ describe('limits and liveness', () => {
     const slow = await c.online(r, slowUser)
     const fast = await c.online(r, fastUser)
     pauseReading(slow.ws)
-    const big = 'x'.repeat(16 * 1024)
-    const fastIds: string[] = []
     const lateness: number[] = []
     fast.ws.on('message', (d) => {
       const f = JSON.parse(d.toString())
       if (f.type === 'message') lateness.push(Date.now() - Date.parse(f.createdAt))
     })
-    let closedAt = -1
-    for (let batch = 0; batch < 80 && closedAt < 0; batch++) {
-      const items = Array.from({ length: 40 }, (_, i) => ({
-        userId: slowUser.userId,
-        message: message(`big-${batch}-${i}`, { body: big }),
-      }))
-      items.push({ userId: fastUser.userId, message: message(`fast-${batch}`) })
-      fastIds.push(`fast-${batch}`)
-      await c.inbox.deliver(items)
-      await sleep(10)
-      const m = (await r.app.inject('/metrics')).body
-      if (/gateway_slow_consumer_closes_total\{reason="slow_consumer"\} 1/.test(m)) closedAt = batch
-    }
+    const { fastIds, closedAt } = await floodSlowConsumer(c, r, slowUser.userId, fastUser.userId)
     expect(closedAt).toBeGreaterThanOrEqual(0)
     await waitFor(() => fast.messages().length === fastIds.length)
     expect(fast.messages()).toEqual(fastIds)

@@ -32,6 +32,12 @@ beforeAll(async () => {
     req.on('end', () => {
       seen.push({ path: req.url ?? '', bytes, forwardedFor: req.headers['x-forwarded-for'] as string | undefined })
       if (req.url?.includes('hold')) return void held.push(res)
+      if (req.url?.startsWith('/sse')) {
+        // an event stream that sends one small event and stays open (no X-Accel-Buffering of its own)
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        res.write('data: {"type":"welcome"}\n\n')
+        return void held.push(res)
+      }
       res.setHeader('content-type', 'application/json')
       res.end('{"ok":true}')
     })
@@ -145,5 +151,18 @@ describe('nginx in front of the services', () => {
     url = await startNginx({}, ['127.0.0.1'])
     await httpFrom('127.0.0.1', `${url}/auth/me`, 'GET', { headers: spoof })
     expect(seen.at(-1)?.forwardedFor).toBe('203.0.113.7')
+  })
+
+  it('passes /sse unbuffered: an event reaches the client while the stream stays open', async () => {
+    const url = await startNginx()
+    const res = await fetch(`${url}/sse?ticket=t`, { signal: AbortSignal.timeout(5000) })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/event-stream')
+    expect(res.headers.get('x-accel-buffering')).toBe('no')
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    const first = await reader.read()
+    expect(new TextDecoder().decode(first.value)).toBe('data: {"type":"welcome"}\n\n')
+    expect(held).toHaveLength(1)
+    await reader.cancel()
   })
 })
