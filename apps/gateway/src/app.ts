@@ -9,6 +9,7 @@ import { createGatewayMetrics } from './metrics'
 import { gatewayPlugin } from './plugins/gateway'
 import { ticketPlugin } from './plugins/ticket'
 import { websocketPlugin } from './plugins/websocket'
+import { framesRoutes } from './routes/frames'
 import { sseRoutes } from './routes/sse'
 import { wsRoutes } from './routes/ws'
 
@@ -73,5 +74,6 @@ export async function buildApp(config: GatewayConfig, deps: GatewayAppDeps): Pro
   const origins = allowedOrigins(config)
   await root.register(wsRoutes, { allowedOrigins: origins })
   await root.register(sseRoutes, { allowedOrigins: origins, retryMs: config.SSE_RETRY_MS })
+  await root.register(framesRoutes, { inbox, sessions })
   return app
 }

@@ -169,6 +169,42 @@ describe('SSE: tickets, limits, liveness and drain', () => {
     expect(await stream(c, r, await c.user()).closed).toEqual({ code: 1013, reason: 'retry-after=7' })
   })
 
+  it('takes client frames as POST /sse/frames on any replica: an ack records the receipt, a read syncs the other tabs', async () => {
+    const [r1, r2] = [await c.start(), await c.start()]
+    const u = await c.user()
+    const s = stream(c, r1, u)
+    await s.next('welcome')
+    const other = await c.online(r1, u)
+    const [id, id2] = await c.deliver(u.userId, 2)
+    await waitFor(() => s.messages().length === 2)
+    const post = (body: unknown, token: string | null = u.token) =>
+      fetch(`${r2.http}/sse/frames`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      })
+    expect((await post({ type: 'ack', ids: [id] })).status).toBe(204)
+    const receipt = await c.inbox.receipt(id as string)
+    expect(receipt?.devices).toBe(1)
+    expect((await post({ type: 'read', ids: [id2] })).status).toBe(204)
+    expect(await other.next('read')).toEqual({ type: 'read', ids: [id2] })
+    expect(await s.next('read')).toMatchObject({ type: 'read', ids: [id2] })
+    expect(await c.redis.zrange(c.keys.inboxUnread(u.userId), 0, -1)).toEqual([id])
+
+    const anonymous = await post({ type: 'ack', ids: [id] }, null)
+    expect(anonymous.status).toBe(401)
+    expect(await anonymous.json()).toMatchObject({ code: 'UNAUTHORIZED' })
+    for (const bad of [
+      { type: 'subscribe', ids: [id] },
+      { type: 'ack', ids: [] },
+      { type: 'ack', ids: [id], x: 1 },
+    ]) {
+      const res = await post(bad)
+      expect(res.status).toBe(400)
+      expect(await res.json()).toMatchObject({ code: 'VALIDATION_ERROR' })
+    }
+  })
+
   it('sends a comment line every ping period', async () => {
     const r = await c.start({ PING_INTERVAL_MS: 100 })
     const s = stream(c, r, await c.user())
