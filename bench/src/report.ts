@@ -1,7 +1,7 @@
 import type { BenchResults } from './bench'
 import type { AmplificationResult } from './scenarios/amplification'
-import { type FanoutResult, medianCpuByProcess } from './scenarios/fanout'
 import { ENTRIES_PER_MESSAGE_GOAL, REDIS_CPU_RATIO_GOAL } from './scenarios/amplification'
+import { type FanoutResult, medianCpuByProcess } from './scenarios/fanout'
 import type { SystemName } from './systems'
 
 const SYSTEMS: SystemName[] = ['herald', 'herald-cluster', 'ws', 'socketio', 'express-session']

@@ -34,6 +34,22 @@ describe('service tokens: jti, revocation, lifetime, rotation', () => {
     )
   })
 
+  it('a token accepted before (its check kept for the next calls) is refused once it expires', async () => {
+    h = await harness()
+    const key = { secret: h.config.SERVICE_JWT_SECRET, audience: h.config.SERVICE_JWT_AUDIENCE }
+    const token = signServiceToken(key, { sub: 'billing', scope: 'stats:read', ttlSeconds: 1 })
+    expect((await stats(token)).statusCode).toBe(200)
+    expect((await stats(token)).statusCode).toBe(200)
+    const exp = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).exp as number
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50))
+    const res = await stats(token)
+    expect(res.statusCode).toBe(401)
+    expect(res.json().code).toBe('UNAUTHORIZED')
+    // a token with a forged signature is not taken for the one seen before
+    const forged = `${token.slice(0, token.lastIndexOf('.'))}.${'A'.repeat(43)}`
+    expect((await stats(forged)).statusCode).toBe(401)
+  })
+
   it('a revoked token is refused on every replica within the cache time; other tokens keep working', async () => {
     h = await harness({ SERVICE_TOKEN_REVOCATION_CACHE_MS: 200 })
     const other = await h.replica()

@@ -42,7 +42,7 @@ export function createRedis(url: string, role: RedisRole, name: string, extra: R
     ...ROLE[role],
     ...extra,
   }
-  const client = target.kind === 'cluster' ? createCluster(target, role, node) : createNode(target, node)
+  const client = target.kind === 'cluster' ? createCluster(target, role, node) : createNode(target, role, node)
   // Connection errors are retried by ioredis; logging each one is left to the owner's 'error' listener.
   client.on('error', () => {})
   return client
@@ -55,7 +55,15 @@ function credentialsOf(target: RedisTarget): RedisOptions {
   }
 }
 
-function createNode(target: Exclude<RedisTarget, { kind: 'cluster' }>, node: RedisOptions): Redis {
+/**
+ * The HTTP path's commands of one event-loop turn leave in one write (ioredis auto-pipelining):
+ * concurrent requests share a syscall and a wake-up of Redis instead of paying one each.
+ * Not on blocking or BullMQ connections: a blocking command queued in a pipeline would hold
+ * back the commands batched after it.
+ */
+const autoPipelining = (role: RedisRole) => role === 'command'
+
+function createNode(target: Exclude<RedisTarget, { kind: 'cluster' }>, role: RedisRole, node: RedisOptions): Redis {
   if (target.kind === 'single') {
     return new Redis({
       host: target.host,
@@ -63,6 +71,7 @@ function createNode(target: Exclude<RedisTarget, { kind: 'cluster' }>, node: Red
       db: target.db,
       ...(target.tls ? { tls: { servername: target.host } } : {}),
       retryStrategy: reconnectDelay,
+      enableAutoPipelining: autoPipelining(role),
       ...node,
     })
   }
@@ -79,6 +88,7 @@ function createNode(target: Exclude<RedisTarget, { kind: 'cluster' }>, node: Red
     sentinelRetryStrategy: reconnectDelay,
     retryStrategy: reconnectDelay,
     reconnectOnError: reconnectOnReadonly,
+    enableAutoPipelining: autoPipelining(role),
     ...node,
   })
 }
@@ -95,9 +105,8 @@ function createCluster(
     enableOfflineQueue: enableOfflineQueue ?? true,
     lazyConnect: lazyConnect ?? false,
     ...(keyPrefix ? { keyPrefix } : {}),
-    // Batches the HTTP path's commands per node. Not on blocking or BullMQ connections:
-    // a blocking command queued in a pipeline would hold back the commands batched after it.
-    enableAutoPipelining: role === 'command',
+    // batches the HTTP path's commands per node
+    enableAutoPipelining: autoPipelining(role),
     // a node that does not answer CLUSTER SLOTS in time is skipped for the next one
     slotsRefreshTimeout: 2000,
     slotsRefreshInterval: 5000,

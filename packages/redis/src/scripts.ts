@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
+import { isCluster } from './client'
 
 /** A Redis client of any topology: one server, a Sentinel-managed primary, or a Cluster. */
 export type RedisClient = Redis | Cluster
@@ -33,8 +34,9 @@ export function defineScripts<N extends string>(
   for (const s of scripts) {
     // ioredis' auto-pipelining routes a command by its first argument: for a script that takes
     // its key count first, that is a number, not a key — on a Cluster it would batch commands
-    // of different slots together. Such scripts go through normal (key-routed) sending.
-    if (s.numberOfKeys === undefined && ignored && !ignored.includes(s.name)) ignored.push(s.name)
+    // of different slots together. Such scripts go through normal (key-routed) sending. One
+    // server (or a Sentinel-managed primary) has no slots: they are batched like the rest.
+    if (s.numberOfKeys === undefined && isCluster(client) && ignored && !ignored.includes(s.name)) ignored.push(s.name)
     if (typeof c[s.name] === 'function') continue
     client.defineCommand(
       s.name,

@@ -2,6 +2,7 @@ import type { EventJob, EventStatus } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
 import { defineScripts, type RedisClient } from '@herald/redis'
 import { eventClaim } from '../commands/event-claim-1'
+import { eventSet } from '../commands/event-set-1'
 import { eventStart } from '../commands/event-start-1'
 
 /**
@@ -33,9 +34,11 @@ export interface EventRecord {
 type RecordRedis = RedisClient & {
   heraldEventClaim(key: string, ttl: number, ...fields: string[]): Promise<string[] | null>
   heraldEventStart(key: string, ttl: number, type: string, source: string, acceptedAt: string): Promise<string[]>
+  heraldEventSet(key: string, ttl: number, deleteCount: number, ...fieldsThenPairs: string[]): Promise<number>
 }
 
-const define = (redis: RedisClient) => defineScripts(redis, [eventClaim, eventStart]) as unknown as RecordRedis
+const define = (redis: RedisClient) =>
+  defineScripts(redis, [eventClaim, eventStart, eventSet]) as unknown as RecordRedis
 
 const STATUSES: readonly EventStatus[] = ['queued', 'delayed', 'processing', 'done', 'failed']
 
@@ -72,6 +75,9 @@ function flatToHash(flat: string[]): Record<string, string> {
   return h
 }
 
+/** The fields that say what an event is and who sent it, as field, value pairs. */
+const identityOf = (job: EventJob) => ['type', job.type, 'source', job.source, 'acceptedAt', String(job.acceptedAt)]
+
 export class EventRecords {
   private readonly redis: RecordRedis
 
@@ -95,20 +101,7 @@ export class EventRecords {
 
   /** Creates the record unless one exists: null means this caller won; otherwise the existing record. */
   async claim(job: EventJob, status: EventStatus, deliverAt: number | undefined): Promise<EventRecord | null> {
-    const fields = [
-      'type',
-      job.type,
-      'source',
-      job.source,
-      'acceptedAt',
-      String(job.acceptedAt),
-      'status',
-      status,
-      'attempts',
-      '0',
-      'payload',
-      JSON.stringify(job),
-    ]
+    const fields = [...identityOf(job), 'status', status, 'attempts', '0', 'payload', JSON.stringify(job)]
     if (deliverAt !== undefined) fields.push('deliverAt', String(deliverAt))
     const ttl = this.ttlFor(Math.max(0, (deliverAt ?? 0) - job.acceptedAt))
     const flat = await this.redis.heraldEventClaim(this.key(job), ttl, ...fields)
@@ -142,39 +135,44 @@ export class EventRecords {
   }
 
   async done(event: EventRef, messageIds: string[]): Promise<void> {
-    const key = this.key(event)
-    await this.redis
-      .multi()
-      .hset(key, 'status', 'done', 'messageIds', JSON.stringify(messageIds))
-      .hdel(key, 'error')
-      .expire(key, this.ttlSeconds)
-      .exec()
+    await this.redis.heraldEventSet(
+      this.key(event),
+      this.ttlSeconds,
+      1,
+      'error',
+      'status',
+      'done',
+      'messageIds',
+      JSON.stringify(messageIds),
+    )
   }
 
   /** The record of a request delivered inline by the API (no job): already done. */
   async recordDelivered(job: EventJob, messageIds: string[]): Promise<void> {
-    const key = this.key(job)
-    await this.redis
-      .multi()
-      .hset(key, {
-        type: job.type,
-        source: job.source,
-        acceptedAt: String(job.acceptedAt),
-        status: 'done',
-        attempts: '1',
-        messageIds: JSON.stringify(messageIds),
-      })
-      .expire(key, this.ttlSeconds)
-      .exec()
+    await this.redis.heraldEventSet(
+      this.key(job),
+      this.ttlSeconds,
+      0,
+      ...identityOf(job),
+      'status',
+      'done',
+      'attempts',
+      '1',
+      'messageIds',
+      JSON.stringify(messageIds),
+    )
   }
 
   /** A failed attempt: `final` when no retry follows. */
   async failed(event: EventRef, error: string, final: boolean): Promise<void> {
-    const key = this.key(event)
-    await this.redis
-      .multi()
-      .hset(key, 'status', final ? 'failed' : 'queued', 'error', error.slice(0, 1000))
-      .expire(key, this.ttlSeconds)
-      .exec()
+    await this.redis.heraldEventSet(
+      this.key(event),
+      this.ttlSeconds,
+      0,
+      'status',
+      final ? 'failed' : 'queued',
+      'error',
+      error.slice(0, 1000),
+    )
   }
 }

@@ -3,6 +3,7 @@ import type { Scope, ServiceClaims } from '@herald/contracts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { RevocationList } from '../domain/revocations'
+import { VerifiedTokens } from '../domain/verified-tokens'
 import { NotifierErrors } from '../errors'
 import { kidOf } from '../service-token'
 
@@ -26,7 +27,7 @@ export interface ServiceAuthOptions {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    serviceTokens: { maxTtlSeconds: number; revocations: RevocationList }
+    serviceTokens: { maxTtlSeconds: number; revocations: RevocationList; verified: VerifiedTokens }
   }
 }
 
@@ -56,7 +57,11 @@ export const serviceAuthPlugin = fp<ServiceAuthOptions>(
         requiredClaims: ['sub', 'aud', 'exp', 'iat', 'jti'],
       },
     })
-    app.decorate('serviceTokens', { maxTtlSeconds: opts.maxTtlSeconds, revocations: opts.revocations })
+    app.decorate('serviceTokens', {
+      maxTtlSeconds: opts.maxTtlSeconds,
+      revocations: opts.revocations,
+      verified: new VerifiedTokens(),
+    })
   },
   { fastify: '5.x', name: 'herald-service-auth' },
 )
@@ -68,19 +73,24 @@ function scopesOf(claims: ServiceClaims): Set<string> {
 /** onRequest hook of a `/v1` route: 401 without a valid service token, 403 without `scope`. */
 export function requireScope(scope: Scope) {
   return async function checkScope(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    let claims: ServiceClaims
-    try {
-      claims = await request.jwtVerify<ServiceClaims>()
-    } catch (err) {
-      request.log.debug({ reason: (err as Error).message }, 'service token refused')
-      throw new NotifierErrors.Unauthorized()
+    const { maxTtlSeconds, revocations, verified } = request.server.serviceTokens
+    const authorization = request.headers.authorization
+    let claims = authorization ? verified.get(authorization) : undefined
+    if (claims) request.user = claims
+    else {
+      try {
+        claims = await request.jwtVerify<ServiceClaims>()
+      } catch (err) {
+        request.log.debug({ reason: (err as Error).message }, 'service token refused')
+        throw new NotifierErrors.Unauthorized()
+      }
+      if (typeof claims.sub !== 'string' || claims.sub === '' || claims.sub.length > 128)
+        throw new NotifierErrors.Unauthorized()
+      // a token minted to live longer than allowed is refused whatever its exp says
+      if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number' || claims.exp - claims.iat > maxTtlSeconds)
+        throw new NotifierErrors.Unauthorized()
+      if (authorization) verified.set(authorization, claims)
     }
-    if (typeof claims.sub !== 'string' || claims.sub === '' || claims.sub.length > 128)
-      throw new NotifierErrors.Unauthorized()
-    const { maxTtlSeconds, revocations } = request.server.serviceTokens
-    // a token minted to live longer than allowed is refused whatever its exp says
-    if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number' || claims.exp - claims.iat > maxTtlSeconds)
-      throw new NotifierErrors.Unauthorized()
     if (typeof claims.jti !== 'string' || (await revocations.isRevoked(claims.jti)))
       throw new NotifierErrors.Unauthorized()
     if (!scopesOf(claims).has(scope)) throw new NotifierErrors.InsufficientScope(scope)
