@@ -108,7 +108,6 @@ export async function startHerald(o: HeraldStartOptions): Promise<HeraldSystem> 
     logToFiles: true,
     auth: 2,
     gateways: o.replicas,
-    notifiers: 1,
     workers: 1,
     env: {
       LOG_LEVEL: 'warn',

@@ -5,7 +5,7 @@ import { type Stack, startStack } from './stack'
 
 const USAGE = `pnpm stack [--redis single|sentinel|cluster] [--verbose] [--json] [--dir <path>]
 
-The whole topology on this machine — Redis, 2 auth, 3 gateways, notifier API + worker,
+The whole topology on this machine — Redis, 2 auth, 3 gateways, 2 notifier APIs + worker,
 nginx on STACK_PORT (default 8080). Ctrl-C stops everything it started, services first.
 
   --redis single     one redis-server, AOF in .stack/redis (the default)

@@ -166,7 +166,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }
   await add('auth', opts.auth ?? 2, 'main.js', true)
   await add('gateway', opts.gateways ?? 3, 'main.js', true)
-  await add('notifier', opts.notifiers ?? 1, 'main.js', true)
+  await add('notifier', opts.notifiers ?? 2, 'main.js', true)
   await add('worker', opts.workers ?? 1, 'worker-main.js', false)
 
   const ports = (n: string) => procs.filter((p) => p.spec.name === n).map((p) => p.spec.port as number)

@@ -73,7 +73,7 @@ describe('docker compose: the deployment a user gets', () => {
     expect(Object.keys(openapi.body.paths)).toContain('/v1/events')
     expect((await containers('auth')).length).toBe(2)
     expect((await containers('gateway')).length).toBe(3)
-    expect((await containers('notifier')).length).toBe(1)
+    expect((await containers('notifier')).length).toBe(2)
     expect((await containers('worker')).length).toBe(1)
   })
 
