@@ -2,6 +2,7 @@ import { EVENTS_QUEUE, type EventJob } from '@herald/contracts'
 import { createRedis, createServiceApp, keysFor, runService } from '@herald/service-kit'
 import { Queue } from 'bullmq'
 import { loadWorkerConfig } from './config'
+import { startWebhookWorker } from './webhooks/worker'
 import { startWorker } from './worker'
 import { registerWorkerMetrics } from './worker-metrics'
 
@@ -11,6 +12,7 @@ let closing = false
 // /healthz, /readyz (Redis reachable, not shutting down) and /metrics, like every service.
 const app = createServiceApp({ service: 'notifier-worker', config, redis, isReady: () => !closing })
 const running = startWorker(config, { redis, logger: app.log })
+const webhooks = startWebhookWorker(config, { redis, logger: app.log })
 const queue = new Queue<EventJob>(EVENTS_QUEUE, {
   connection: redis,
   prefix: keysFor(config).bullPrefix(),
@@ -32,6 +34,7 @@ await runService({
   },
   afterClose: async () => {
     await running.close()
+    await webhooks.close()
     await queue.close()
     await redis.quit().catch(() => redis.disconnect())
   },

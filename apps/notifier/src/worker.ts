@@ -3,12 +3,14 @@ import { Inbox } from '@herald/inbox'
 import type { RedisClient } from '@herald/redis'
 import { keysFor } from '@herald/service-kit'
 import { UserStore } from '@herald/users'
+import { WebhookRegistry } from '@herald/webhooks'
 import { type Job, UnrecoverableError, Worker } from 'bullmq'
 import { type Catalog, createCatalog, DIRECT_MESSAGE_TYPE } from './catalog'
 import type { WorkerConfig } from './config'
 import { Deliverer } from './domain/deliver'
 import { EventRecords } from './domain/event-records'
 import { deliveryIdFor } from './domain/ids'
+import { createWebhooksQueue, dispatchOptionsOf, WebhookDispatcher } from './webhooks/dispatch'
 
 export interface WorkerDeps {
   /** a `worker`-role client (maxRetriesPerRequest: null); BullMQ duplicates it for its blocking reads */
@@ -48,6 +50,12 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
     streamMaxLen: config.STREAM_MAXLEN,
   })
   const deliverer = new Deliverer(new UserStore(deps.redis, keys), inbox, config.FANOUT_CHUNK_SIZE)
+  const webhooksQueue = createWebhooksQueue(deps.redis, keys)
+  const webhooks = new WebhookDispatcher(
+    new WebhookRegistry(deps.redis, keys),
+    webhooksQueue,
+    dispatchOptionsOf(config),
+  )
 
   async function processJob(job: Job<EventJob, { messageIds: string[] }, string>) {
     const event = job.data
@@ -74,8 +82,17 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
       const e = err as Error
       const final = e instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1)
       await records.failed(event, e.message, final).catch(() => {})
+      if (final) await emitFailed(event, e.message, attempt)
       throw err
     }
+  }
+
+  /** The `event.failed` webhook of the event's caller; a failure to queue it is logged, never rethrown. */
+  async function emitFailed(event: EventJob, error: string, attempts: number) {
+    const data = { eventId: event.id, type: event.type, error, attempts, failedAt: new Date().toISOString() }
+    await webhooks.emit(event.source, 'event.failed', data, event.id).catch((err: Error) => {
+      deps.logger?.warn({ eventId: event.id, err: err.message }, 'event.failed webhook not queued')
+    })
   }
 
   const worker = new Worker<EventJob, { messageIds: string[] }, string>(EVENTS_QUEUE, processJob, {
@@ -98,6 +115,7 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
     worker,
     async close() {
       await worker.close()
+      await webhooksQueue.close()
     },
   }
 }

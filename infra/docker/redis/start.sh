@@ -15,6 +15,7 @@
 #   herald:event:…          event idempotency records                      notifier, worker
 #   herald:service-tokens:revoked  revoked service tokens (jti)            notifier
 #   herald:{bull}:…         the BullMQ queue                               auth (login events), notifier, worker
+#   herald:{wh}:…           webhook endpoints and their delivery logs      notifier, worker
 set -eu
 umask 077
 
@@ -39,8 +40,8 @@ user default on #$(head -c 48 /dev/urandom | sha256sum | cut -d' ' -f1) ~* &* +@
 user health on nopass resetkeys resetchannels -@all +ping
 user auth on #$(password REDIS_AUTH_PASSWORD) resetkeys resetchannels ~herald:{ph:* ~herald:rl:* ~herald:{sms}:* ~herald:{p[0-9]* ~herald:{bull}:* %R~herald:{gw}:* $COMMANDS
 user gateway on #$(password REDIS_GATEWAY_PASSWORD) resetkeys resetchannels ~herald:{p[0-9]* ~herald:{gw}:* ~herald:ticket:used:* $COMMANDS
-user notifier on #$(password REDIS_NOTIFIER_PASSWORD) resetkeys resetchannels ~herald:{p[0-9]* ~herald:event:* ~herald:{bull}:* ~herald:service-tokens:revoked %R~herald:{gw}:* $COMMANDS
-user worker on #$(password REDIS_WORKER_PASSWORD) resetkeys resetchannels ~herald:{p[0-9]* ~herald:event:* ~herald:{bull}:* %R~herald:{gw}:* $COMMANDS
+user notifier on #$(password REDIS_NOTIFIER_PASSWORD) resetkeys resetchannels ~herald:{p[0-9]* ~herald:event:* ~herald:{bull}:* ~herald:service-tokens:revoked ~herald:{wh}:* %R~herald:{gw}:* $COMMANDS
+user worker on #$(password REDIS_WORKER_PASSWORD) resetkeys resetchannels ~herald:{p[0-9]* ~herald:event:* ~herald:{bull}:* ~herald:{wh}:* %R~herald:{gw}:* $COMMANDS
 ACL
 
 # The Sentinel override (docker-compose.sentinel.yml): a `replication` user that replicas use

@@ -1,8 +1,8 @@
+import { startReceiver } from '@herald/test-utils/webhook-receiver'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebhookSender } from '../src/sender'
 import { newSecret, signedHeaders, verify } from '../src/signer'
 import { addressAllowed, resolvedUrlProblem, targetPolicy, urlProblem } from '../src/ssrf'
-import { startReceiver } from './receiver'
 
 const strict = targetPolicy({ allowPrivate: false, allowHttp: false, cidrs: '' })
 const local = targetPolicy({ allowPrivate: true, allowHttp: true, cidrs: '' })

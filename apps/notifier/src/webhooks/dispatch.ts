@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto'
+import { WEBHOOKS_QUEUE, type WebhookEventType, type WebhookJob, type WebhookPayload } from '@herald/contracts'
+import type { Keys } from '@herald/keys'
+import type { RedisClient } from '@herald/redis'
+import type { WebhookRegistry } from '@herald/webhooks'
+import { Queue } from 'bullmq'
+import type { WorkerConfig } from '../config'
+
+export type WebhooksQueue = Queue<WebhookJob, void, string>
+
+export function createWebhooksQueue(connection: RedisClient, keys: Keys): WebhooksQueue {
+  return new Queue<WebhookJob, void, string>(WEBHOOKS_QUEUE, {
+    connection,
+    prefix: keys.bullPrefix(),
+    skipVersionCheck: true,
+  })
+}
+
+/** `webhook-id` of an event: derived from what happened, so an event noticed twice is one delivery. */
+export function webhookMessageId(caller: string, type: WebhookEventType, eventKey: string): string {
+  return `msg_${createHash('sha256').update(`${caller}\0${type}\0${eventKey}`).digest('base64url').slice(0, 27)}`
+}
+
+export interface DispatchOptions {
+  cacheMs: number
+  attempts: number
+  backoffMs: number
+  keepCompletedSeconds: number
+  keepFailedSeconds: number
+}
+
+export function dispatchOptionsOf(config: WorkerConfig): DispatchOptions {
+  return {
+    cacheMs: config.WEBHOOK_SUBSCRIBERS_CACHE_MS,
+    attempts: config.WEBHOOK_ATTEMPTS,
+    backoffMs: config.WEBHOOK_BACKOFF_MS,
+    keepCompletedSeconds: config.JOB_KEEP_COMPLETED_SECONDS,
+    keepFailedSeconds: config.JOB_KEEP_FAILED_SECONDS,
+  }
+}
+
+/**
+ * Turns something that happened into one delivery job per subscribed endpoint of the
+ * calling system it concerns. Endpoints are looked up through a short cache (a caller with
+ * no webhooks costs no Redis call per event while it is fresh); the job id is the endpoint
+ * and the webhook id, so the same event emitted twice is queued once.
+ */
+export class WebhookDispatcher {
+  private readonly cache = new Map<string, { ids: string[]; until: number }>()
+
+  constructor(
+    private readonly registry: WebhookRegistry,
+    private readonly queue: WebhooksQueue,
+    private readonly opts: DispatchOptions,
+  ) {}
+
+  private async subscribers(caller: string, type: WebhookEventType): Promise<string[]> {
+    const key = `${type}\0${caller}`
+    const hit = this.cache.get(key)
+    if (hit && hit.until > Date.now()) return hit.ids
+    const ids = await this.registry.subscribers(caller, type)
+    if (this.opts.cacheMs > 0) {
+      // a bounded cache: callers are few, but a flood of distinct ones must not grow it without end
+      if (this.cache.size >= 10_000) this.cache.clear()
+      this.cache.set(key, { ids, until: Date.now() + this.opts.cacheMs })
+    }
+    return ids
+  }
+
+  /** Queues `type` with `data` for the caller's endpoints; `eventKey` names the occurrence. Returns the jobs queued. */
+  async emit(
+    caller: string,
+    type: WebhookEventType,
+    data: Record<string, unknown>,
+    eventKey: string,
+    now = Date.now(),
+  ): Promise<number> {
+    if (!caller) return 0
+    const ids = await this.subscribers(caller, type)
+    if (ids.length === 0) return 0
+    const messageId = webhookMessageId(caller, type, eventKey)
+    const payload: WebhookPayload = { type, timestamp: new Date(now).toISOString(), data }
+    const body = JSON.stringify(payload)
+    await this.queue.addBulk(
+      ids.map((endpointId) => ({
+        name: type,
+        data: { endpointId, messageId, type, body },
+        opts: {
+          jobId: `${endpointId}.${messageId}`,
+          attempts: this.opts.attempts,
+          backoff: { type: 'exponential', delay: this.opts.backoffMs },
+          removeOnComplete: { age: this.opts.keepCompletedSeconds },
+          removeOnFail: { age: this.opts.keepFailedSeconds },
+        },
+      })),
+    )
+    return ids.length
+  }
+}

@@ -1,0 +1,84 @@
+import { WEBHOOKS_QUEUE, type WebhookJob } from '@herald/contracts'
+import type { RedisClient } from '@herald/redis'
+import { keysFor } from '@herald/service-kit'
+import { WebhookRegistry, WebhookSender } from '@herald/webhooks'
+import { type Job, UnrecoverableError, Worker } from 'bullmq'
+import { type WorkerConfig, webhookPolicyOf } from '../config'
+import type { WorkerLogger } from '../worker'
+
+export interface WebhookWorker {
+  worker: Worker<WebhookJob, void, string>
+  close(): Promise<void>
+}
+
+/**
+ * The consumer of WEBHOOKS_QUEUE: one signed POST per attempt, retried with exponential
+ * backoff (set on each job). Every attempt is logged on its endpoint, and a failure streak of
+ * WEBHOOK_DISABLE_AFTER_FAILURES disables the endpoint: its pending jobs then end without
+ * sending. A deleted or disabled endpoint's jobs end at once. The signing secret is read
+ * from the registry per attempt and never logged.
+ */
+export function startWebhookWorker(
+  config: WorkerConfig,
+  deps: { redis: RedisClient; logger?: WorkerLogger },
+): WebhookWorker {
+  const keys = keysFor(config)
+  const registry = new WebhookRegistry(deps.redis, keys)
+  const sender = new WebhookSender({ policy: webhookPolicyOf(config), timeoutMs: config.WEBHOOK_TIMEOUT_MS })
+  const log = deps.logger
+
+  async function deliver(job: Job<WebhookJob, void, string>): Promise<void> {
+    const { endpointId, messageId, type, body } = job.data
+    const target = await registry.target(endpointId)
+    if (!target?.enabled) return
+    const attempt = job.attemptsMade + 1
+    const started = Date.now()
+    const res = await sender.send(target.url, target.secret, messageId, body)
+    const outcome = await registry.record(
+      endpointId,
+      {
+        messageId,
+        type,
+        attempt,
+        at: new Date(started).toISOString(),
+        ok: res.ok,
+        ...(res.status !== undefined ? { status: res.status } : {}),
+        ...(res.error ? { error: res.error } : {}),
+        durationMs: res.durationMs,
+      },
+      { logMax: config.WEBHOOK_LOG_MAX, disableAfter: config.WEBHOOK_DISABLE_AFTER_FAILURES },
+    )
+    if (res.ok || outcome === 'gone') return
+    if (outcome === 'disabled') {
+      log?.warn({ endpointId }, 'webhook endpoint disabled after a failure streak')
+      throw new UnrecoverableError('endpoint disabled')
+    }
+    throw new Error(res.error ?? 'delivery failed')
+  }
+
+  const worker = new Worker<WebhookJob, void, string>(WEBHOOKS_QUEUE, deliver, {
+    connection: deps.redis,
+    prefix: keys.bullPrefix(),
+    concurrency: config.WEBHOOK_CONCURRENCY,
+    // an attempt holds the job at most for the delivery deadline
+    lockDuration: Math.max(config.JOB_LOCK_MS, 2 * config.WEBHOOK_TIMEOUT_MS),
+    stalledInterval: config.JOB_STALLED_INTERVAL_MS,
+    maxStalledCount: 2,
+    skipVersionCheck: true,
+  })
+  worker.on('failed', (job, err) => {
+    log?.warn(
+      { jobId: job?.id, endpointId: job?.data.endpointId, attempt: job?.attemptsMade, err: err.message },
+      'webhook delivery failed',
+    )
+  })
+  worker.on('error', (err) => log?.error({ err: { message: err.message } }, 'webhook worker error'))
+
+  return {
+    worker,
+    async close() {
+      await worker.close()
+      await sender.close()
+    },
+  }
+}
