@@ -2,9 +2,10 @@ import { backoff } from './backoff'
 import { CloseCode } from './close-codes'
 import { cursorAfter } from './cursor'
 import { Emitter } from './emitter'
-import { type FetchLike, HeraldHttpError, requestJson, resolveWsUrl } from './http'
+import { type FetchLike, HeraldHttpError, requestJson, resolveSseUrl, resolveWsUrl } from './http'
 import { LruSet } from './lru'
 import { frameText, OPEN, type WebSocketConstructor, type WebSocketLike } from './socket'
+import { SseSocket, type Transport } from './sse'
 import {
   type AuthErrorEvent,
   type ClientEvents,
@@ -21,6 +22,14 @@ export interface ClientOptions {
   baseUrl?: string
   /** the WebSocket endpoint, when it is not `<baseUrl>/ws` */
   wsUrl?: string
+  /**
+   * `auto`: a WebSocket, and Server-Sent Events (`<baseUrl>/sse`) once a WebSocket fails to
+   * open (a proxy or firewall that blocks them) until `stop()`; `websocket` or `sse`: only that.
+   * @default 'auto'
+   */
+  transport?: 'auto' | Transport
+  /** the event-stream endpoint, when it is not `<baseUrl>/sse` (its frames go to `<baseUrl>/sse/frames`) */
+  sseUrl?: string
   /** the session token (from `POST /auth/login`); called again before every ticket. null: signed out */
   getToken: () => string | null | undefined | Promise<string | null | undefined>
   /** the WebSocket constructor @default globalThis.WebSocket (pass the `ws` package's in Node 20) */
@@ -58,6 +67,8 @@ export interface HeraldClient {
   readonly replica: string | null
   readonly userId: string | null
   readonly connId: string | null
+  /** the transport of the current (or next) connection */
+  readonly transport: Transport
   /** the newest cursor seen: the next connection resumes from it */
   readonly lastCursor: string | undefined
   /** starts connecting (from idle, stopped or ended); does nothing when already connecting or connected */
@@ -73,7 +84,7 @@ export interface HeraldClient {
 
 const ACTIVE: ReadonlySet<ClientState> = new Set(['connecting', 'connected', 'reconnecting'])
 
-/** A herald client: one WebSocket that survives replica deaths and network drops without losing a message. */
+/** A herald client: one WebSocket (or event stream, where WebSockets are blocked) that survives replica deaths and network drops without losing a message. */
 export function createClient(options: ClientOptions): HeraldClient {
   const baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '')
   const minDelay = options.minReconnectDelay ?? 500
@@ -82,12 +93,16 @@ export function createClient(options: ClientOptions): HeraldClient {
   const connectTimeout = options.connectTimeout ?? 10_000
   const random = options.random ?? Math.random
   const fetchFn: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+  const firstTransport: Transport = options.transport === 'sse' ? 'sse' : 'websocket'
 
   const events = new Emitter<ClientEvents>()
   const seen = new LruSet(options.dedupeCapacity ?? 2000)
 
   let state: ClientState = 'idle'
   let socket: WebSocketLike | null = null
+  let transport = firstTransport
+  /** the current socket opened (a WebSocket that never does is blocked somewhere: try SSE) */
+  let opened = false
   let welcomed = false
   let replica: string | null = null
   let userId: string | null = null
@@ -190,6 +205,7 @@ export function createClient(options: ClientOptions): HeraldClient {
           userId: frame.userId,
           replica: frame.replica,
           resumed: frame.resumed,
+          transport,
         })
         if (frame.gap) events.emit('gap', { since })
         // receipts left over from a socket that closed before it could send them
@@ -213,11 +229,19 @@ export function createClient(options: ClientOptions): HeraldClient {
     }
   }
 
+  /** A WebSocket that could not even open, while the client may choose: the next attempt is SSE. */
+  const fallBack = (): boolean => {
+    if (transport !== 'websocket' || opened || (options.transport ?? 'auto') !== 'auto') return false
+    transport = 'sse'
+    return true
+  }
+
   const onClose = (code: number, reason: string) => {
     dropSocket()
     clearTimeout(ackTimer)
     ackTimer = undefined
     if (!ACTIVE.has(state)) return
+    if (fallBack()) return scheduleReconnect(0, { code, reason: reason || 'WebSocket did not open; trying SSE' })
     if (code === CloseCode.SESSION_ENDED) return endSession(code, reason || 'session ended')
     if (code === CloseCode.UNAUTHORIZED) {
       // the ticket was bad, expired or reused: one fresh ticket (and token) at once; twice means the session is gone
@@ -270,18 +294,26 @@ export function createClient(options: ClientOptions): HeraldClient {
     if (my !== attempt) return
 
     const since = lastCursor
-    const url = resolveWsUrl(baseUrl, options.wsUrl)
+    const url = transport === 'sse' ? resolveSseUrl(baseUrl, options.sseUrl) : resolveWsUrl(baseUrl, options.wsUrl)
     url.searchParams.set('ticket', ticket)
     if (since !== undefined) url.searchParams.set('since', since)
     let ws: WebSocketLike
     try {
-      ws = new (resolveWebSocket())(url.toString())
+      ws =
+        transport === 'sse'
+          ? new SseSocket(url.toString(), { fetch: fetchFn, post: postFrame })
+          : new (resolveWebSocket())(url.toString())
     } catch (err) {
       events.emit('error', { code: 'WEBSOCKET', message: err instanceof Error ? err.message : String(err) })
+      if (fallBack()) return scheduleReconnect(0)
       return retryLater()
     }
     socket = ws
+    opened = false
     welcomed = false
+    ws.onopen = () => {
+      if (socket === ws) opened = true
+    }
     ws.onmessage = (event) => {
       if (socket !== ws) return
       const text = frameText(event.data)
@@ -313,6 +345,9 @@ export function createClient(options: ClientOptions): HeraldClient {
     get connId() {
       return connId
     },
+    get transport() {
+      return transport
+    },
     get lastCursor() {
       return lastCursor
     },
@@ -320,6 +355,7 @@ export function createClient(options: ClientOptions): HeraldClient {
       if (ACTIVE.has(state)) return
       step = 0
       unauthorized = 0
+      transport = firstTransport
       setState('connecting')
       void open()
     },
@@ -348,6 +384,14 @@ export function createClient(options: ClientOptions): HeraldClient {
         await authed('/inbox/read', { ids: unique.slice(i, i + MAX_IDS_PER_FRAME) })
       }
     },
+  }
+
+  /** A client frame (ack) of a connection over SSE, which only reads: `POST /sse/frames` on any gateway. */
+  function postFrame(frame: string): void {
+    authed('/sse/frames', JSON.parse(frame)).catch((err: unknown) => {
+      const e = err instanceof HeraldHttpError ? err : new HeraldHttpError(0, 'NETWORK', String(err))
+      events.emit('error', { code: e.code, message: e.message })
+    })
   }
 
   /** A session call; a 401 also tells the app through onAuthError. */

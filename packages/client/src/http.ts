@@ -65,3 +65,9 @@ export function resolveWsUrl(baseUrl: string, wsUrl?: string): URL {
   else if (url.protocol === 'http:') url.protocol = 'ws:'
   return url
 }
+
+/** `<baseUrl>/sse`, or `sseUrl` when given; relative URLs resolve against the page. */
+export function resolveSseUrl(baseUrl: string, sseUrl?: string): URL {
+  const page = (globalThis as { location?: { href: string } }).location?.href
+  return new URL(sseUrl ?? `${baseUrl.replace(/\/+$/, '')}/sse`, page)
+}

@@ -3,4 +3,5 @@ export { type ClientOptions, createClient, type HeraldClient, type InboxQuery } 
 export { CloseCode } from './close-codes'
 export { type FetchLike, HeraldHttpError } from './http'
 export type { WebSocketConstructor, WebSocketLike } from './socket'
+export type { Transport } from './sse'
 export * from './types'

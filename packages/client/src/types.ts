@@ -81,6 +81,8 @@ export interface ConnectedEvent {
   userId: string
   replica: string
   resumed: boolean
+  /** what carries this connection: a WebSocket, or the SSE fallback */
+  transport: 'websocket' | 'sse'
 }
 
 export interface ClientErrorEvent {

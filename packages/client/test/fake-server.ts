@@ -1,23 +1,35 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type WebSocket, WebSocketServer } from 'ws'
+import { WebSocketServer } from 'ws'
 import type { ClientFrame, InboxItem, MessageFrame, ServerFrame } from '../src/types'
 
 /**
  * An in-process protocol fake of herald's public surface — `POST /auth/ws-ticket`,
- * `/ws` (welcome, replay after `since`, gap, live messages, read frames, close codes),
- * `GET /inbox` and `POST /inbox/read` — for one user. It speaks the contract of docs/protocol.md;
- * it is not a model of Redis.
+ * `/ws` and `/sse` (welcome, replay after `since`, gap, live messages, read frames, close
+ * codes), `POST /sse/frames`, `GET /inbox` and `POST /inbox/read` — for one user. It speaks
+ * the contract of docs/protocol.md; it is not a model of Redis.
  */
+/** What the fake holds of either transport: a WebSocket, or an event stream made to look like one. */
+export interface FakeSocket {
+  readonly readyState: number
+  readonly OPEN: number
+  send(data: string): void
+  close(code: number, reason: string): void
+  terminate(): void
+}
+
 export interface FakeConnection {
-  ws: WebSocket
+  transport: 'websocket' | 'sse'
+  ws: FakeSocket
   ticket: string
   since: string | undefined
   replica: string
   /** frames the client sent, parsed */
   frames: ClientFrame[]
   closed: boolean
+  /** the close code the client sent (1006 for a stream the client dropped) */
+  closeCode: number | null
 }
 
 export interface FakeHerald {
@@ -39,6 +51,8 @@ export interface FakeHerald {
   refuseTickets: number
   /** the next N sockets never get a welcome */
   silentSockets: number
+  /** WebSocket upgrades are refused with 403 (a proxy that blocks WebSockets) */
+  blockWebSockets: boolean
   publish(fields?: Partial<MessageFrame>): MessageFrame
   /** writes a frame to every open socket as is (e.g. the same message twice) */
   sendRaw(frame: ServerFrame): void
@@ -65,6 +79,7 @@ export async function startFakeHerald(): Promise<FakeHerald> {
     failTickets: 0,
     refuseTickets: 0,
     silentSockets: 0,
+    blockWebSockets: false,
     publish(fields = {}) {
       const n = fake.messages.length + 1
       const m: MessageFrame = {
@@ -119,6 +134,18 @@ export async function startFakeHerald(): Promise<FakeHerald> {
       tickets.add(ticket)
       return json(res, 200, { ticket, expiresIn: 60 })
     }
+    if (req.method === 'GET' && url.pathname === '/sse') return openStream(req, res, url)
+    if (req.method === 'POST' && url.pathname === '/sse/frames') {
+      if (!authed(req)) return unauthorized(res)
+      const frame = (await readBody(req)) as ClientFrame
+      const conn = fake.live().find((c) => c.transport === 'sse')
+      conn?.frames.push(frame)
+      if (frame.type === 'read') {
+        for (const id of frame.ids) read.add(id)
+        fake.sendRaw({ type: 'read', ids: frame.ids })
+      }
+      return json(res, 204)
+    }
     if (req.method === 'GET' && url.pathname === '/inbox') {
       if (!authed(req)) return unauthorized(res)
       fake.inboxQueries.push(url.searchParams)
@@ -139,24 +166,76 @@ export async function startFakeHerald(): Promise<FakeHerald> {
     json(res, 404, { statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: 'no route' })
   })
 
-  const wss = new WebSocketServer({ server, path: '/ws' })
-  wss.on('connection', (ws, req) => {
-    const url = new URL(req.url ?? '/', 'http://fake')
-    const ticket = url.searchParams.get('ticket') ?? ''
-    const since = url.searchParams.get('since') ?? undefined
+  const wss = new WebSocketServer({ noServer: true })
+  server.on('upgrade', (req, socket, head) => {
+    if (fake.blockWebSockets || !req.url?.startsWith('/ws')) {
+      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n')
+      return
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const url = new URL(req.url ?? '/', 'http://fake')
+      const conn = accept('websocket', ws, url)
+      ws.on('message', (data) => conn.frames.push(JSON.parse(data.toString()) as ClientFrame))
+      ws.on('close', (code) => {
+        conn.closed = true
+        conn.closeCode = code
+      })
+      admit(conn)
+    })
+  })
+
+  /** `GET /sse`: the same connection as an event stream (id: = cursor, closes as `event: close`). */
+  function openStream(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+    res.write('retry: 1000\n\n')
+    let ended = false
+    const stream: FakeSocket = {
+      OPEN: 1,
+      get readyState() {
+        return ended || res.destroyed ? 3 : 1
+      },
+      send(data) {
+        const cursor = (JSON.parse(data) as { cursor?: string }).cursor
+        res.write(`${cursor ? `id: ${cursor}\n` : ''}data: ${data}\n\n`)
+      },
+      close(code, reason) {
+        if (ended) return
+        ended = true
+        res.end(`event: close\ndata: ${JSON.stringify({ code, reason })}\n\n`)
+      },
+      terminate() {
+        ended = true
+        res.destroy()
+      },
+    }
+    const since = req.headers['last-event-id'] ?? url.searchParams.get('since') ?? undefined
+    if (since !== undefined) url.searchParams.set('since', String(since))
+    const conn = accept('sse', stream, url)
+    res.on('close', () => {
+      conn.closed = true
+      conn.closeCode ??= 1006
+    })
+    admit(conn)
+  }
+
+  function accept(transport: FakeConnection['transport'], ws: FakeSocket, url: URL): FakeConnection {
     const conn: FakeConnection = {
+      transport,
       ws,
-      ticket,
-      since,
+      ticket: url.searchParams.get('ticket') ?? '',
+      since: url.searchParams.get('since') ?? undefined,
       replica: `gateway-${(replicaSeq++ % 3) + 1}`,
       frames: [],
       closed: false,
+      closeCode: null,
     }
     fake.connections.push(conn)
-    ws.on('message', (data) => conn.frames.push(JSON.parse(data.toString()) as ClientFrame))
-    ws.on('close', () => {
-      conn.closed = true
-    })
+    return conn
+  }
+
+  /** Ticket, welcome and replay: the same on both transports. */
+  function admit(conn: FakeConnection): void {
+    const { ws, ticket, since } = conn
     // a ticket works once
     const valid = tickets.delete(ticket)
     if (!valid || fake.refuseTickets > 0) {
@@ -186,7 +265,7 @@ export async function startFakeHerald(): Promise<FakeHerald> {
       if (fake.retainFrom !== undefined && BigInt(m.cursor) < BigInt(fake.retainFrom)) continue
       ws.send(JSON.stringify(m))
     }
-  })
+  }
 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
