@@ -15,6 +15,11 @@ import { createWebhooksQueue, dispatchOptionsOf, WebhookDispatcher } from './web
 export interface WorkerDeps {
   /** a `worker`-role client (maxRetriesPerRequest: null); BullMQ duplicates it for its blocking reads */
   redis: RedisClient
+  /**
+   * the jobs' own reads and writes (records, inbox, users), auto-pipelined so that concurrent
+   * jobs share writes to Redis; `redis` when not given
+   */
+  commands?: RedisClient
   logger?: WorkerLogger
   catalog?: Catalog
 }
@@ -43,13 +48,14 @@ function sleep(ms: number): Promise<void> {
 export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWorker {
   const keys = keysFor(config)
   const catalog = deps.catalog ?? createCatalog()
-  const records = new EventRecords(deps.redis, keys, config.EVENT_IDEMPOTENCY_SECONDS)
-  const inbox = new Inbox(deps.redis, keys, {
+  const commands = deps.commands ?? deps.redis
+  const records = new EventRecords(commands, keys, config.EVENT_IDEMPOTENCY_SECONDS)
+  const inbox = new Inbox(commands, keys, {
     maxItems: config.INBOX_MAX_ITEMS,
     retentionSeconds: config.INBOX_RETENTION_SECONDS,
     streamMaxLen: config.STREAM_MAXLEN,
   })
-  const deliverer = new Deliverer(new UserStore(deps.redis, keys), inbox, config.FANOUT_CHUNK_SIZE)
+  const deliverer = new Deliverer(new UserStore(commands, keys), inbox, config.FANOUT_CHUNK_SIZE)
   const webhooksQueue = createWebhooksQueue(deps.redis, keys)
   const webhooks = new WebhookDispatcher(
     new WebhookRegistry(deps.redis, keys),

@@ -99,14 +99,14 @@ function createCluster(
   node: RedisOptions,
 ): Cluster {
   // Cluster-level switches live on the Cluster, not on each node's connection.
-  const { enableOfflineQueue, lazyConnect, keyPrefix, ...redisOptions } = node
+  const { enableOfflineQueue, lazyConnect, keyPrefix, enableAutoPipelining, ...redisOptions } = node
   const options: ClusterOptions = {
     redisOptions,
     enableOfflineQueue: enableOfflineQueue ?? true,
     lazyConnect: lazyConnect ?? false,
     ...(keyPrefix ? { keyPrefix } : {}),
     // batches the HTTP path's commands per node
-    enableAutoPipelining: autoPipelining(role),
+    enableAutoPipelining: enableAutoPipelining ?? autoPipelining(role),
     // a node that does not answer CLUSTER SLOTS in time is skipped for the next one
     slotsRefreshTimeout: 2000,
     slotsRefreshInterval: 5000,
