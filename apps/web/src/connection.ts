@@ -10,10 +10,16 @@ const LABEL: Record<ClientState, string> = {
   ended: 'Session ended',
 }
 
-/** The status pill in the header and the details card: state, replica, resumes and the last close code. */
+const TRANSPORT: Record<HeraldClient['transport'], string> = {
+  websocket: 'WebSocket',
+  sse: 'Server-Sent Events (WebSocket blocked)',
+}
+
+/** The status pill in the header and the details card: state, replica, transport, resumes and the last close code. */
 export function connectionViews(client: HeraldClient): { pill: HTMLElement; card: HTMLElement } {
   const pill = h('span', { class: 'pill', 'data-testid': 'status', 'data-state': client.status })
   const replicaCell = h('dd', { 'data-testid': 'replica' }, '—')
+  const transportCell = h('dd', { 'data-testid': 'transport', 'data-transport': client.transport }, '—')
   const stateCell = h('dd', {}, LABEL[client.status])
   const connIdCell = h('dd', { class: 'mono' }, '—')
   const cursorCell = h('dd', { class: 'mono' }, '—')
@@ -27,6 +33,8 @@ export function connectionViews(client: HeraldClient): { pill: HTMLElement; card
     pill.textContent = client.replica && state === 'connected' ? `${LABEL[state]} · ${client.replica}` : LABEL[state]
     stateCell.textContent = LABEL[state]
     replicaCell.textContent = client.replica ?? '—'
+    transportCell.dataset.transport = client.transport
+    transportCell.textContent = TRANSPORT[client.transport]
     connIdCell.textContent = client.connId ?? '—'
     cursorCell.textContent = client.lastCursor ?? '—'
     reconnectsCell.textContent = String(reconnects)
@@ -51,6 +59,8 @@ export function connectionViews(client: HeraldClient): { pill: HTMLElement; card
       stateCell,
       h('dt', {}, 'Gateway replica'),
       replicaCell,
+      h('dt', {}, 'Transport'),
+      transportCell,
       h('dt', {}, 'Connection id'),
       connIdCell,
       h('dt', {}, 'Last cursor'),

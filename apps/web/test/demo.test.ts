@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import {
   api,
+  killGatewayUnder,
   launchChromium,
   loginByApi,
   newPhone,
@@ -176,33 +177,18 @@ describe.sequential('the demo page in Chromium, against the real stack', () => {
   })
 
   it('the gateway under the page is killed (SIGKILL): the page reconnects elsewhere and gets what was sent meanwhile', async () => {
-    const replica = (await view.replica(tab1)) as string
-    const n = Number(replica.replace('gateway-', ''))
-    const t0 = Date.now()
-    await stack.proc('gateway', n).stop('SIGKILL')
-    // the page sees its socket die and waits out its backoff (≥ 500 ms): send while it is away
-    await tab1.locator('[data-testid=status][data-state=reconnecting]').waitFor({ timeout: 10_000 })
-    timings.gatewayKillToReconnectingShownMs = Date.now() - t0
-    const sent: string[] = []
-    for (let i = 1; i <= 3; i++) sent.push(await sendMessage(stack, userId, `While you were away ${i}`))
-    const stateWhileSending = await view.state(tab1)
-    expect(stateWhileSending).toBe('reconnecting')
-
-    await until(async () => {
-      const r = await view.replica(tab1)
-      return (await view.state(tab1)) === 'connected' && r !== replica
-    }, 'tab 1 reconnected to another replica')
-    timings.gatewayKillToReconnectedMs = Date.now() - t0
-    for (const id of sent) await view.item(tab1, id).waitFor({ timeout: 10_000 })
-    timings.gatewayKillToCaughtUpMs = Date.now() - t0
-    for (const id of sent) await view.item(tab2, id).waitFor({ timeout: 15_000 })
-
-    const titles = await view.titles(tab1)
-    for (let i = 1; i <= 3; i++) expect(titles.filter((t) => t === `While you were away ${i}`)).toHaveLength(1)
+    const kill = await killGatewayUnder(stack, tab1, userId, 'While you were away')
+    timings.gatewayKillToReconnectingShownMs = kill.toReconnectingMs
+    timings.gatewayKillToReconnectedMs = kill.toReconnectedMs
+    timings.gatewayKillToCaughtUpMs = kill.toCaughtUpMs
+    expect(kill.stateWhileSending).toBe('reconnecting')
+    for (const id of kill.sent) await view.item(tab2, id).waitFor({ timeout: 15_000 })
     expect(Number(await tab1.textContent('[data-testid=reconnects]'))).toBeGreaterThanOrEqual(1)
     await screenshot(tab1, '04-reconnected-after-gateway-kill')
-    writeArtifact('gateway-kill.json', { killed: replica, stateWhileSending, now: await view.replica(tab1) })
+    const { killed, stateWhileSending } = kill
+    writeArtifact('gateway-kill.json', { killed, stateWhileSending, now: await view.replica(tab1) })
     // bring the replica back for the rest of the story
+    const n = Number(killed.replace('gateway-', ''))
     stack.proc('gateway', n).start()
     await stack.proc('gateway', n).waitReady()
   })

@@ -9,8 +9,8 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url))
 const DIST = fileURLToPath(new URL('../dist/index.html', import.meta.url))
 
-/** The whole stack on free ports in a temp dir; nginx serves apps/web/dist at `/`. */
-export async function webStack(): Promise<Stack> {
+/** The whole stack on free ports in a temp dir; nginx serves apps/web/dist at `/` (and refuses WebSockets when asked). */
+export async function webStack(opts: { refuseWebSockets?: boolean } = {}): Promise<Stack> {
   if (!existsSync(DIST)) throw new Error('apps/web/dist is not built: run `pnpm --filter @herald/web build` first')
   const dir = mkdtempSync(join(tmpdir(), 'herald-web-'))
   try {
@@ -18,6 +18,7 @@ export async function webStack(): Promise<Stack> {
       port: 0,
       dir,
       logToFiles: true,
+      refuseWebSockets: opts.refuseWebSockets ?? false,
       env: {
         // every test user signs in from 127.0.0.1; per-IP limits are the auth suite's business
         RATE_LIMIT_CODE_PER_MINUTE_PER_IP: '100000',
@@ -143,9 +144,58 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
 export const view = {
   state: (page: Page) => page.getAttribute('[data-testid=status]', 'data-state'),
   replica: (page: Page) => page.textContent('[data-testid=replica]'),
+  transport: (page: Page) => page.getAttribute('[data-testid=transport]', 'data-transport'),
   badge: async (page: Page) => Number(await page.getAttribute('[data-testid=badge]', 'data-count')),
   titles: (page: Page) => page.locator('[data-testid=notification] .item-title').allTextContents(),
   item: (page: Page, id: string) => page.locator(`[data-testid=notification][data-id="${id}"]`),
   waitConnected: (page: Page, timeout = 15_000) =>
     page.locator('[data-testid=status][data-state=connected]').waitFor({ timeout }),
+}
+
+export interface GatewayKill {
+  /** the replica that was killed */
+  killed: string
+  /** the ids sent while the page was away, in order */
+  sent: string[]
+  /** the page's state right after they were sent */
+  stateWhileSending: string | null
+  toReconnectingMs: number
+  toReconnectedMs: number
+  toCaughtUpMs: number
+}
+
+/**
+ * Kills (SIGKILL) the gateway under the page, sends `count` messages titled `<title> <i>`
+ * while the page is away, and waits until it is connected to another replica and shows each
+ * of them exactly once. The caller brings the replica back when it needs it.
+ */
+export async function killGatewayUnder(
+  stack: Stack,
+  page: Page,
+  userId: string,
+  title: string,
+  count = 3,
+): Promise<GatewayKill> {
+  const killed = (await view.replica(page)) as string
+  const t0 = Date.now()
+  await stack.proc('gateway', Number(killed.replace('gateway-', ''))).stop('SIGKILL')
+  // the page sees its connection die and waits out its backoff (≥ 500 ms): send while it is away
+  await page.locator('[data-testid=status][data-state=reconnecting]').waitFor({ timeout: 10_000 })
+  const toReconnectingMs = Date.now() - t0
+  const sent: string[] = []
+  for (let i = 1; i <= count; i++) sent.push(await sendMessage(stack, userId, `${title} ${i}`))
+  const stateWhileSending = await view.state(page)
+  await until(async () => {
+    const r = await view.replica(page)
+    return (await view.state(page)) === 'connected' && r !== killed
+  }, 'the page reconnected to another replica')
+  const toReconnectedMs = Date.now() - t0
+  for (const id of sent) await view.item(page, id).waitFor({ timeout: 10_000 })
+  const toCaughtUpMs = Date.now() - t0
+  const titles = await view.titles(page)
+  for (let i = 1; i <= count; i++) {
+    const n = titles.filter((t) => t === `${title} ${i}`).length
+    if (n !== 1) throw new Error(`"${title} ${i}" is shown ${n} times, not once`)
+  }
+  return { killed, sent, stateWhileSending, toReconnectingMs, toReconnectedMs, toCaughtUpMs }
 }

@@ -119,6 +119,8 @@ export interface NginxLocalOptions {
   limits?: Partial<NginxLimits>
   /** proxies whose X-Forwarded-For is believed @default [] (none) */
   trustedProxies?: string[]
+  /** /ws answers 403 before any upgrade, as a proxy that blocks WebSockets would @default false */
+  refuseWebSockets?: boolean
 }
 
 /** The hard limit of open files here (nginx may raise its soft limit up to it, not past it). */
@@ -145,6 +147,9 @@ export function localNginxConf(o: NginxLocalOptions): string {
     HERALD_REAL_IP: realIpDirectives(o.trustedProxies ?? []),
     ...limitVars({ ...LOCAL_LIMITS, ...o.limits }),
   })
+  const wsBlock = 'location = /ws {\n'
+  if (o.refuseWebSockets && !site.includes(wsBlock)) throw new Error('the nginx template has no `location = /ws` block')
+  const finalSite = o.refuseWebSockets ? site.replace(wsBlock, `${wsBlock}    return 403;\n`) : site
   // Started as root (CI containers), nginx's workers run as nobody and cannot reach temp
   // dirs under a 0700 working dir (mkdtemp): every proxied body or response that spills to
   // disk failed with 500. The local stack's workers run as the user that started it.
@@ -167,7 +172,7 @@ http {
   scgi_temp_path ${join(o.dir, 'tmp/scgi')};
   sendfile on;
   keepalive_timeout 65s;
-${site}
+${finalSite}
 }
 `
 }

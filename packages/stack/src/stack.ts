@@ -37,6 +37,8 @@ export interface StackOptions {
   serviceEnv?: Partial<Record<'auth' | 'gateway' | 'notifier' | 'worker', Record<string, string>>>
   /** node options that NODE_OPTIONS refuses (e.g. `--cpu-prof`), per service */
   nodeArgs?: Partial<Record<'auth' | 'gateway' | 'notifier' | 'worker', string[]>>
+  /** nginx answers 403 to every WebSocket upgrade on /ws (a network that blocks them: the SSE fallback's tests) */
+  refuseWebSockets?: boolean
 }
 
 export interface Secrets {
@@ -179,6 +181,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       gateway: ports('gateway'),
       notifier: ports('notifier'),
       staticRoot: staticRoot(),
+      refuseWebSockets: opts.refuseWebSockets ?? false,
     }),
   )
   const nginx = new Proc(

@@ -57,7 +57,11 @@ afterEach(async () => {
   seen.length = 0
 })
 
-async function startNginx(limits: Partial<NginxLimits> = {}, trustedProxies: string[] = []): Promise<string> {
+async function startNginx(
+  limits: Partial<NginxLimits> = {},
+  trustedProxies: string[] = [],
+  refuseWebSockets = false,
+): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-nginx-'))
   mkdirSync(join(dir, 'tmp'))
   const port = await freePort()
@@ -73,6 +77,7 @@ async function startNginx(limits: Partial<NginxLimits> = {}, trustedProxies: str
       staticRoot: join(REPO_ROOT, 'infra/nginx/www'),
       limits,
       trustedProxies,
+      refuseWebSockets,
     }),
   )
   const nginx = new Proc(
@@ -164,5 +169,17 @@ describe('nginx in front of the services', () => {
     expect(new TextDecoder().decode(first.value)).toBe('data: {"type":"welcome"}\n\n')
     expect(held).toHaveLength(1)
     await reader.cancel()
+  })
+
+  it('refuseWebSockets (the SSE fallback tests): /ws answers 403 before any upstream, /sse still passes', async () => {
+    const url = await startNginx({}, [], true)
+    const ws = await httpFrom(freshAddress(), `${url}/ws`, 'GET', {
+      headers: { connection: 'upgrade', upgrade: 'websocket' },
+    })
+    expect(ws.status).toBe(403)
+    expect(seen).toEqual([])
+    const res = await fetch(`${url}/sse?ticket=t`, { signal: AbortSignal.timeout(5000) })
+    expect(res.status).toBe(200)
+    await res.body?.cancel()
   })
 })
