@@ -116,6 +116,10 @@ export function protocolTables(): Record<'frames' | 'close-codes' | 'error-codes
     frameRow('client → server', ReadClientFrame),
     '',
     `A client frame carries at most ${MAX_IDS_PER_FRAME} ids; anything else is answered with an \`error\` frame.`,
+    '',
+    'Over Server-Sent Events (`GET /sse`) each server → client frame is the `data:` of one event, with',
+    '`id:` = its cursor when it has one; the client → server frames are the bodies of `POST /sse/frames`,',
+    'where a bad one is answered 400 `VALIDATION_ERROR` rather than with an `error` frame.',
   ].join('\n')
   const close = [
     '| code | name | meaning | what a client does |',
@@ -124,6 +128,9 @@ export function protocolTables(): Record<'frames' | 'close-codes' | 'error-codes
       const m = CLOSE_CODE_MEANINGS[name as keyof typeof CloseCode]
       return `| ${code} | \`${name}\` | ${cell(m.meaning)} | ${cell(m.client)} |`
     }),
+    '',
+    'Over Server-Sent Events the same code ends the stream as its last event: `event: close`,',
+    '`data: {"code":<code>,"reason":"<reason>"}`. A stream that ends without one is a 1006.',
   ].join('\n')
   const errors = [
     '| `code` | HTTP status | meaning |',
