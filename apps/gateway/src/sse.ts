@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { Sink } from './sink'
 
 /** The response headers of an event stream: never cached, never buffered by a proxy. */
@@ -8,6 +8,7 @@ export const SSE_HEADERS = {
   connection: 'keep-alive',
   // nginx would otherwise hold events back until its buffer fills
   'x-accel-buffering': 'no',
+  'x-content-type-options': 'nosniff',
 } as const
 
 /** The status the close event carries when the client went away on its own. */
@@ -26,11 +27,13 @@ export class SseSink implements Sink {
   private closedWith: number | null = null
   private readonly pongs: (() => void)[] = []
 
+  /** `headers`: what the app already set on the reply (CORS, security headers), kept under the stream's own */
   constructor(
     private readonly res: ServerResponse,
     retryMs: number,
+    headers: Record<string, string | number | string[] | undefined> = {},
   ) {
-    res.writeHead(200, SSE_HEADERS)
+    res.writeHead(200, { ...headers, ...SSE_HEADERS } as OutgoingHttpHeaders)
     // how long an EventSource waits before it reconnects on its own
     res.write(`retry: ${retryMs}\n\n`)
   }

@@ -125,6 +125,20 @@ describe('SSE: tickets, limits, liveness and drain', () => {
     expect(await none.closed).toEqual({ code: 4401, reason: 'missing ticket' })
   })
 
+  it('keeps the CORS and security headers of the app on the stream, and never logs the ticket', async () => {
+    const r = await c.start({ CORS_ORIGINS: 'https://app.example', ALLOWED_ORIGINS: 'https://app.example' })
+    const u = await c.user()
+    const ticket = c.ticket({ sub: u.userId, sid: u.sessionId })
+    const s = stream(c, r, u, { ticket }, { origin: 'https://app.example' })
+    await s.next('welcome')
+    expect(s.headers['access-control-allow-origin']).toBe('https://app.example')
+    expect(s.headers['x-content-type-options']).toBe('nosniff')
+    expect(s.headers['content-type']).toBe('text/event-stream; charset=utf-8')
+    s.close()
+    await waitFor(() => r.app.gateway.registry.size === 0)
+    expect(r.logs.containsAny([ticket, u.token])).toEqual([])
+  })
+
   it('accepts a session token in Authorization, like /ws', async () => {
     const r = await c.start()
     const u = await c.user()

@@ -36,8 +36,10 @@ export async function sseRoutes(app: FastifyInstance, opts: SseRouteOptions): Pr
     (request, reply) => {
       const { ticket } = request.query
       const since = request.headers['last-event-id'] ?? request.query.since
+      // the headers set so far (CORS, security headers) would be lost with the reply's own send
+      const headers = reply.getHeaders()
       reply.hijack()
-      app.gateway.accept(new SseSink(reply.raw, opts.retryMs), {
+      app.gateway.accept(new SseSink(reply.raw, opts.retryMs, headers), {
         ...(ticket ? { ticket } : {}),
         ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
         ...(since !== undefined ? { since } : {}),
