@@ -83,6 +83,8 @@ export const NotifierConfig = serviceConfigSchema({
   WEBHOOK_LOG_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   /** Webhook deliveries one worker process sends at once. */
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 200, default: 8 }),
+  /** How often the worker reads the partitions' webhook outboxes (first acks, first reads). */
+  WEBHOOK_OUTBOX_POLL_MS: Type.Integer({ minimum: 20, maximum: 60_000, default: 500 }),
   /** How long the worker trusts its copy of a caller's subscribed endpoints before reading them again. */
   WEBHOOK_SUBSCRIBERS_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 2000 }),
   /** Extra time each job stays open after it delivered, before it completes: for chaos tests and demos only. */

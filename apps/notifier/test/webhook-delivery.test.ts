@@ -1,3 +1,4 @@
+import { Inbox } from '@herald/inbox'
 import { createRedis, keysFor } from '@herald/service-kit'
 import { waitFor } from '@herald/test-utils'
 import { startReceiver } from '@herald/test-utils/webhook-receiver'
@@ -37,17 +38,23 @@ afterEach(async () => {
   await h?.close()
 })
 
-async function setup(overrides: Partial<NotifierConfig> = {}, answer?: (n: number) => number) {
+async function setup(
+  overrides: Partial<NotifierConfig> = {},
+  answer?: (n: number) => number,
+  events: string[] = ['event.failed'],
+) {
   h = await harness({ ...LOCAL, ...overrides }, { catalog: createCatalog([...EVENT_TYPES, broken]) })
   let secret = ''
   const rx = await startReceiver({ secret: () => secret, ...(answer ? { answer } : {}) })
   closers.push(() => rx.close())
-  const as = (sub: string) => ({ authorization: `Bearer ${h.token('webhooks:write events:write', { sub })}` })
+  const as = (sub: string) => ({
+    authorization: `Bearer ${h.token('webhooks:write events:write messages:write', { sub })}`,
+  })
   const created = await h.app.inject({
     method: 'POST',
     url: '/v1/webhooks',
     headers: as('billing'),
-    payload: { url: rx.url, events: ['event.failed'] },
+    payload: { url: rx.url, events },
   })
   expect(created.statusCode).toBe(201)
   const endpoint = created.json() as { id: string; secret: string }
@@ -69,7 +76,17 @@ async function setup(overrides: Partial<NotifierConfig> = {}, answer?: (n: numbe
   const view = async () => (await h.app.inject({ url: `/v1/webhooks/${endpoint.id}`, headers: as('billing') })).json()
   const log = async () =>
     (await h.app.inject({ url: `/v1/webhooks/${endpoint.id}/deliveries`, headers: as('billing') })).json().items
-  return { rx, endpoint, fail, view, log }
+  const send = async (sub: string) => {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: as(sub),
+      payload: { to: { userIds: ['u1'] }, title: 'Invoice paid', body: '€42' },
+    })
+    if (!res.json().ids) throw new Error(res.body)
+    return res.json().ids[0] as string
+  }
+  return { rx, endpoint, fail, view, log, send }
 }
 
 describe('webhook deliveries', () => {
@@ -132,6 +149,28 @@ describe('webhook deliveries', () => {
     await new Promise((r) => setTimeout(r, 400))
     expect(rx.received).toHaveLength(3)
     expect((await log()).map((e: { error: string }) => e.error)).toEqual(['HTTP 503', 'HTTP 503', 'HTTP 503'])
+  })
+
+  it('sends message.delivered at the first ack and message.read at the first read, only to the sender', async () => {
+    const { rx, send } = await setup({ WEBHOOK_OUTBOX_POLL_MS: 50 }, undefined, ['message.delivered', 'message.read'])
+    const mine = await send('billing')
+    const theirs = await send('shop')
+    // what the gateway does when a device acks, and what /inbox/read or a read frame does
+    const inbox = new Inbox(h.redis, h.keys)
+    await inbox.recordAcks('u1', 'session-1', [mine, theirs])
+    await inbox.recordAcks('u1', 'session-2', [mine])
+    await waitFor(() => rx.received.length === 1)
+    await inbox.markRead('u1', [mine, theirs])
+    await inbox.markRead('u1', [mine])
+    await waitFor(() => rx.received.length === 2)
+    await new Promise((r) => setTimeout(r, 300))
+    const payloads = rx.received.map((r) => r.verified as { type: string; data: Record<string, string> })
+    expect(payloads.map((p) => [p?.type, p?.data.messageId, p?.data.userId])).toEqual([
+      ['message.delivered', mine, 'u1'],
+      ['message.read', mine, 'u1'],
+    ])
+    expect(payloads[0]?.data.deliveredAt).toBeDefined()
+    expect(payloads[1]?.data.readAt).toBeDefined()
   })
 
   it('refuses at delivery a target the policy forbids (registered before the policy changed), and logs why', async () => {

@@ -33,13 +33,24 @@ export interface NewMessage {
   createdAt: string
   /** the calling system (receipts are shown only to it) */
   source?: string
+  /** only these sessions (devices) of the user get it, live and on replay; the inbox lists it everywhere */
+  sessionIds?: string[]
+  /** every session of the user but this one (the sender's own tab), live and on replay */
+  exceptSessionId?: string
+  /** a kind nobody may mute (the catalog's security notices): preferences are not consulted */
+  mandatory?: boolean
 }
+
+/** What a user chose for a kind: absent means 'on'. */
+export type Preference = 'on' | 'off' | 'silent'
 
 export interface DeliverResult {
   userId: string
   messageId: string
-  /** null: this user already had this message (a retried job) */
+  /** null: this user already had this message (a retried job), or turned its kind off */
   cursor: string | null
+  /** the user turned this kind off: nothing was written but the receipt */
+  muted?: boolean
 }
 
 export interface InboxItem {
@@ -51,6 +62,8 @@ export interface InboxItem {
   data: Record<string, unknown>
   createdAt: string
   read: boolean
+  sessionIds?: string[]
+  exceptSessionId?: string
 }
 
 export interface Receipt {
@@ -63,10 +76,27 @@ export interface Receipt {
   readAt?: string
   /** the calling system that sent it */
   source: string
+  /** the recipient turned this kind off: it was not delivered */
+  muted?: boolean
 }
 
 /** Message ids are restricted so they can be embedded in frames without escaping. */
 const ID_RE = /^[A-Za-z0-9_:.-]{1,80}$/
+/** Session ids travel in a stream field joined by ',' (and '!' for "all but"): neither may occur. */
+const SESSION_RE = /^[A-Za-z0-9_-]{1,64}$/
+/** The reply of the deliver script for a user who turned the message's kind off. */
+const MUTED = '!OFF'
+
+/**
+ * The `d` field of a message's stream entries: '' every session of the user, 's1,s2' only
+ * these, '!s0' every one but s0. The gateway applies it to its sockets and to replays.
+ */
+function devicesOf(m: NewMessage): string {
+  const ids = m.sessionIds ?? (m.exceptSessionId !== undefined ? [m.exceptSessionId] : [])
+  for (const id of ids) if (!SESSION_RE.test(id)) throw new Error(`invalid session id: ${id}`)
+  if (m.sessionIds) return m.sessionIds.join(',')
+  return m.exceptSessionId !== undefined ? `!${m.exceptSessionId}` : ''
+}
 
 const SCRIPTS = [deliverOne, deliverMany, since, page, markRead, recordAcks] as const
 const withScripts = (redis: RedisClient) => defineScripts(redis, SCRIPTS)
@@ -94,6 +124,8 @@ function frameTail(m: NewMessage): string {
     body: m.body,
     data: m.data,
     createdAt: m.createdAt,
+    ...(m.sessionIds ? { sessionIds: m.sessionIds } : {}),
+    ...(m.exceptSessionId !== undefined ? { exceptSessionId: m.exceptSessionId } : {}),
   })
   return json.slice(1)
 }
@@ -154,6 +186,7 @@ export class Inbox {
     const tail = frameTail(m)
     const { maxItems, retentionSeconds, streamMaxLen } = this.opts
     const created = Date.parse(m.createdAt) || Date.now()
+    const devices = devicesOf(m)
     const cursor = await this.directory.run(p, (r: RouteArgs) => {
       const keys = [
         k.cursor(p),
@@ -161,6 +194,7 @@ export class Inbox {
         k.messageRecipients(p, m.id),
         k.messageReceipt(p, m.id),
         k.routes(userId),
+        k.preferences(userId),
         ...r.streams,
       ]
       return this.redis.heraldDeliverOne(
@@ -174,11 +208,14 @@ export class Inbox {
         streamMaxLen,
         created,
         m.source ?? '',
+        m.mandatory ? '' : m.kind,
+        devices,
         r.names.length,
         ...r.names,
         ...r.skip,
       )
     })
+    if (cursor === MUTED) return { userId, messageId: m.id, cursor: null, muted: true }
     return { userId, messageId: m.id, cursor: (cursor as string | null) ?? null }
   }
 
@@ -199,8 +236,13 @@ export class Inbox {
       if (list) list.push(u)
       else byPartition.set(p, [u])
     }
+    if (message.sessionIds) throw new Error('a message to many users names no session ids (exceptSessionId only)')
     // encoded once for every chunk of every partition
-    const encoded = { tail: frameTail(message), created: Date.parse(message.createdAt) || Date.now() }
+    const encoded = {
+      tail: frameTail(message),
+      created: Date.parse(message.createdAt) || Date.now(),
+      devices: devicesOf(message),
+    }
     const calls: Promise<number>[] = []
     for (const [p, users] of byPartition) {
       for (let i = 0; i < users.length; i += size) {
@@ -215,7 +257,7 @@ export class Inbox {
     p: number,
     chunk: string[],
     m: NewMessage,
-    { tail, created }: { tail: string; created: number },
+    { tail, created, devices }: { tail: string; created: number; devices: string },
   ): Promise<number> {
     const k = this.keys
     const { maxItems, retentionSeconds, streamMaxLen } = this.opts
@@ -225,7 +267,7 @@ export class Inbox {
         k.messageRecipients(p, m.id),
         k.messageReceipt(p, m.id),
         ...r.streams,
-        ...chunk.flatMap((u) => [...this.userKeys(u), k.routes(u)]),
+        ...chunk.flatMap((u) => [...this.userKeys(u), k.routes(u), k.preferences(u)]),
       ]
       return this.redis.heraldDeliverMany(
         keys.length,
@@ -237,6 +279,8 @@ export class Inbox {
         streamMaxLen,
         created,
         m.source ?? '',
+        m.mandatory ? '' : m.kind,
+        devices,
         r.names.length,
         ...r.names,
         r.skip.length,
@@ -302,6 +346,7 @@ export class Inbox {
         k.routes(userId),
         ...r.streams,
         ...valid.map((id) => k.messageReceipt(p, id)),
+        k.webhookOutbox(p),
       ]
       return this.redis.heraldMarkRead(
         keys.length,
@@ -328,15 +373,24 @@ export class Inbox {
     return out
   }
 
-  /** Delivery receipts from one device; only messages in this user's inbox count. */
+  /**
+   * Delivery receipts from one device; only messages in this user's inbox count. A message's
+   * first ack (and, in markRead, its first read) is noted on the partition's webhook outbox in
+   * the same script: no extra round trip.
+   */
   async recordAcks(userId: string, deviceId: string, ids: string[], now = Date.now()): Promise<number> {
     const valid = [...new Set(ids)].filter((id) => ID_RE.test(id))
     if (valid.length === 0) return 0
     const k = this.keys
     const p = k.partitionOf(userId)
-    const keys = [k.inbox(userId), ...valid.flatMap((id) => [k.messageReceipt(p, id), k.messageDevices(p, id)])]
+    const keys = [
+      k.inbox(userId),
+      ...valid.flatMap((id) => [k.messageReceipt(p, id), k.messageDevices(p, id)]),
+      k.webhookOutbox(p),
+    ]
+    const { retentionSeconds, streamMaxLen } = this.opts
     return Number(
-      await this.redis.heraldAcks(keys.length, ...keys, now, deviceId, this.opts.retentionSeconds, ...valid),
+      await this.redis.heraldAcks(keys.length, ...keys, now, deviceId, retentionSeconds, streamMaxLen, ...valid),
     )
   }
 
@@ -377,6 +431,7 @@ export class Inbox {
       ...(h.deliveredAt ? { deliveredAt: iso(h.deliveredAt) } : {}),
       devices,
       ...(h.readAt ? { readAt: iso(h.readAt) } : {}),
+      ...(h.muted === '1' ? { muted: true } : {}),
     }
   }
 }

@@ -262,5 +262,26 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect(await inbox.receipt('unknown')).toBeNull()
       expect(await inbox.receipt('unknown.p1')).toBeNull()
     })
+
+    it('notes the first ack and the first read of a message with a source on the webhook outbox, once each', async () => {
+      const { inbox, keys } = setup()
+      const [a, b] = [inbox.messageIdFor('a', 'u'), inbox.messageIdFor('b', 'u')]
+      const all = 'm_everyone.all'
+      await inbox.deliver([
+        { userId: 'u', message: msg(a, { source: 'shop' }) },
+        // no calling system: nobody to tell
+        { userId: 'u', message: msg(b) },
+      ])
+      await inbox.deliverToMany(['u'], msg(all, { source: 'shop' }))
+      await inbox.recordAcks('u', 'd1', [a, b, all], 1000)
+      await inbox.recordAcks('u', 'd2', [a], 2000)
+      await inbox.markRead('u', [a, b, all], { now: 3000 })
+      await inbox.markRead('u', [a], { now: 4000 })
+      const notes = await streamEntries(keys.webhookOutbox(keys.partitionOf('u')))
+      expect(notes.map(({ id: _id, ...n }) => n)).toEqual([
+        { e: 'd', m: a, u: 'u', s: 'shop', t: '1000' },
+        { e: 'r', m: a, u: 'u', s: 'shop', t: '3000' },
+      ])
+    })
   })
 })

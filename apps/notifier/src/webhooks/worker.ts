@@ -5,6 +5,8 @@ import { WebhookRegistry, WebhookSender } from '@herald/webhooks'
 import { type Job, UnrecoverableError, Worker } from 'bullmq'
 import { type WorkerConfig, webhookPolicyOf } from '../config'
 import type { WorkerLogger } from '../worker'
+import { createWebhooksQueue, dispatchOptionsOf, WebhookDispatcher } from './dispatch'
+import { OutboxRelay } from './outbox'
 
 export interface WebhookWorker {
   worker: Worker<WebhookJob, void, string>
@@ -12,7 +14,8 @@ export interface WebhookWorker {
 }
 
 /**
- * The consumer of WEBHOOKS_QUEUE: one signed POST per attempt, retried with exponential
+ * The consumer of WEBHOOKS_QUEUE, and the relay that fills it from the partitions' webhook
+ * outboxes (first acks, first reads): one signed POST per attempt, retried with exponential
  * backoff (set on each job). Every attempt is logged on its endpoint, and a failure streak of
  * WEBHOOK_DISABLE_AFTER_FAILURES disables the endpoint: its pending jobs then end without
  * sending. A deleted or disabled endpoint's jobs end at once. The signing secret is read
@@ -26,6 +29,15 @@ export function startWebhookWorker(
   const registry = new WebhookRegistry(deps.redis, keys)
   const sender = new WebhookSender({ policy: webhookPolicyOf(config), timeoutMs: config.WEBHOOK_TIMEOUT_MS })
   const log = deps.logger
+  const queue = createWebhooksQueue(deps.redis, keys)
+  const relay = new OutboxRelay(
+    deps.redis,
+    keys,
+    new WebhookDispatcher(registry, queue, dispatchOptionsOf(config)),
+    config.WEBHOOK_OUTBOX_POLL_MS,
+    log,
+  )
+  relay.start()
 
   async function deliver(job: Job<WebhookJob, void, string>): Promise<void> {
     const { endpointId, messageId, type, body } = job.data
@@ -77,7 +89,9 @@ export function startWebhookWorker(
   return {
     worker,
     async close() {
+      await relay.stop()
       await worker.close()
+      await queue.close()
       await sender.close()
     },
   }

@@ -1,18 +1,20 @@
 import { ROUTE_LIB } from '@herald/presence'
 import { INBOX_LIB } from './lib'
+import { OUTBOX_LIB } from './webhook-outbox'
 
 /** Marks messages read, records readAt, and tells the user's other sockets: one atomic step. */
 export const markRead = {
   name: 'heraldMarkRead',
-  lua: `${INBOX_LIB}${ROUTE_LIB}
+  lua: `${INBOX_LIB}${ROUTE_LIB}${OUTBOX_LIB}
 --[[
   Input (the key count first):
     KEYS[1] unread   KEYS[2] the user's routes hash   KEYS[3..G+2] the partition's known gateway streams
     then per message i (1-based, same order as the ids): KEYS[G+2+i] its receipt hash
+    KEYS[#KEYS] the partition's webhook outbox stream
     ARGV[1] now (ms)   ARGV[2] stream max length   ARGV[3] user id   ARGV[4] origin connId ('' for none)
     ARGV[5] G   ARGV[6..G+5] the replicas' names   ARGV[G+6] S   ARGV[G+7..G+S+6] replicas to skip
     ARGV[G+S+7..] message ids
-  Output: the ids that were unread until now; {'!STALE', replica…} when the replica list was stale
+  Output: the ids that were unread until now (a first read is noted on the webhook outbox); {'!STALE', replica…} when the replica list was stale
   (nothing written).
 ]]
 local g = tonumber(ARGV[5])
@@ -24,7 +26,10 @@ local newly = {}
 for i = first_id, #ARGV do
   if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
     newly[#newly + 1] = ARGV[i]
-    redis.call('HSETNX', KEYS[g + 3 + i - first_id], 'readAt', ARGV[1])
+    local receipt = KEYS[g + 3 + i - first_id]
+    if redis.call('HSETNX', receipt, 'readAt', ARGV[1]) == 1 then
+      outbox_note(KEYS[#KEYS], ARGV[2], 'r', receipt, ARGV[i], ARGV[1])
+    end
   end
 end
 if #newly > 0 then

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { WebhookEventType } from '@herald/contracts'
+import type { Keys } from '@herald/keys'
+import type { RedisClient } from '@herald/redis'
+import type { WorkerLogger } from '../worker'
+import type { WebhookDispatcher } from './dispatch'
+
+const GROUP = 'webhooks'
+/** Entries read per partition per poll. */
+const BATCH = 200
+/** A consumer that holds an entry this long without acking it (it died) loses it to another. */
+const CLAIM_IDLE_MS = 30_000
+
+const KINDS: Record<string, { type: WebhookEventType; at: string }> = {
+  d: { type: 'message.delivered', at: 'deliveredAt' },
+  r: { type: 'message.read', at: 'readAt' },
+}
+
+type Entry = [id: string, fields: string[]]
+
+/**
+ * Relays the partitions' webhook outboxes (first acks and first reads, noted by the inbox's
+ * receipt scripts) to the webhook queue, through one consumer group so each note is relayed
+ * by one worker. Non-blocking reads of every partition on a timer: the notes are rare next
+ * to messages, and the delivery path pays nothing for them. A note is acked once its jobs
+ * are queued; one left pending by a worker that died is claimed after CLAIM_IDLE_MS, and
+ * queuing it twice is harmless (job ids are deterministic).
+ */
+export class OutboxRelay {
+  private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+  private timer: NodeJS.Timeout | null = null
+  private running: Promise<void> | null = null
+  private grouped = new Set<number>()
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: Keys,
+    private readonly dispatcher: WebhookDispatcher,
+    private readonly pollMs: number,
+    private readonly log?: WorkerLogger,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      this.running = this.pollAll()
+        .then(
+          () => {},
+          (err: Error) => this.log?.warn({ err: err.message }, 'webhook outbox poll failed'),
+        )
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, this.pollMs)
+        })
+    }
+    this.timer = setTimeout(tick, 0)
+  }
+
+  async stop(): Promise<void> {
+    const t = this.timer
+    this.timer = null
+    if (t) clearTimeout(t)
+    await this.running
+  }
+
+  /** One pass over every partition: claimed stale notes, then new ones. */
+  async pollAll(): Promise<number> {
+    const counts = await Promise.all(this.keys.allPartitions().map((p) => this.poll(p)))
+    return counts.reduce((a, b) => a + b, 0)
+  }
+
+  private async poll(p: number): Promise<number> {
+    const key = this.keys.webhookOutbox(p)
+    if (!this.grouped.has(p)) {
+      await this.redis.xgroup('CREATE', key, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
+        if (!err.message.includes('BUSYGROUP')) throw err
+      })
+      this.grouped.add(p)
+    }
+    const claimed = (await this.redis.xautoclaim(key, GROUP, this.consumer, CLAIM_IDLE_MS, '0-0', 'COUNT', BATCH)) as [
+      string,
+      Entry[],
+    ]
+    const fresh = (await this.redis.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', BATCH, 'STREAMS', key, '>')) as
+      | [string, Entry[]][]
+      | null
+    const entries = [...(claimed[1] ?? []), ...(fresh?.[0]?.[1] ?? [])].filter((e) => e[1])
+    if (entries.length === 0) return 0
+    for (const [, fields] of entries) await this.relay(fields)
+    await this.redis.xack(key, GROUP, ...entries.map((e) => e[0]))
+    return entries.length
+  }
+
+  private async relay(fields: string[]): Promise<void> {
+    const f: Record<string, string> = {}
+    for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string
+    const kind = KINDS[f.e ?? '']
+    if (!kind || !f.m || !f.u || !f.s) return
+    const at = new Date(Number(f.t)).toISOString()
+    await this.dispatcher.emit(f.s, kind.type, { messageId: f.m, userId: f.u, [kind.at]: at }, f.m)
+  }
+}
