@@ -83,6 +83,13 @@ export class SseClient {
     }
   }
 
+  /** A refusal before the stream started: its status, JSON body and Retry-After. */
+  async refused(): Promise<{ status: number; body: { code?: string; message?: string }; retryAfter?: string }> {
+    await this.closed
+    const retryAfter = this.headers['retry-after'] as string | undefined
+    return { status: this.status, body: this.body ? JSON.parse(this.body) : {}, ...(retryAfter ? { retryAfter } : {}) }
+  }
+
   /** The frames (the `data:` of the unnamed events), in order. */
   get frames(): Frame[] {
     return this.events.filter((e) => e.event === 'message').map((e) => JSON.parse(e.data) as Frame)

@@ -109,20 +109,26 @@ describe('SSE: tickets, limits, liveness and drain', () => {
   })
   afterEach(() => c.close())
 
-  it('burns the ticket like /ws: a reused ticket gets close 4401 on either transport', async () => {
+  it('burns the ticket like /ws: a reused ticket is refused 401 (4401 on a socket)', async () => {
     const r = await c.start()
     const u = await c.user()
     const ticket = c.ticket({ sub: u.userId, sid: u.sessionId })
     const s = stream(c, r, u, { ticket })
     await s.next('welcome')
+    // refused before the stream starts: an HTTP error, so an EventSource stops instead of retrying it
     const again = stream(c, r, u, { ticket })
-    expect(await again.opened).toBe(200)
-    expect(await again.closed).toEqual({ code: 4401, reason: 'ticket already used' })
+    expect(await again.refused()).toMatchObject({
+      status: 401,
+      body: { code: 'UNAUTHORIZED', message: 'ticket already used' },
+    })
     const ws = c.connect(`${r.url}?ticket=${ticket}`)
     expect((await ws.closed).code).toBe(4401)
     const none = new SseClient(`${r.http}/sse`)
     streams.push(none)
-    expect(await none.closed).toEqual({ code: 4401, reason: 'missing ticket' })
+    expect(await none.refused()).toMatchObject({
+      status: 401,
+      body: { code: 'UNAUTHORIZED', message: 'missing ticket' },
+    })
   })
 
   it('keeps the CORS and security headers of the app on the stream, and never logs the ticket', async () => {
@@ -172,15 +178,22 @@ describe('SSE: tickets, limits, liveness and drain', () => {
     expect(await s.next('welcome')).toMatchObject({ resumed: false, gap: true })
   })
 
-  it('counts streams and sockets together against the per-user cap (1008) and MAX_SOCKETS (1013)', async () => {
+  it('counts streams and sockets together against the per-user cap (429) and MAX_SOCKETS (503 + Retry-After)', async () => {
     const r = await c.start({ MAX_CONNECTIONS_PER_USER: 2, MAX_SOCKETS: 3, ADMISSION_RETRY_AFTER_SECONDS: 7 })
     const u = await c.user()
     await c.online(r, u)
     await stream(c, r, u).next('welcome')
-    expect(await stream(c, r, u).closed).toEqual({ code: 1008, reason: 'too many connections' })
+    expect(await stream(c, r, u).refused()).toMatchObject({
+      status: 429,
+      body: { code: 'TOO_MANY_REQUESTS', message: 'too many connections' },
+    })
     await waitFor(() => r.app.gateway.registry.size === 2)
     await stream(c, r, await c.user()).next('welcome')
-    expect(await stream(c, r, await c.user()).closed).toEqual({ code: 1013, reason: 'retry-after=7' })
+    expect(await stream(c, r, await c.user()).refused()).toMatchObject({
+      status: 503,
+      body: { code: 'SERVICE_UNAVAILABLE' },
+      retryAfter: '7',
+    })
   })
 
   it('takes client frames as POST /sse/frames on any replica: an ack records the receipt, a read syncs the other tabs', async () => {
@@ -252,7 +265,8 @@ describe('SSE: tickets, limits, liveness and drain', () => {
     await s.next('welcome')
     const closing = r.app.gateway.drain()
     expect(await s.closed).toEqual({ code: 1012, reason: 'restarting' })
-    expect((await stream(c, r, u).closed).code).toBe(1012)
+    // a new stream while draining: 503, which nginx hands to the next gateway
+    expect(await stream(c, r, u).refused()).toMatchObject({ status: 503, body: { code: 'SERVICE_UNAVAILABLE' } })
     await closing
   })
 })

@@ -9,8 +9,23 @@ const OPEN = 1
 const CLOSED = 3
 /** what a WebSocket reports when the connection dropped without a close frame */
 const ABNORMAL = 1006
-/** the close code for an HTTP answer that says "later" (429, 503) */
 const TRY_AGAIN_LATER = 1013
+const UNAUTHORIZED = 4401
+
+/**
+ * A stream refused before it started answers with an HTTP error (docs/protocol.md): read as
+ * the close code a socket would have got, so the client reacts the same way.
+ */
+async function refusal(res: Response): Promise<{ code: number; reason: string }> {
+  let reason = `HTTP ${res.status}`
+  try {
+    const body = (await res.json()) as { message?: unknown }
+    if (typeof body.message === 'string') reason = body.message
+  } catch {}
+  if (res.status === 401) return { code: UNAUTHORIZED, reason }
+  if (res.status === 429 || res.status === 503) return { code: TRY_AGAIN_LATER, reason }
+  return { code: ABNORMAL, reason }
+}
 
 export interface SseOptions {
   fetch: FetchLike
@@ -59,8 +74,7 @@ export class SseSocket implements WebSocketLike {
         signal: this.abort.signal,
       })
       if (!res.ok || !res.body) {
-        const later = res.status === 429 || res.status === 503
-        closeWith = { code: later ? TRY_AGAIN_LATER : ABNORMAL, reason: `HTTP ${res.status}` }
+        closeWith = await refusal(res)
         return
       }
       this.readyState = OPEN

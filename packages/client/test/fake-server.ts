@@ -184,24 +184,39 @@ export async function startFakeHerald(): Promise<FakeHerald> {
     })
   })
 
-  /** `GET /sse`: the same connection as an event stream (id: = cursor, closes as `event: close`). */
+  /**
+   * `GET /sse`: the same connection as an event stream (id: = cursor), which starts with its
+   * first frame; a refusal before that is an HTTP error, a close after it an `event: close`.
+   */
   function openStream(req: IncomingMessage, res: ServerResponse, url: URL): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
-    res.write('retry: 1000\n\n')
+    let started = false
     let ended = false
+    const start = () => {
+      if (started) return
+      started = true
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+      res.write('retry: 1000\n\n')
+    }
     const stream: FakeSocket = {
       OPEN: 1,
       get readyState() {
         return ended || res.destroyed ? 3 : 1
       },
       send(data) {
+        start()
         const cursor = (JSON.parse(data) as { cursor?: string }).cursor
         res.write(`${cursor ? `id: ${cursor}\n` : ''}data: ${data}\n\n`)
       },
       close(code, reason) {
         if (ended) return
         ended = true
-        res.end(`event: close\ndata: ${JSON.stringify({ code, reason })}\n\n`)
+        if (started) return void res.end(`event: close\ndata: ${JSON.stringify({ code, reason })}\n\n`)
+        const status = code === 4401 || code === 4409 ? 401 : 503
+        json(res, status, {
+          statusCode: status,
+          code: status === 401 ? 'UNAUTHORIZED' : 'SERVICE_UNAVAILABLE',
+          message: reason,
+        })
       },
       terminate() {
         ended = true

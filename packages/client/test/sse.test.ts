@@ -69,6 +69,16 @@ describe('the SSE fallback', () => {
     expect(rec.authErrors).toEqual([{ status: CloseCode.SESSION_ENDED, message: 'logout' }])
   })
 
+  it('a stream refused before it starts (401 on a spent ticket) is a 4401: a fresh ticket at once', async () => {
+    fake.refuseTickets = 1
+    rec = recordedClient(fake, { transport: 'sse' })
+    rec.client.connect()
+    await connected()
+    expect(fake.connections).toHaveLength(2)
+    expect(rec.statuses.some((s) => s.code === CloseCode.UNAUTHORIZED)).toBe(true)
+    expect(rec.authErrors).toEqual([])
+  })
+
   it('with transport: websocket never falls back', async () => {
     fake.blockWebSockets = true
     rec = recordedClient(fake, { transport: 'websocket' })

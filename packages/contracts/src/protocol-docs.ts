@@ -69,6 +69,10 @@ const ERROR_CODE_MEANINGS: Record<ErrorCode, { status: string; meaning: string }
     meaning: 'the webhook URL is malformed, not https, or targets a refused (private) address',
   },
   TOO_MANY_WEBHOOKS: { status: '400', meaning: 'the caller already has `WEBHOOK_MAX_ENDPOINTS` webhook endpoints' },
+  KIND_NOT_MUTABLE: {
+    status: '400',
+    meaning: '`PUT /inbox/preferences` muted a kind nobody may mute (the `mandatory` list: security notices)',
+  },
 }
 
 interface JsonSchema {
@@ -129,8 +133,11 @@ export function protocolTables(): Record<'frames' | 'close-codes' | 'error-codes
       return `| ${code} | \`${name}\` | ${cell(m.meaning)} | ${cell(m.client)} |`
     }),
     '',
-    'Over Server-Sent Events the same code ends the stream as its last event: `event: close`,',
-    '`data: {"code":<code>,"reason":"<reason>"}`. A stream that ends without one is a 1006.',
+    'Over Server-Sent Events the same code ends a started stream as its last event: `event: close`,',
+    '`data: {"code":<code>,"reason":"<reason>"}`; a stream that ends without one is a 1006. A stream',
+    'refused before its `welcome` is an HTTP error instead, which stops an EventSource: 401',
+    '`UNAUTHORIZED` (4401, 4409), 429 `TOO_MANY_REQUESTS` (1008), 503 `SERVICE_UNAVAILABLE` with',
+    '`Retry-After` (1012, 1013; nginx tries the next gateway).',
   ].join('\n')
   const errors = [
     '| `code` | HTTP status | meaning |',
