@@ -122,6 +122,11 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     replicaUsers: (partition: number, replica: string) => `${part(partition)}replica:${replica}:users`,
     /** integer: the partition's users with at least one connection (summed for the total) */
     onlineUsers: (partition: number) => `${part(partition)}online`,
+    /**
+     * string with TTL: when the user's last connection closed (epoch ms) — a reconnect soon after
+     * is not announced as `user.online`, and the pending `user.offline` webhook is dropped
+     */
+    presenceOfflineAt: (userId: string) => `${ofUser(userId)}presence:${userId}:offline-at`,
     /** sorted set replica → heartbeat deadline (epoch ms): the gateway replicas, live and dead */
     replicas: () => `${p}{gw}:replicas`,
     /** string with TTL: the replica reaping a dead one (one reaper at a time) */
@@ -160,6 +165,8 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     // slot: a delivery's log entry, failure streak and auto-disable are one script, at low rate.
     /** hash: a webhook endpoint {id, caller, url, events, secret, description, createdAt, status, failures, disabledAt?} */
     webhookEndpoint: (id: string) => `${p}{wh}:endpoint:${id}`,
+    /** set of every endpoint id (presence webhooks go to every system subscribed to them) */
+    webhookEndpoints: () => `${p}{wh}:endpoints`,
     /** set of a calling system's endpoint ids (the caller base64url-encoded, like eventOf) */
     webhookCallerEndpoints: (caller: string) => `${p}{wh}:caller:${Buffer.from(caller).toString('base64url')}`,
     /** list of JSON delivery attempts of an endpoint, newest first, capped */

@@ -54,6 +54,28 @@ async function deadlines(redis: RedisClient, keys: Keys): Promise<Map<string, nu
 }
 
 /**
+ * How long presence settles before it is announced: a user whose last socket closed is
+ * announced offline (`user.offline` webhook) only if no socket reopened within it, and a
+ * reconnect within it is not announced online. The gateways' default; each 'off' note carries
+ * the window it was written with, so the notifier worker needs no copy of it.
+ */
+export const PRESENCE_SETTLE_MS = 10_000
+/** Bound of each partition's webhook outbox stream (notes of first acks, reads, presence changes). */
+export const WEBHOOK_OUTBOX_MAXLEN = 100_000
+
+/**
+ * True when the user should be announced offline for a disconnect at `since` (epoch ms): no
+ * live connection now, and no later disconnect (whose own announcement is pending).
+ */
+export async function stillOfflineSince(redis: RedisClient, keys: Keys, userId: string, since: number) {
+  const [presence, offlineAt] = await Promise.all([
+    getPresence(redis, keys, userId),
+    redis.get(keys.presenceOfflineAt(userId)),
+  ])
+  return !presence.online && (offlineAt === null || Number(offlineAt) <= since)
+}
+
+/**
  * A user's live connections across the cluster. Connections held by a replica whose
  * heartbeat deadline has passed are left out even before that replica is reaped.
  */

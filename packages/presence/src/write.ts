@@ -1,10 +1,10 @@
 import type { Keys } from '@herald/keys'
 import { defineScripts, type RedisClient } from '@herald/redis'
 import { control } from './commands/control-n'
-import { presenceConnect } from './commands/presence-connect-6'
-import { presenceDisconnect } from './commands/presence-disconnect-5'
+import { presenceConnect } from './commands/presence-connect-8'
+import { presenceDisconnect } from './commands/presence-disconnect-7'
 import { presenceReap } from './commands/presence-reap-n'
-import type { ConnectionRecord } from './read'
+import { type ConnectionRecord, PRESENCE_SETTLE_MS, WEBHOOK_OUTBOX_MAXLEN } from './read'
 import { ReplicaDirectory } from './routing'
 
 const SCRIPTS = [presenceConnect, presenceDisconnect, presenceReap, control] as const
@@ -17,6 +17,8 @@ export interface PresenceWriterOptions {
   replicaTtlMs?: number
   /** connections removed per reap step @default 500 */
   reapBatch?: number
+  /** how long presence settles before a change is announced to webhooks @default PRESENCE_SETTLE_MS */
+  settleMs?: number
 }
 
 export type ConnectResult = { ok: true; cursor: string } | { ok: false }
@@ -31,6 +33,7 @@ export class PresenceWriter {
   readonly replica: string
   readonly replicaTtlMs: number
   private readonly reapBatch: number
+  private readonly settleMs: number
   /** replicas whose deadline passed at the last heartbeat (they do not count against a user's cap) */
   private dead: string[] = []
 
@@ -43,6 +46,7 @@ export class PresenceWriter {
     this.replica = opts.replica
     this.replicaTtlMs = opts.replicaTtlMs ?? 15_000
     this.reapBatch = opts.reapBatch ?? 500
+    this.settleMs = opts.settleMs ?? PRESENCE_SETTLE_MS
   }
 
   /**
@@ -66,11 +70,15 @@ export class PresenceWriter {
       k.replicaUsers(p, this.replica),
       k.onlineUsers(p),
       k.cursor(p),
+      k.presenceOfflineAt(userId),
+      k.webhookOutbox(p),
       connId,
       userId,
       json,
       this.replica,
       opts.maxPerUser ?? 0,
+      this.settleMs,
+      WEBHOOK_OUTBOX_MAXLEN,
       ...this.dead,
     )) as [number, string]
     return ok === 1 ? { ok: true, cursor } : { ok: false }
@@ -85,9 +93,13 @@ export class PresenceWriter {
       k.replicaConnections(p, this.replica),
       k.replicaUsers(p, this.replica),
       k.onlineUsers(p),
+      k.presenceOfflineAt(userId),
+      k.webhookOutbox(p),
       connId,
       userId,
       this.replica,
+      this.settleMs,
+      WEBHOOK_OUTBOX_MAXLEN,
     )
   }
 

@@ -2,7 +2,7 @@ import { createKeys } from '@herald/keys'
 import type { RedisClient } from '@herald/redis'
 import { connectFor, redisModes, uniquePrefix } from '@herald/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getPresence, getStats, PresenceWriter } from '../src'
+import { getPresence, getStats, PresenceWriter, stillOfflineSince } from '../src'
 
 /** The same suite on one Redis, a Redis Cluster and a Sentinel-managed primary. */
 describe.each(redisModes())('on %s Redis', (mode) => {
@@ -37,6 +37,38 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       await a.disconnect('c1', 'u1')
       expect(await getPresence(redis, keys, 'u1')).toEqual({ userId: 'u1', online: false, connections: [] })
       expect(await getStats(redis, keys)).toMatchObject({ onlineUsers: 1, connections: 1 })
+    })
+
+    it('notes a user going online and offline on the webhook outbox, a quick reconnect not at all', async () => {
+      const keys = createKeys(uniquePrefix('presence'), 4)
+      const a = new PresenceWriter(redis, keys, { replica: 'a', settleMs: 300 })
+      await a.heartbeat()
+      const notes = async () =>
+        ((await redis.xrange(keys.webhookOutbox(keys.partitionOf('u1')), '-', '+')) as [string, string[]][]).map(
+          ([, f]) => f[1],
+        )
+      await a.connect('c1', 'u1', rec('laptop'))
+      await a.connect('c2', 'u1', rec('phone'))
+      await a.disconnect('c1', 'u1')
+      expect(await notes()).toEqual(['on'])
+      await a.disconnect('c2', 'u1')
+      expect(await notes()).toEqual(['on', 'off'])
+      const [, fields] = (
+        (await redis.xrange(keys.webhookOutbox(keys.partitionOf('u1')), '-', '+')) as [string, string[]][]
+      )[1] as [string, string[]]
+      expect(fields.slice(6)).toEqual(['w', '300'])
+      const since = Number(fields[5])
+      expect(await stillOfflineSince(redis, keys, 'u1', since)).toBe(true)
+      // back within the window: not announced, and the pending offline is void
+      await a.connect('c3', 'u1', rec('laptop'))
+      expect(await notes()).toEqual(['on', 'off'])
+      expect(await stillOfflineSince(redis, keys, 'u1', since)).toBe(false)
+      await a.disconnect('c3', 'u1')
+      // a later disconnect supersedes the earlier one
+      expect(await stillOfflineSince(redis, keys, 'u1', since)).toBe(false)
+      await new Promise((r) => setTimeout(r, 350))
+      await a.connect('c4', 'u1', rec('laptop'))
+      expect(await notes()).toEqual(['on', 'off', 'off', 'on'])
     })
 
     it('enforces a per-user cap counting only live replicas', async () => {
