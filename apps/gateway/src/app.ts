@@ -58,6 +58,7 @@ export async function buildApp(config: GatewayConfig, deps: GatewayAppDeps): Pro
     sessions,
     verifyTicket: (ticket) => root.jwt.verify(ticket),
   })
+  const metrics = createGatewayMetrics(app.metrics)
   await root.register(websocketPlugin, { maxPayload: config.MAX_PAYLOAD_BYTES })
   await root.register(gatewayPlugin, {
     config,
@@ -69,11 +70,11 @@ export async function buildApp(config: GatewayConfig, deps: GatewayAppDeps): Pro
     sessions,
     presence: new PresenceWriter(deps.redis, keys, { replica, replicaTtlMs: config.REPLICA_TTL_MS }),
     authenticator,
-    metrics: createGatewayMetrics(app.metrics),
+    metrics,
   })
   const origins = allowedOrigins(config)
   await root.register(wsRoutes, { allowedOrigins: origins })
-  await root.register(sseRoutes, { allowedOrigins: origins, retryMs: config.SSE_RETRY_MS })
+  await root.register(sseRoutes, { allowedOrigins: origins, retryMs: config.SSE_RETRY_MS, streams: metrics.sseStreams })
   await root.register(framesRoutes, { inbox, sessions })
   return app
 }

@@ -9,7 +9,12 @@ export function createGatewayMetrics(registry: Registry) {
   return {
     openSockets: new Gauge({
       name: 'gateway_open_sockets',
-      help: 'WebSocket connections open on this replica',
+      help: 'Client connections (WebSockets and SSE streams) registered on this replica',
+      registers,
+    }),
+    sseStreams: new Gauge({
+      name: 'gateway_sse_streams',
+      help: 'Server-Sent Events streams open on this replica (clients whose WebSocket is blocked)',
       registers,
     }),
     delivered: new Counter({

@@ -189,6 +189,8 @@ describe('SSE: tickets, limits, liveness and drain', () => {
     })
     await waitFor(() => r.app.gateway.registry.size === 2)
     await stream(c, r, await c.user()).next('welcome')
+    // the socket is not a stream; the refused stream is gone
+    expect((await r.app.inject('/metrics')).body).toMatch(/^gateway_sse_streams 2$/m)
     expect(await stream(c, r, await c.user()).refused()).toMatchObject({
       status: 503,
       body: { code: 'SERVICE_UNAVAILABLE' },

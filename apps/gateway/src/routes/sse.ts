@@ -9,6 +9,8 @@ export interface SseRouteOptions {
   allowedOrigins: Set<string>
   /** the `retry:` hint: how long an EventSource waits before it reconnects on its own */
   retryMs: number
+  /** streams open on this replica */
+  streams: { inc(): void; dec(): void }
 }
 
 const Headers = Type.Object({
@@ -39,7 +41,10 @@ export async function sseRoutes(app: FastifyInstance, opts: SseRouteOptions): Pr
       // the headers set so far (CORS, security headers) would be lost with the reply's own send
       const headers = reply.getHeaders()
       reply.hijack()
-      app.gateway.accept(new SseSink(reply.raw, opts.retryMs, headers), {
+      const sink = new SseSink(reply.raw, opts.retryMs, headers)
+      opts.streams.inc()
+      sink.onClose(() => opts.streams.dec())
+      app.gateway.accept(sink, {
         ...(ticket ? { ticket } : {}),
         ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
         ...(since !== undefined ? { since } : {}),
