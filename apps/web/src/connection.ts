@@ -24,7 +24,7 @@ export function connectionViews(client: HeraldClient): { pill: HTMLElement; card
   const connIdCell = h('dd', { class: 'mono' }, '—')
   const cursorCell = h('dd', { class: 'mono' }, '—')
   const reconnectsCell = h('dd', { 'data-testid': 'reconnects' }, '0')
-  const closeCell = h('dd', {}, '—')
+  const closeCell = h('dd', { 'data-testid': 'last-close' }, '—')
   let reconnects = 0
 
   const render = () => {

@@ -89,6 +89,25 @@ describe.sequential('the demo page with WebSockets refused at nginx', () => {
     await until(async () => (await view.badge(tab1)) === before - 1, 'badge drop in tab 1', 5000)
   })
 
+  it('a gateway drained under the page (SIGTERM) ends the stream with 1012: the page reconnects elsewhere at once', async () => {
+    await tab1.bringToFront()
+    const replica = (await view.replica(tab1)) as string
+    const n = Number(replica.replace('gateway-', ''))
+    const t0 = Date.now()
+    const exited = stack.proc('gateway', n).stop('SIGTERM')
+    await until(async () => {
+      const r = await view.replica(tab1)
+      return (await view.state(tab1)) === 'connected' && r !== replica
+    }, 'tab 1 reconnected to another replica after the drain')
+    timings.gatewayDrainToReconnectedOverSseMs = Date.now() - t0
+    await exited
+    expect(await tab1.textContent('[data-testid=last-close]')).toContain('1012')
+    const id = await sendMessage(stack, userId, 'After the drain')
+    await view.item(tab1, id).waitFor()
+    stack.proc('gateway', n).start()
+    await stack.proc('gateway', n).waitReady()
+  })
+
   it('a gateway killed under the page (SIGKILL): it resumes on another replica with nothing lost or doubled', async () => {
     await tab1.bringToFront()
     const kill = await killGatewayUnder(stack, tab1, userId, 'Sent while the stream was down')
