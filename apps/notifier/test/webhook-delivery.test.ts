@@ -1,4 +1,5 @@
 import { Inbox } from '@herald/inbox'
+import { PresenceWriter } from '@herald/presence'
 import { createRedis, keysFor } from '@herald/service-kit'
 import { waitFor } from '@herald/test-utils'
 import { startReceiver } from '@herald/test-utils/webhook-receiver'
@@ -171,6 +172,30 @@ describe('webhook deliveries', () => {
     ])
     expect(payloads[0]?.data.deliveredAt).toBeDefined()
     expect(payloads[1]?.data.readAt).toBeDefined()
+  })
+
+  it('sends user.online and, after the settle window with no reconnect, user.offline; a quick reconnect is not announced', async () => {
+    const { rx } = await setup({ WEBHOOK_OUTBOX_POLL_MS: 50 }, undefined, ['user.online', 'user.offline'])
+    const gw = new PresenceWriter(h.redis, h.keys, { replica: 'gw-presence', settleMs: 300 })
+    await gw.heartbeat()
+    const rec = { device: 'd', sessionId: 's', connectedAt: new Date().toISOString() }
+    // the harness's users u1 and u2 came online too: only u7's changes count here
+    const seen = () =>
+      rx.received
+        .map((r) => r.verified as { type: string; data: { userId: string } } | null)
+        .filter((p) => p?.data.userId === 'u7')
+        .map((p) => p?.type)
+    await gw.connect('p1', 'u7', rec)
+    await waitFor(() => seen().length === 1)
+    await gw.disconnect('p1', 'u7')
+    await waitFor(() => seen().length === 2)
+    await gw.connect('p2', 'u7', rec)
+    await waitFor(() => seen().length === 3)
+    // gone and back within the window: neither announced
+    await gw.disconnect('p2', 'u7')
+    await gw.connect('p3', 'u7', rec)
+    await new Promise((r) => setTimeout(r, 900))
+    expect(seen()).toEqual(['user.online', 'user.offline', 'user.online'])
   })
 
   it('refuses at delivery a target the policy forbids (registered before the policy changed), and logs why', async () => {

@@ -124,4 +124,6 @@ export interface WebhookJob {
   type: WebhookEventType
   /** the JSON body (a WebhookPayload) */
   body: string
+  /** user.offline: sent only if the user is still offline since `since` (epoch ms) when the job runs */
+  settle?: { userId: string; since: number }
 }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import type { CreateWebhookBody, WebhookDelivery, WebhookEventType, WebhookView } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
 import { defineScripts, type RedisClient } from '@herald/redis'
-import { webhookCreate } from './commands/webhook-create-2'
-import { webhookDelete } from './commands/webhook-delete-3'
+import { webhookCreate } from './commands/webhook-create-3'
+import { webhookDelete } from './commands/webhook-delete-4'
 import { webhookRecord } from './commands/webhook-record-2'
 import { newSecret } from './signer'
 
@@ -82,6 +82,7 @@ export class WebhookRegistry {
     const done = await this.redis.heraldWebhookCreate(
       k.webhookCallerEndpoints(caller),
       k.webhookEndpoint(id),
+      k.webhookEndpoints(),
       maxEndpoints,
       id,
       ...Object.entries(h).flat(),
@@ -119,6 +120,7 @@ export class WebhookRegistry {
       k.webhookCallerEndpoints(caller),
       k.webhookEndpoint(id),
       k.webhookDeliveries(id),
+      k.webhookEndpoints(),
       id,
     )
     return Number(n) === 1
@@ -138,9 +140,13 @@ export class WebhookRegistry {
     }
   }
 
-  /** The caller's enabled endpoints subscribed to `type`. */
-  async subscribers(caller: string, type: WebhookEventType): Promise<string[]> {
-    const ids = await this.redis.smembers(this.keys.webhookCallerEndpoints(caller))
+  /**
+   * The enabled endpoints subscribed to `type`: the caller's, or with `caller` null every
+   * system's (presence concerns every system: they all own the users).
+   */
+  async subscribers(caller: string | null, type: WebhookEventType): Promise<string[]> {
+    const k = this.keys
+    const ids = await this.redis.smembers(caller === null ? k.webhookEndpoints() : k.webhookCallerEndpoints(caller))
     const targets = await Promise.all(ids.map((id) => this.target(id)))
     return targets.filter((t) => t?.enabled && t.events.includes(type)).map((t) => (t as DeliveryTarget).id)
   }

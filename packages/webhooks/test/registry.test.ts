@@ -52,6 +52,12 @@ describe.each(redisModes())('on %s Redis', (mode) => {
     await r.create('shop', body, 5)
     expect(await r.subscribers('billing', 'message.read')).toEqual([a?.id])
     expect(await r.subscribers('billing', 'message.delivered')).toEqual([])
+    const presence = await r.create('shop', { ...body, events: ['user.online'] }, 5)
+    expect(new Set(await r.subscribers(null, 'user.online'))).toEqual(
+      new Set([presence?.id, (await r.list('billing')).find((v) => v.events.includes('user.online'))?.id]),
+    )
+    await r.delete('shop', presence?.id as string)
+    expect(await r.subscribers(null, 'user.online')).toHaveLength(1)
   })
 
   it('logs attempts newest first, capped, and disables after a failure streak', async () => {

@@ -54,8 +54,8 @@ export class WebhookDispatcher {
     private readonly opts: DispatchOptions,
   ) {}
 
-  private async subscribers(caller: string, type: WebhookEventType): Promise<string[]> {
-    const key = `${type}\0${caller}`
+  private async subscribers(caller: string | null, type: WebhookEventType): Promise<string[]> {
+    const key = `${type}\0${caller ?? '*'}`
     const hit = this.cache.get(key)
     if (hit && hit.until > Date.now()) return hit.ids
     const ids = await this.registry.subscribers(caller, type)
@@ -67,26 +67,32 @@ export class WebhookDispatcher {
     return ids
   }
 
-  /** Queues `type` with `data` for the caller's endpoints; `eventKey` names the occurrence. Returns the jobs queued. */
+  /**
+   * Queues `type` with `data` for the caller's endpoints (every system's with `caller` null);
+   * `eventKey` names the occurrence. `delayMs` holds the jobs back; `settle` makes them check
+   * the user is still offline before sending. Returns the jobs queued.
+   */
   async emit(
-    caller: string,
+    caller: string | null,
     type: WebhookEventType,
     data: Record<string, unknown>,
     eventKey: string,
-    now = Date.now(),
+    opts: { now?: number; delayMs?: number; settle?: WebhookJob['settle'] } = {},
   ): Promise<number> {
-    if (!caller) return 0
+    if (caller === '') return 0
     const ids = await this.subscribers(caller, type)
     if (ids.length === 0) return 0
-    const messageId = webhookMessageId(caller, type, eventKey)
+    const now = opts.now ?? Date.now()
+    const messageId = webhookMessageId(caller ?? '*', type, eventKey)
     const payload: WebhookPayload = { type, timestamp: new Date(now).toISOString(), data }
     const body = JSON.stringify(payload)
     await this.queue.addBulk(
       ids.map((endpointId) => ({
         name: type,
-        data: { endpointId, messageId, type, body },
+        data: { endpointId, messageId, type, body, ...(opts.settle ? { settle: opts.settle } : {}) },
         opts: {
           jobId: `${endpointId}.${messageId}`,
+          ...(opts.delayMs ? { delay: opts.delayMs } : {}),
           attempts: this.opts.attempts,
           backoff: { type: 'exponential', delay: this.opts.backoffMs },
           removeOnComplete: { age: this.opts.keepCompletedSeconds },

@@ -12,7 +12,7 @@ const BATCH = 200
 /** A consumer that holds an entry this long without acking it (it died) loses it to another. */
 const CLAIM_IDLE_MS = 30_000
 
-const KINDS: Record<string, { type: WebhookEventType; at: string }> = {
+const RECEIPTS: Record<string, { type: WebhookEventType; at: string }> = {
   d: { type: 'message.delivered', at: 'deliveredAt' },
   r: { type: 'message.read', at: 'readAt' },
 }
@@ -21,7 +21,9 @@ type Entry = [id: string, fields: string[]]
 
 /**
  * Relays the partitions' webhook outboxes (first acks and first reads, noted by the inbox's
- * receipt scripts) to the webhook queue, through one consumer group so each note is relayed
+ * receipt scripts; users going online and offline, noted by the presence scripts) to the
+ * webhook queue: receipts to the message's calling system, presence to every system
+ * subscribed to it (an offline held back for its settle window), through one consumer group so each note is relayed
  * by one worker. Non-blocking reads of every partition on a timer: the notes are rare next
  * to messages, and the delivery path pays nothing for them. A note is acked once its jobs
  * are queued; one left pending by a worker that died is claimed after CLAIM_IDLE_MS, and
@@ -93,9 +95,22 @@ export class OutboxRelay {
   private async relay(fields: string[]): Promise<void> {
     const f: Record<string, string> = {}
     for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string
-    const kind = KINDS[f.e ?? '']
-    if (!kind || !f.m || !f.u || !f.s) return
-    const at = new Date(Number(f.t)).toISOString()
+    const t = Number(f.t)
+    if (!f.u || !Number.isFinite(t)) return
+    const at = new Date(t).toISOString()
+    if (f.e === 'on') {
+      await this.dispatcher.emit(null, 'user.online', { userId: f.u, at }, `${f.u}:${t}`)
+      return
+    }
+    if (f.e === 'off') {
+      // announced once the settle window has passed with no reconnect (the worker checks)
+      const delayMs = Math.max(0, t + Number(f.w ?? 0) - Date.now())
+      const settle = { userId: f.u, since: t }
+      await this.dispatcher.emit(null, 'user.offline', { userId: f.u, at }, `${f.u}:${t}`, { delayMs, settle })
+      return
+    }
+    const kind = RECEIPTS[f.e ?? '']
+    if (!kind || !f.m || !f.s) return
     await this.dispatcher.emit(f.s, kind.type, { messageId: f.m, userId: f.u, [kind.at]: at }, f.m)
   }
 }

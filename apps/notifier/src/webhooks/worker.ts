@@ -1,4 +1,5 @@
 import { WEBHOOKS_QUEUE, type WebhookJob } from '@herald/contracts'
+import { stillOfflineSince } from '@herald/presence'
 import type { RedisClient } from '@herald/redis'
 import { keysFor } from '@herald/service-kit'
 import { WebhookRegistry, WebhookSender } from '@herald/webhooks'
@@ -40,9 +41,11 @@ export function startWebhookWorker(
   relay.start()
 
   async function deliver(job: Job<WebhookJob, void, string>): Promise<void> {
-    const { endpointId, messageId, type, body } = job.data
+    const { endpointId, messageId, type, body, settle } = job.data
     const target = await registry.target(endpointId)
     if (!target?.enabled) return
+    // an offline voided by a reconnect (or superseded by a later disconnect) is not sent
+    if (settle && !(await stillOfflineSince(deps.redis, keys, settle.userId, settle.since))) return
     const attempt = job.attemptsMade + 1
     const started = Date.now()
     const res = await sender.send(target.url, target.secret, messageId, body)
