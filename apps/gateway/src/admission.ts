@@ -133,7 +133,14 @@ export class Admission {
       await replay(this.deps.inbox, { conn, replica, since, upTo: reg.cursor, pageSize: config.REPLAY_PAGE_SIZE })
     } else {
       // an unreadable cursor cannot be resumed from: the client is told to reload its inbox
-      const welcome = { connId: conn.connId, userId: conn.userId, replica, resumed: false, gap: since !== undefined }
+      const welcome = {
+        connId: conn.connId,
+        userId: conn.userId,
+        sessionId: conn.info.sessionId,
+        replica,
+        resumed: false,
+        gap: since !== undefined,
+      }
       conn.write(welcomeFrame({ ...welcome, cursor: reg.cursor }), reg.cursor)
     }
     conn.goLive()

@@ -22,18 +22,44 @@ interface Fields {
   c: string
   s: string
   o: string
+  d: string
   p: string
 }
 
 function readFields(flat: string[]): Fields {
-  const f: Fields = { k: '', u: '', c: '', s: '', o: '', p: '' }
+  const f: Fields = { k: '', u: '', c: '', s: '', o: '', d: '', p: '' }
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i]
-    if (name === 'k' || name === 'u' || name === 'c' || name === 's' || name === 'o' || name === 'p') {
+    if (name === 'k' || name === 'u' || name === 'c' || name === 's' || name === 'o' || name === 'd' || name === 'p') {
       f[name] = flat[i + 1] as string
     }
   }
   return f
+}
+
+/**
+ * Which sessions a device-targeted message is for, from its entry's `d` field: 's1,s2' only
+ * these, '!s0' every one but s0.
+ */
+export function deviceFilter(d: string): (sessionId: string) => boolean {
+  if (d.startsWith('!')) {
+    const except = d.slice(1)
+    return (s) => s !== except
+  }
+  const only = new Set(d.split(USER_LIST_SEPARATOR))
+  return (s) => only.has(s)
+}
+
+/**
+ * Whether a stored message frame (a replay) is for this session: only frames of device-targeted
+ * messages carry `sessionIds` or `exceptSessionId` at their top level, so the others are not parsed.
+ */
+export function frameIsFor(frame: string, sessionId: string): boolean {
+  if (!frame.includes('"sessionIds":') && !frame.includes('"exceptSessionId":')) return true
+  const m = JSON.parse(frame) as { sessionIds?: unknown; exceptSessionId?: unknown }
+  if (Array.isArray(m.sessionIds)) return m.sessionIds.includes(sessionId)
+  if (typeof m.exceptSessionId === 'string') return m.exceptSessionId !== sessionId
+  return true
 }
 
 /**
@@ -68,13 +94,17 @@ export class Delivery {
         let frame: Buffer | null = null
         let written = -1
         const users = f.u.includes(USER_LIST_SEPARATOR) ? f.u.split(USER_LIST_SEPARATOR) : [f.u]
+        const devices = f.d ? deviceFilter(f.d) : null
         for (const u of users) {
           const conns = this.registry.forUser(u)
           if (!conns) continue
           frame ??= Buffer.from(f.p)
           written = Math.max(written, 0)
           // a copy: a write may close a slow socket, which removes it from the set being walked
-          for (const c of [...conns]) if (c.deliver(frame, f.c)) written++
+          for (const c of [...conns]) {
+            if (devices && !devices(c.info.sessionId)) continue
+            if (c.deliver(frame, f.c)) written++
+          }
         }
         return written
       }

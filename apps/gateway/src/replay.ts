@@ -1,5 +1,6 @@
 import { cursorOf, type Inbox } from '@herald/inbox'
 import type { Connection } from './connection'
+import { frameIsFor } from './delivery'
 import { welcomeFrame } from './frames'
 
 export interface ReplayRequest {
@@ -30,6 +31,7 @@ export async function replay(inbox: Inbox, r: ReplayRequest): Promise<void> {
         welcomeFrame({
           connId: conn.connId,
           userId: conn.userId,
+          sessionId: conn.info.sessionId,
           replica: r.replica,
           resumed: true,
           gap: page.gap,
@@ -37,7 +39,10 @@ export async function replay(inbox: Inbox, r: ReplayRequest): Promise<void> {
       )
       first = false
     }
-    for (const frame of page.frames) conn.write(frame, cursorOf(frame))
+    for (const frame of page.frames) {
+      // a device-targeted message replays only to the sessions it was for
+      if (frameIsFor(frame, conn.info.sessionId)) conn.write(frame, cursorOf(frame))
+    }
     if (!page.more || page.lastCursor === null) return
     cursor = page.lastCursor
   }

@@ -1,4 +1,4 @@
-import { Inbox } from '@herald/inbox'
+import { Inbox, Preferences } from '@herald/inbox'
 import { ControlWriter, ReplicaDirectory } from '@herald/presence'
 import type { RedisClient } from '@herald/redis'
 import { createServiceApp, keysFor, type ServiceApp, SessionStore, sessionAuthPlugin } from '@herald/service-kit'
@@ -18,6 +18,7 @@ import { createEventsQueue } from './queue'
 import { eventRoutes } from './routes/events'
 import { inboxRoutes } from './routes/inbox'
 import { messageRoutes } from './routes/messages'
+import { preferenceRoutes } from './routes/preferences'
 import { statsRoutes } from './routes/stats'
 import { userRoutes } from './routes/users'
 import { webhookRoutes } from './routes/webhooks'
@@ -89,7 +90,7 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
     app.log,
   )
   app.register(eventRoutes, { catalog, intake, durability })
-  const deliverer = new Deliverer(new UserStore(redis, keys), inbox, config.FANOUT_CHUNK_SIZE)
+  const deliverer = new Deliverer(new UserStore(redis, keys), inbox, config.FANOUT_CHUNK_SIZE, catalog.mandatoryKinds)
   app.register(messageRoutes, {
     intake,
     durability,
@@ -99,6 +100,7 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
   app.register(userRoutes, { redis, keys, writer })
   app.register(statsRoutes, { stats })
   app.register(inboxRoutes, { inbox })
+  app.register(preferenceRoutes, { preferences: new Preferences(redis, keys), mandatoryKinds: catalog.mandatoryKinds })
   app.register(webhookRoutes, {
     registry: new WebhookRegistry(redis, keys),
     policy: webhookPolicyOf(config),

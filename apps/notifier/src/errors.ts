@@ -14,6 +14,7 @@ export const NotifierErrors = {
     400,
   ),
   InvalidWebhookUrl: createError(ErrorCode.INVALID_WEBHOOK_URL, 'The webhook url %s', 400),
+  KindNotMutable: createError(ErrorCode.KIND_NOT_MUTABLE, 'These kinds cannot be muted: %s', 400),
   TooManyWebhooks: createError(
     ErrorCode.TOO_MANY_WEBHOOKS,
     'This caller already has %d webhook endpoints (WEBHOOK_MAX_ENDPOINTS)',

@@ -55,7 +55,12 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
     retentionSeconds: config.INBOX_RETENTION_SECONDS,
     streamMaxLen: config.STREAM_MAXLEN,
   })
-  const deliverer = new Deliverer(new UserStore(commands, keys), inbox, config.FANOUT_CHUNK_SIZE)
+  const deliverer = new Deliverer(
+    new UserStore(commands, keys),
+    inbox,
+    config.FANOUT_CHUNK_SIZE,
+    catalog.mandatoryKinds,
+  )
   const webhooksQueue = createWebhooksQueue(deps.redis, keys)
   const webhooks = new WebhookDispatcher(
     new WebhookRegistry(deps.redis, keys),

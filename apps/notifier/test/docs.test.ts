@@ -18,6 +18,7 @@ describe('/docs', () => {
     expect(doc.info.title).toBeTruthy()
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/inbox',
+      '/inbox/preferences',
       '/inbox/read',
       '/v1/events',
       '/v1/events/{id}',

@@ -203,6 +203,7 @@ export function createClient(options: ClientOptions): HeraldClient {
         events.emit('connected', {
           connId: frame.connId,
           userId: frame.userId,
+          sessionId: frame.sessionId,
           replica: frame.replica,
           resumed: frame.resumed,
           transport,

@@ -14,6 +14,10 @@ export interface HeraldMessage {
   body: string
   data: Record<string, unknown>
   createdAt: string
+  /** sent to these sessions (devices) only; it is listed in every device's inbox */
+  sessionIds?: string[]
+  /** sent to every session but this one (the sender's) */
+  exceptSessionId?: string
 }
 
 export interface InboxItem extends HeraldMessage {
@@ -32,6 +36,8 @@ export interface WelcomeFrame {
   type: 'welcome'
   connId: string
   userId: string
+  /** this device's session: what `to.sessionIds` and `exceptSessionId` name */
+  sessionId: string
   replica: string
   resumed: boolean
   gap: boolean
@@ -79,6 +85,8 @@ export interface ReadEvent {
 export interface ConnectedEvent {
   connId: string
   userId: string
+  /** this device's session: what `to.sessionIds` and `exceptSessionId` name */
+  sessionId: string
   replica: string
   resumed: boolean
   /** what carries this connection: a WebSocket, or the SSE fallback */

@@ -35,6 +35,8 @@ export interface FakeConnection {
 export interface FakeHerald {
   url: string
   userId: string
+  /** the session the welcome names */
+  sessionId: string
   /** session tokens that `POST /auth/ws-ticket` accepts */
   tokens: Set<string>
   ticketRequests: { authorization: string | undefined }[]
@@ -69,6 +71,7 @@ export async function startFakeHerald(): Promise<FakeHerald> {
   const fake: FakeHerald = {
     url: '',
     userId: 'u1',
+    sessionId: 's1',
     tokens: new Set(['token-1']),
     ticketRequests: [],
     connections: [],
@@ -267,6 +270,7 @@ export async function startFakeHerald(): Promise<FakeHerald> {
       type: 'welcome',
       connId: randomUUID(),
       userId: fake.userId,
+      sessionId: fake.sessionId,
       replica: conn.replica,
       resumed: since !== undefined,
       gap,

@@ -5,6 +5,8 @@ export const Cursor = Type.String({ pattern: '^[0-9]{1,20}$', maxLength: 20 })
 export type Cursor = Static<typeof Cursor>
 
 export const UserId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
+/** A session (one signed-in device): the `id` of `/auth/sessions` and of the `welcome` frame. */
+export const SessionId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
 export type UserId = Static<typeof UserId>
 
 export const MessageId = Type.String({ minLength: 1, maxLength: 80, pattern: '^[A-Za-z0-9_:.-]+$' })

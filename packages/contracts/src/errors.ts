@@ -37,5 +37,7 @@ export const ErrorCode = {
   INVALID_WEBHOOK_URL: 'INVALID_WEBHOOK_URL',
   /** the caller already has WEBHOOK_MAX_ENDPOINTS endpoints (400) */
   TOO_MANY_WEBHOOKS: 'TOO_MANY_WEBHOOKS',
+  /** a preference that mutes a kind nobody may mute (security notices such as account.login) (400) */
+  KIND_NOT_MUTABLE: 'KIND_NOT_MUTABLE',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox'
-import { Cursor, JsonObject, MessageId, UserId } from './common'
+import { Cursor, JsonObject, MessageId, SessionId, UserId } from './common'
 
 /** WebSocket close codes of herald (docs/protocol.md lists their meaning). */
 export const CloseCode = {
@@ -19,6 +19,8 @@ export const WelcomeFrame = Type.Object({
   type: Type.Literal('welcome'),
   connId: Type.String(),
   userId: UserId,
+  /** the session (device) this socket belongs to: what `to.sessionIds` and `exceptSessionId` name */
+  sessionId: Type.String(),
   replica: Type.String(),
   resumed: Type.Boolean(),
   gap: Type.Boolean(),
@@ -41,6 +43,10 @@ export const MessageFrame = Type.Object({
   body: Type.String(),
   data: JsonObject,
   createdAt: Type.String({ format: 'date-time' }),
+  /** a message sent to some devices only: the sessions it is for (it stays in every device's inbox) */
+  sessionIds: Type.Optional(Type.Array(SessionId)),
+  /** a message sent to every device but one (the sender's): that session */
+  exceptSessionId: Type.Optional(SessionId),
 })
 export type MessageFrame = Static<typeof MessageFrame>
 

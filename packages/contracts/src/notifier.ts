@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox'
-import { Cursor, JsonObject, MessageId, UserId } from './common'
+import { Cursor, JsonObject, MessageId, SessionId, UserId } from './common'
 import { EventId } from './events'
 
 /**
@@ -70,9 +70,23 @@ export type EventView = Static<typeof EventView>
 // ---- messages
 export const MAX_RECIPIENTS = 10_000
 
+/** The most sessions one message may be addressed to (`to.sessionIds`). */
+export const MAX_TARGET_SESSIONS = 20
+
 export const Recipients = Type.Union([
   Type.Object(
-    { userIds: Type.Array(UserId, { minItems: 1, maxItems: MAX_RECIPIENTS, uniqueItems: true }) },
+    {
+      userIds: Type.Array(UserId, { minItems: 1, maxItems: MAX_RECIPIENTS, uniqueItems: true }),
+      sessionIds: Type.Optional(
+        Type.Array(SessionId, {
+          minItems: 1,
+          maxItems: MAX_TARGET_SESSIONS,
+          uniqueItems: true,
+          description:
+            "Only these sessions (devices, the ids of `/auth/sessions` and of the `welcome` frame) of the listed users get it, live and on reconnect; it is still kept in each user's inbox, marked with `sessionIds`",
+        }),
+      ),
+    },
     { additionalProperties: false },
   ),
   Type.Object({ all: Type.Literal(true) }, { additionalProperties: false }),
@@ -89,6 +103,11 @@ export const SendMessageBody = Type.Object(
     data: Type.Optional(JsonObject),
     kind: Type.Optional(MessageKind),
     deliverAt: Type.Optional(Type.String({ format: 'date-time' })),
+    exceptSessionId: Type.Optional({
+      ...SessionId,
+      description:
+        "Every session but this one gets it (a chat message is not echoed to the tab that sent it); it is kept in the user's inbox, marked with `exceptSessionId`",
+    }),
   },
   {
     additionalProperties: false,
@@ -123,6 +142,9 @@ export const MessageReceipt = Type.Object({
   deliveredAt: Type.Optional(Type.String({ format: 'date-time', description: 'first ack from any device' })),
   devices: Type.Integer({ description: 'devices that acked the message' }),
   readAt: Type.Optional(Type.String({ format: 'date-time' })),
+  muted: Type.Optional(
+    Type.Boolean({ description: 'the recipient turned this kind off (`/inbox/preferences`): not delivered' }),
+  ),
 })
 export type MessageReceipt = Static<typeof MessageReceipt>
 
@@ -198,8 +220,36 @@ export const InboxItem = Type.Object({
   data: JsonObject,
   createdAt: Type.String({ format: 'date-time' }),
   read: Type.Boolean(),
+  /** sent to these devices only (it is listed on every device) */
+  sessionIds: Type.Optional(Type.Array(SessionId)),
+  /** sent to every device but this one */
+  exceptSessionId: Type.Optional(SessionId),
 })
 export type InboxItem = Static<typeof InboxItem>
+
+// ---- preferences (per user, per message kind)
+/** What a user chose for a kind: 'on' (the default), 'off' (not delivered), 'silent' (inbox only, not pushed live). */
+export const PreferenceValue = Type.Union([Type.Literal('on'), Type.Literal('off'), Type.Literal('silent')])
+export const MAX_PREFERENCE_KINDS = 100
+
+export const PreferencesBody = Type.Object(
+  {
+    kinds: Type.Record(MessageKind, PreferenceValue, {
+      maxProperties: MAX_PREFERENCE_KINDS,
+      additionalProperties: false,
+      propertyNames: { maxLength: 64 },
+      description: `message kind → on | off | silent; replaces every earlier choice (kinds not listed are on); at most ${MAX_PREFERENCE_KINDS}`,
+    }),
+  },
+  { additionalProperties: false, examples: [{ kinds: { 'chat.message': 'silent', 'order.shipped': 'off' } }] },
+)
+export type PreferencesBody = Static<typeof PreferencesBody>
+
+export const PreferencesReply = Type.Object({
+  kinds: Type.Record(Type.String(), PreferenceValue, { description: 'the kinds set apart from on' }),
+  mandatory: Type.Array(Type.String(), { description: 'kinds nobody may mute (security notices)' }),
+})
+export type PreferencesReply = Static<typeof PreferencesReply>
 
 export const InboxPage = Type.Object({
   items: Type.Array(InboxItem, { description: 'newest first' }),

@@ -1,1 +1,2 @@
 export * from './inbox'
+export * from './preferences'

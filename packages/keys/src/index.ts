@@ -145,9 +145,11 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     inboxUnread: (userId: string) => `${ofUser(userId)}inbox:${userId}:unread`,
     /** hash {trimmed: highest cursor removed by the count bound} */
     inboxMeta: (userId: string) => `${ofUser(userId)}inbox:${userId}:meta`,
+    /** hash message kind → 'off' | 'silent' (absent: on): the user's preferences, read by every delivery */
+    preferences: (userId: string) => `${ofUser(userId)}user:${userId}:preferences`,
     /** set of user ids of this partition a message was written for (idempotency per (message, user)) */
     messageRecipients: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:recipients`,
-    /** hash delivery receipt {userId, source, createdAt, deliveredAt, readAt}, per partition */
+    /** hash delivery receipt {userId, source, createdAt, deliveredAt, readAt, muted}, per partition */
     messageReceipt: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:receipt`,
     /** set of session (device) ids that acked a message, per partition */
     messageDevices: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:devices`,

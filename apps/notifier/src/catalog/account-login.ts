@@ -10,6 +10,8 @@ export const accountLogin = defineEvent({
   description: "A new sign-in to the user's account: tells the user's other devices.",
   schema: AccountLoginData,
   example: { userId: 'u_3b9f2c', device: 'Firefox on Linux', ip: '203.0.113.7' },
+  // a sign-in the user did not make must reach them whatever they muted
+  mandatoryKinds: ['account.login'],
   handle({ data }) {
     return {
       to: 'users',

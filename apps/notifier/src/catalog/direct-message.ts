@@ -14,8 +14,18 @@ export const directMessage = defineEvent({
   schema: DirectMessageData,
   example: { to: { userIds: ['u_3b9f2c'] }, title: 'Hello', body: 'World' },
   handle({ data }) {
-    const content = { kind: data.kind ?? 'message', title: data.title, body: data.body, data: data.data ?? {} }
+    const content = {
+      kind: data.kind ?? 'message',
+      title: data.title,
+      body: data.body,
+      data: data.data ?? {},
+      ...(data.exceptSessionId !== undefined ? { exceptSessionId: data.exceptSessionId } : {}),
+    }
     if ('all' in data.to) return { to: 'all', message: content }
-    return { to: 'users', messages: data.to.userIds.map((userId) => ({ userId, ...content })) }
+    const sessionIds = data.to.sessionIds
+    return {
+      to: 'users',
+      messages: data.to.userIds.map((userId) => ({ userId, ...content, ...(sessionIds ? { sessionIds } : {}) })),
+    }
   },
 })

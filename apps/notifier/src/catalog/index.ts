@@ -23,6 +23,8 @@ export interface Catalog {
   /** null when `data` is valid, else a message that names the failing path (`data/userId must be string`) */
   check(def: EventDefinition, data: unknown): string | null
   readonly types: readonly EventDefinition[]
+  /** message kinds no user may mute (GET /inbox/preferences lists them; delivery ignores preferences for them) */
+  readonly mandatoryKinds: ReadonlySet<string>
 }
 
 interface SchemaError {
@@ -54,6 +56,7 @@ export function createCatalog(
   const validators = new Map([...all.values()].map((d) => [d, Compile(d.schema)]))
   return {
     types,
+    mandatoryKinds: new Set([...all.values()].flatMap((d) => d.mandatoryKinds ?? [])),
     public: (type) => pub.get(type),
     any: (type) => all.get(type),
     check(def, data) {

@@ -6,6 +6,10 @@ export interface MessageContent {
   title: string
   body: string
   data: Record<string, unknown>
+  /** only these sessions (devices) get it live and on reconnect (`to: 'users'` only) */
+  sessionIds?: string[]
+  /** every session but this one (the sender's) */
+  exceptSessionId?: string
 }
 
 /**
@@ -39,6 +43,8 @@ export interface EventDefinition<S extends TSchema = TSchema> {
   schema: S
   /** an example `data`, shown in /docs */
   example: Static<S>
+  /** message kinds this event writes that no user may mute (security notices) */
+  mandatoryKinds?: readonly string[]
   /** turns a (valid) event into messages; throwing retries the job */
   handle(event: CatalogEvent<Static<S>>, ctx: HandlerContext): Delivery | Promise<Delivery>
 }

@@ -16,6 +16,8 @@ export class Deliverer {
     private readonly users: UserStore,
     private readonly inbox: Inbox,
     private readonly chunkSize: number,
+    /** kinds no user may mute (the catalog's) */
+    private readonly mandatoryKinds: ReadonlySet<string> = new Set(),
   ) {
     this.context = { nickname: (userId) => this.users.nickname(userId) }
   }
@@ -31,6 +33,9 @@ export class Deliverer {
       data: c.data,
       createdAt,
       source,
+      ...(this.mandatoryKinds.has(c.kind) ? { mandatory: true } : {}),
+      ...(c.sessionIds ? { sessionIds: c.sessionIds } : {}),
+      ...(c.exceptSessionId !== undefined ? { exceptSessionId: c.exceptSessionId } : {}),
     })
     if (delivery.to === 'all') {
       const id = broadcastMessageIdFor(eventId)

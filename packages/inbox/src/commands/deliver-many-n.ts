@@ -1,7 +1,10 @@
 import { ROUTE_LIB } from '@herald/presence'
 import { INBOX_LIB } from './lib'
 
-/** One message (one id) for a chunk of one partition's users: one cursor, one entry per gateway holding any of them. */
+/**
+ * One message (one id) for a chunk of one partition's users: one cursor, one entry per gateway
+ * holding any of them; each user's preference for the kind honoured in the same step.
+ */
 export const deliverMany = {
   name: 'heraldDeliverMany',
   lua: `${INBOX_LIB}${ROUTE_LIB}
@@ -9,24 +12,28 @@ export const deliverMany = {
   Input (the key count first):
     KEYS[1] the partition's cursor   KEYS[2] message recipients set   KEYS[3] message receipt hash
     KEYS[4..G+3] the streams of the partition's known gateway replicas
-    then per user i (0-based): KEYS[G+4+5i .. G+8+5i] = inbox, inbox messages, unread, inbox meta, routes
+    then per user i (0-based): KEYS[G+4+6i .. G+9+6i] = inbox, inbox messages, unread, inbox meta,
+    routes, preferences
     ARGV[1] message id   ARGV[2] frame tail   ARGV[3] inbox max items   ARGV[4] retention (s)
-    ARGV[5] stream max length   ARGV[6] created at (ms)   ARGV[7] source   ARGV[8] G
-    ARGV[9..G+8] the replicas' names   ARGV[G+9] S   ARGV[G+10..G+S+9] replicas to skip
-    ARGV[G+S+10..] the user ids, in KEYS order
-  Output: {cursor or false, written}: written = users that did not have it yet;
-  {'!STALE', replica…} when a user has a route to a replica not in the call (nothing written).
-  Each gateway gets ONE entry listing only its own users of the chunk.
+    ARGV[5] stream max length   ARGV[6] created at (ms)   ARGV[7] source
+    ARGV[8] the kind whose preference applies ('' for a kind nobody may mute)
+    ARGV[9] devices: '' every session, '!s0' all but session s0
+    ARGV[10] G   ARGV[11..G+10] the replicas' names   ARGV[G+11] S   ARGV[G+12..G+S+11] replicas to skip
+    ARGV[G+S+12..] the user ids, in KEYS order
+  Output: {cursor or false, written}: written = users that did not have it yet and did not turn
+  its kind off; {'!STALE', replica…} when a user has a route to a replica not in the call
+  (nothing written). Each gateway gets ONE entry listing only its own users of the chunk; a
+  user who set the kind 'silent' gets it in the inbox only.
 ]]
-local g = tonumber(ARGV[8])
-local s = tonumber(ARGV[g + 9])
-local first_user = g + s + 10
-local by_name = known_streams(4, 9, g)
-local skip = set_of(g + 10, g + s + 9)
+local g = tonumber(ARGV[10])
+local s = tonumber(ARGV[g + 11])
+local first_user = g + s + 12
+local by_name = known_streams(4, 11, g)
+local skip = set_of(g + 12, g + s + 11)
 local routes = {}
 local missing_all = nil
 for i = first_user, #ARGV do
-  local b = g + 4 + 5 * (i - first_user)
+  local b = g + 4 + 6 * (i - first_user)
   local r, missing = routes_of(KEYS[b + 4], by_name, skip)
   if missing then
     missing_all = missing_all or {}
@@ -37,8 +44,14 @@ end
 if missing_all then return {'!STALE', unpack(missing_all)} end
 local ttl = tonumber(ARGV[4])
 local fresh = {}
+local silent = {}
 for i = first_user, #ARGV do
-  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then fresh[#fresh + 1] = i end
+  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
+    local pref = false
+    if ARGV[8] ~= '' then pref = redis.call('HGET', KEYS[g + 9 + 6 * (i - first_user)], ARGV[8]) end
+    if pref ~= 'off' then fresh[#fresh + 1] = i end
+    if pref == 'silent' then silent[i] = true end
+  end
 end
 redis.call('EXPIRE', KEYS[2], ttl)
 if #fresh == 0 then return {false, 0} end
@@ -47,9 +60,9 @@ local frame = '{"type":"message","cursor":"' .. cs .. '",' .. ARGV[2]
 local per_stream = {}
 local order = {}
 for _, i in ipairs(fresh) do
-  local b = g + 4 + 5 * (i - first_user)
+  local b = g + 4 + 6 * (i - first_user)
   inbox_write(KEYS[b], KEYS[b + 1], KEYS[b + 2], KEYS[b + 3], ARGV[1], cs, c, frame, tonumber(ARGV[3]), ttl * 1000000, ttl)
-  for _, st in ipairs(routes[i]) do
+  for _, st in ipairs(silent[i] and {} or routes[i]) do
     if not per_stream[st] then
       per_stream[st] = {}
       order[#order + 1] = st
@@ -63,7 +76,12 @@ redis.call('HSETNX', KEYS[3], 'source', ARGV[7])
 redis.call('HSETNX', KEYS[3], 'createdAt', ARGV[6])
 redis.call('EXPIRE', KEYS[3], ttl)
 for _, st in ipairs(order) do
-  redis.call('XADD', st, 'MAXLEN', '~', ARGV[5], '*', 'k', 'm', 'u', table.concat(per_stream[st], ','), 'c', cs, 'p', frame)
+  local users = table.concat(per_stream[st], ',')
+  if ARGV[9] == '' then
+    redis.call('XADD', st, 'MAXLEN', '~', ARGV[5], '*', 'k', 'm', 'u', users, 'c', cs, 'p', frame)
+  else
+    redis.call('XADD', st, 'MAXLEN', '~', ARGV[5], '*', 'k', 'm', 'u', users, 'c', cs, 'd', ARGV[9], 'p', frame)
+  end
 end
 return {cs, #fresh}
 `,

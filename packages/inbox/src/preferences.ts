@@ -1,0 +1,38 @@
+import type { Keys } from '@herald/keys'
+import type { RedisClient } from '@herald/redis'
+import type { Preference } from './inbox'
+
+/** The most kinds a user may set apart from 'on' (PUT /inbox/preferences answers 400 past it). */
+export const MAX_PREFERENCES = 100
+
+/**
+ * A user's choice per message kind: 'off' (not delivered: only the receipt says it was muted)
+ * or 'silent' (kept in the inbox, not pushed live); a kind not listed is 'on'. The delivery
+ * scripts read the same hash in the step that writes the message, so a muted user's gateway
+ * reads nothing for it and no extra round trip is paid per message.
+ */
+export class Preferences {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: Keys,
+  ) {}
+
+  /** The kinds set apart from 'on'. */
+  async get(userId: string): Promise<Record<string, Exclude<Preference, 'on'>>> {
+    const h = await this.redis.hgetall(this.keys.preferences(userId))
+    const out: Record<string, Exclude<Preference, 'on'>> = {}
+    for (const [kind, v] of Object.entries(h)) if (v === 'off' || v === 'silent') out[kind] = v
+    return out
+  }
+
+  /** Replaces every choice at once ('on' entries are dropped); returns what is now stored. */
+  async replace(userId: string, kinds: Record<string, Preference>): Promise<Record<string, Exclude<Preference, 'on'>>> {
+    const kept = Object.entries(kinds).filter((e): e is [string, 'off' | 'silent'] => e[1] !== 'on')
+    if (kept.length > MAX_PREFERENCES) throw new Error(`at most ${MAX_PREFERENCES} kinds may be set`)
+    const key = this.keys.preferences(userId)
+    const tx = this.redis.multi().del(key)
+    if (kept.length > 0) tx.hset(key, Object.fromEntries(kept))
+    await tx.exec()
+    return Object.fromEntries(kept)
+  }
+}
