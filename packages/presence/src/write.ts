@@ -149,11 +149,17 @@ export class PresenceWriter {
     // bounded: each pass removes what it read, and a replica holds finitely many connections
     for (let pass = 0; pass < 100_000; pass++) {
       const [next, flat] = await this.redis.hscan(conns, cursor, 'COUNT', this.reapBatch)
-      const keys = [conns, k.replicaUsers(p, replica), k.onlineUsers(p), k.gatewayStream(p, replica)]
-      const args: string[] = [replica]
+      const keys = [
+        conns,
+        k.replicaUsers(p, replica),
+        k.onlineUsers(p),
+        k.gatewayStream(p, replica),
+        k.webhookOutbox(p),
+      ]
+      const args: (string | number)[] = [replica, this.settleMs, WEBHOOK_OUTBOX_MAXLEN]
       for (let i = 0; i + 1 < flat.length; i += 2) {
         const user = flat[i + 1] as string
-        keys.push(k.presence(user), k.routes(user))
+        keys.push(k.presence(user), k.routes(user), k.presenceOfflineAt(user))
         args.push(flat[i] as string, user)
       }
       const [, left] = (await this.redis.heraldPresenceReap(keys.length, ...keys, ...args)) as [number, number]

@@ -108,6 +108,13 @@ describe.each(redisModes())('on %s Redis', (mode) => {
         connections: 1,
         replicas: [{ id: 'live', connections: 1, users: 1, alive: true }],
       })
+      // the user the dead replica alone held went offline (noted for webhooks); the shared one did not
+      const offs = async (u: string) =>
+        ((await redis.xrange(keys.webhookOutbox(keys.partitionOf(u)), '-', '+')) as [string, string[]][])
+          .map(([, f]) => f)
+          .filter((f) => f[1] === 'off' && f[3] === u)
+      expect(await offs('only-dead')).toHaveLength(1)
+      expect(await offs('shared')).toHaveLength(0)
     })
 
     it('tells a replica that was reaped while alive to register again', async () => {
