@@ -34,6 +34,25 @@ describe('service bootstrap', () => {
     await app.close()
   })
 
+  it('logs one access line per request (method, path without query, status, time), none for health checks', async () => {
+    const { app, logs } = build()
+    await app.inject({ method: 'POST', url: '/echo?ticket=abc', payload: { n: 1 } })
+    await app.inject('/healthz')
+    await app.inject('/readyz')
+    await new Promise((r) => setTimeout(r, 20))
+    const lines = logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+    const access = lines.filter((l) => l.msg === 'request completed' || l.msg === 'incoming request')
+    expect(access).toHaveLength(1)
+    expect(access[0]).toMatchObject({
+      msg: 'request completed',
+      req: { method: 'POST', url: '/echo' },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+    })
+    expect(logs.text()).not.toContain('abc')
+    await app.close()
+  })
+
   it('readyz is 503 when Redis is unreachable', async () => {
     const dead = createRedis('redis://127.0.0.1:1', 'command', 'dead')
     const config = configWithDefaults(BaseConfig, { LOG_LEVEL: 'silent' })
