@@ -12,6 +12,13 @@ const BATCH = 200
 /** A consumer that holds an entry this long without acking it (it died) loses it to another. */
 const CLAIM_IDLE_MS = 30_000
 
+export interface OutboxRelayOptions {
+  /** time between two passes over the partitions */
+  pollMs: number
+  /** how long a note may stay pending with a consumer before another claims it @default 30000 */
+  claimIdleMs?: number
+}
+
 const RECEIPTS: Record<string, { type: WebhookEventType; at: string }> = {
   d: { type: 'message.delivered', at: 'deliveredAt' },
   r: { type: 'message.read', at: 'readAt' },
@@ -26,7 +33,7 @@ type Entry = [id: string, fields: string[]]
  * subscribed to it (an offline held back for its settle window), through one consumer group so each note is relayed
  * by one worker. Non-blocking reads of every partition on a timer: the notes are rare next
  * to messages, and the delivery path pays nothing for them. A note is acked once its jobs
- * are queued; one left pending by a worker that died is claimed after CLAIM_IDLE_MS, and
+ * are queued; one left pending by a worker that died is claimed after `claimIdleMs`, and
  * queuing it twice is harmless (job ids are deterministic).
  */
 export class OutboxRelay {
@@ -38,8 +45,8 @@ export class OutboxRelay {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,
-    private readonly dispatcher: WebhookDispatcher,
-    private readonly pollMs: number,
+    private readonly dispatcher: Pick<WebhookDispatcher, 'emit'>,
+    private readonly opts: OutboxRelayOptions,
     private readonly log?: WorkerLogger,
   ) {}
 
@@ -51,7 +58,7 @@ export class OutboxRelay {
           (err: Error) => this.log?.warn({ err: err.message }, 'webhook outbox poll failed'),
         )
         .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, this.pollMs)
+          if (this.timer) this.timer = setTimeout(tick, this.opts.pollMs)
         })
     }
     this.timer = setTimeout(tick, 0)
@@ -78,10 +85,15 @@ export class OutboxRelay {
       })
       this.grouped.add(p)
     }
-    const claimed = (await this.redis.xautoclaim(key, GROUP, this.consumer, CLAIM_IDLE_MS, '0-0', 'COUNT', BATCH)) as [
-      string,
-      Entry[],
-    ]
+    const claimed = (await this.redis.xautoclaim(
+      key,
+      GROUP,
+      this.consumer,
+      this.opts.claimIdleMs ?? CLAIM_IDLE_MS,
+      '0-0',
+      'COUNT',
+      BATCH,
+    )) as [string, Entry[]]
     const fresh = (await this.redis.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', BATCH, 'STREAMS', key, '>')) as
       | [string, Entry[]][]
       | null

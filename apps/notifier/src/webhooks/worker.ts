@@ -35,7 +35,7 @@ export function startWebhookWorker(
     deps.redis,
     keys,
     new WebhookDispatcher(registry, queue, dispatchOptionsOf(config)),
-    config.WEBHOOK_OUTBOX_POLL_MS,
+    { pollMs: config.WEBHOOK_OUTBOX_POLL_MS },
     log,
   )
   relay.start()
