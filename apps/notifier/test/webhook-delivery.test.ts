@@ -116,7 +116,7 @@ describe('webhook deliveries', () => {
     await waitFor(() => rx.received.length === 1)
     await new Promise((r) => setTimeout(r, 300))
     expect(rx.received).toHaveLength(1)
-    expect((rx.received[0]?.verified as { data: { eventId: string } }).data.eventId).toBe('order-2')
+    expect((rx.received[0]!.verified as { data: { eventId: string } }).data.eventId).toBe('order-2')
   })
 
   it('retries a failed delivery with backoff under the same webhook-id, and logs each attempt', async () => {
