@@ -13,6 +13,8 @@ import {
   type HeraldMessage,
   type InboxPage,
   MAX_IDS_PER_FRAME,
+  type Preferences,
+  type PreferenceValue,
   type ServerFrame,
   type StatusEvent,
 } from './types'
@@ -66,6 +68,11 @@ export interface HeraldClient {
   /** the gateway replica of the current connection (from `welcome`); null when not connected */
   readonly replica: string | null
   readonly userId: string | null
+  /**
+   * this device's session (from `welcome`; it outlives reconnects): pass it as `exceptSessionId`
+   * when asking your backend to send something this tab should not be echoed. null before the first welcome
+   */
+  readonly sessionId: string | null
   readonly connId: string | null
   /** the transport of the current (or next) connection */
   readonly transport: Transport
@@ -80,6 +87,14 @@ export interface HeraldClient {
   inbox(query?: InboxQuery): Promise<InboxPage>
   /** `POST /inbox/read`: the user's other tabs and devices get a `read` event */
   markRead(ids: readonly string[] | 'all'): Promise<void>
+  /** `GET /inbox/preferences`: the user's choice per message kind, and the kinds nobody may mute */
+  getPreferences(): Promise<Preferences>
+  /**
+   * `PUT /inbox/preferences`: replaces every earlier choice (kinds left out are `on`). Rejects with a
+   * HeraldHttpError: `ErrorCode.KIND_NOT_MUTABLE` for a kind of `mandatory` set apart from on,
+   * `ErrorCode.VALIDATION_ERROR` for a malformed kind or more than 100 of them
+   */
+  setPreferences(kinds: Readonly<Record<string, PreferenceValue>>): Promise<Preferences>
 }
 
 const ACTIVE: ReadonlySet<ClientState> = new Set(['connecting', 'connected', 'reconnecting'])
@@ -106,6 +121,7 @@ export function createClient(options: ClientOptions): HeraldClient {
   let welcomed = false
   let replica: string | null = null
   let userId: string | null = null
+  let sessionId: string | null = null
   let connId: string | null = null
   let lastCursor = options.since
   /** bumps on every attempt and on stop(): async work of an older attempt sees it and gives up */
@@ -196,6 +212,7 @@ export function createClient(options: ClientOptions): HeraldClient {
         unauthorized = 0
         replica = frame.replica
         userId = frame.userId
+        sessionId = frame.sessionId
         connId = frame.connId
         // not a message yet: a drop before the first one still resumes from where this socket began
         if (lastCursor === undefined && frame.cursor) lastCursor = frame.cursor
@@ -343,6 +360,9 @@ export function createClient(options: ClientOptions): HeraldClient {
     get userId() {
       return userId
     },
+    get sessionId() {
+      return sessionId
+    },
     get connId() {
       return connId
     },
@@ -385,6 +405,8 @@ export function createClient(options: ClientOptions): HeraldClient {
         await authed('/inbox/read', { ids: unique.slice(i, i + MAX_IDS_PER_FRAME) })
       }
     },
+    getPreferences: () => authed<Preferences>('/inbox/preferences'),
+    setPreferences: (kinds) => authed<Preferences>('/inbox/preferences', { kinds }, 'PUT'),
   }
 
   /** A client frame (ack) of a connection over SSE, which only reads: `POST /sse/frames` on any gateway. */
@@ -396,12 +418,12 @@ export function createClient(options: ClientOptions): HeraldClient {
   }
 
   /** A session call; a 401 also tells the app through onAuthError. */
-  async function authed<T>(path: string, body?: unknown): Promise<T> {
+  async function authed<T>(path: string, body?: unknown, method = body === undefined ? 'GET' : 'POST'): Promise<T> {
     const token = await options.getToken()
     if (!token) throw new HeraldHttpError(401, 'UNAUTHORIZED', 'not signed in')
     try {
       return await requestJson<T>(fetchFn, `${baseUrl}${path}`, {
-        method: body === undefined ? 'GET' : 'POST',
+        method,
         token,
         ...(body !== undefined ? { body } : {}),
       })

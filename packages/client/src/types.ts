@@ -108,6 +108,34 @@ export interface ClientEvents {
   error: ClientErrorEvent
 }
 
+/** What a user chose for one message kind: `on` (the default), `off` (not delivered) or `silent` (kept in the inbox, not pushed live). */
+export type PreferenceValue = 'on' | 'off' | 'silent'
+
+/** `GET /inbox/preferences`: the kinds set apart from `on`, and the kinds nobody may mute. */
+export interface Preferences {
+  kinds: Record<string, PreferenceValue>
+  /** kinds nobody may mute (security notices such as `account.login`) */
+  mandatory: string[]
+}
+
+/**
+ * The `code` of a HeraldHttpError from the client's own calls (herald's full list: docs/protocol.md);
+ * failed tickets and frames reach the `error` event with the same codes.
+ */
+export const ErrorCode = {
+  /** not signed in, or the session ended (`onAuthError` is called too) */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** a malformed request: e.g. a kind that is not `[a-z][a-z0-9_.-]*`, or more than 100 of them */
+  VALIDATION_ERROR: 'VALIDATION_ERROR',
+  /** `setPreferences` set a kind of `mandatory` apart from on */
+  KIND_NOT_MUTABLE: 'KIND_NOT_MUTABLE',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** herald could not be reached (no HTTP answer) */
+  NETWORK: 'NETWORK',
+} as const
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
 export interface AuthErrorEvent {
   /** 401 from an HTTP call, or the close code (4401 twice in a row, 4409) */
   status: number

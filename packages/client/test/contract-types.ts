@@ -18,6 +18,12 @@ export type Checks = [
   Assert<Equal<T.InboxPage, C.InboxPage>>,
   Assert<Equal<T.ClientFrame, C.ClientFrame>>,
   Assert<Equal<typeof T.MAX_IDS_PER_FRAME, typeof C.MAX_IDS_PER_FRAME>>,
+  Assert<Equal<T.Preferences, C.PreferencesReply>>,
+  Assert<Equal<T.Preferences['kinds'], C.PreferencesBody['kinds']>>,
+  // the client's error codes are herald's, same name and value (NETWORK is the client's own)
+  Assert<
+    Equal<Omit<typeof T.ErrorCode, 'NETWORK'>, Pick<typeof C.ErrorCode, Exclude<keyof typeof T.ErrorCode, 'NETWORK'>>>
+  >,
   // every server close code is known to the client, with the same number
   Assert<C.CloseCode extends CloseCode ? true : false>,
 ]

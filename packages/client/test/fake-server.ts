@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
-import type { ClientFrame, InboxItem, MessageFrame, ServerFrame } from '../src/types'
+import type { ClientFrame, InboxItem, MessageFrame, PreferenceValue, ServerFrame } from '../src/types'
 
 /**
  * An in-process protocol fake of herald's public surface — `POST /auth/ws-ticket`,
  * `/ws` and `/sse` (welcome, replay after `since`, gap, live messages, read frames, close
- * codes), `POST /sse/frames`, `GET /inbox` and `POST /inbox/read` — for one user. It speaks
+ * codes), `POST /sse/frames`, `GET /inbox`, `POST /inbox/read` and `GET/PUT /inbox/preferences` — for one user. It speaks
  * the contract of docs/protocol.md; it is not a model of Redis.
  */
 /** What the fake holds of either transport: a WebSocket, or an event stream made to look like one. */
@@ -45,6 +45,10 @@ export interface FakeHerald {
   messages: MessageFrame[]
   readBodies: unknown[]
   inboxQueries: URLSearchParams[]
+  /** the user's preferences, as `PUT /inbox/preferences` left them */
+  preferences: Record<string, PreferenceValue>
+  /** kinds that `PUT /inbox/preferences` refuses to mute */
+  mandatory: string[]
   /** messages with a cursor below this one are no longer retained: resuming from before it is a gap */
   retainFrom: string | undefined
   /** the next N ticket requests answer 503 */
@@ -78,6 +82,8 @@ export async function startFakeHerald(): Promise<FakeHerald> {
     messages: [],
     readBodies: [],
     inboxQueries: [],
+    preferences: {},
+    mandatory: ['account.login'],
     retainFrom: undefined,
     failTickets: 0,
     refuseTickets: 0,
@@ -165,6 +171,19 @@ export async function startFakeHerald(): Promise<FakeHerald> {
       for (const id of ids) read.add(id)
       fake.sendRaw({ type: 'read', ids })
       return json(res, 204)
+    }
+    if (url.pathname === '/inbox/preferences' && (req.method === 'GET' || req.method === 'PUT')) {
+      if (!authed(req)) return unauthorized(res)
+      if (req.method === 'PUT') {
+        const { kinds } = (await readBody(req)) as { kinds: Record<string, PreferenceValue> }
+        const refused = Object.keys(kinds).filter((k) => kinds[k] !== 'on' && fake.mandatory.includes(k))
+        if (refused.length > 0) {
+          const message = `These kinds cannot be muted: ${refused.join(', ')}`
+          return json(res, 400, { statusCode: 400, code: 'KIND_NOT_MUTABLE', error: 'Bad Request', message })
+        }
+        fake.preferences = Object.fromEntries(Object.entries(kinds).filter(([, v]) => v !== 'on'))
+      }
+      return json(res, 200, { kinds: fake.preferences, mandatory: fake.mandatory })
     }
     json(res, 404, { statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: 'no route' })
   })

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { createClient, HeraldHttpError } from '../src/index'
+import { createClient, ErrorCode, HeraldHttpError } from '../src/index'
 import { type FakeHerald, startFakeHerald, until } from './fake-server'
 
 let fake: FakeHerald
@@ -68,5 +68,48 @@ describe('inbox and markRead', () => {
   it('a server that cannot be reached is a NETWORK error', async () => {
     const client = createClient({ baseUrl: 'http://127.0.0.1:1', WebSocket, getToken: () => 't' })
     await expect(client.inbox()).rejects.toMatchObject({ status: 0, code: 'NETWORK' })
+  })
+})
+
+describe('preferences', () => {
+  it('setPreferences replaces the choices with a PUT; getPreferences reads them and the mandatory kinds', async () => {
+    const client = make()
+    expect(await client.getPreferences()).toEqual({ kinds: {}, mandatory: ['account.login'] })
+    const saved = await client.setPreferences({ 'chat.message': 'silent', 'order.shipped': 'off', 'x.y': 'on' })
+    expect(saved).toEqual({ kinds: { 'chat.message': 'silent', 'order.shipped': 'off' }, mandatory: ['account.login'] })
+    await client.setPreferences({ 'order.shipped': 'off' })
+    expect((await client.getPreferences()).kinds).toEqual({ 'order.shipped': 'off' })
+  })
+
+  it('muting a mandatory kind rejects with KIND_NOT_MUTABLE and changes nothing', async () => {
+    const client = make()
+    await client.setPreferences({ 'chat.message': 'silent' })
+    const err = await client.setPreferences({ 'account.login': 'off' }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(HeraldHttpError)
+    expect(err).toMatchObject({ status: 400, code: ErrorCode.KIND_NOT_MUTABLE })
+    expect((await client.getPreferences()).kinds).toEqual({ 'chat.message': 'silent' })
+  })
+
+  it('a 401 on preferences calls onAuthError', async () => {
+    const errors: number[] = []
+    const client = make('expired', (e) => errors.push(e.status))
+    await expect(client.getPreferences()).rejects.toMatchObject({ status: 401, code: ErrorCode.UNAUTHORIZED })
+    await expect(client.setPreferences({})).rejects.toMatchObject({ status: 401 })
+    expect(errors).toEqual([401, 401])
+  })
+})
+
+describe('sessionId', () => {
+  it('is null before the first welcome, then the session the welcome names, and it stays after a stop', async () => {
+    const client = make()
+    const connected: string[] = []
+    client.on('connected', (e) => connected.push(e.sessionId))
+    expect(client.sessionId).toBeNull()
+    client.connect()
+    await until(() => client.status === 'connected', 'connected')
+    expect(client.sessionId).toBe('s1')
+    expect(connected).toEqual(['s1'])
+    client.stop()
+    expect(client.sessionId).toBe('s1')
   })
 })
