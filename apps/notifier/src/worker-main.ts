@@ -2,6 +2,7 @@ import { EVENTS_QUEUE, type EventJob } from '@herald/contracts'
 import { createRedis, createServiceApp, keysFor, runService } from '@herald/service-kit'
 import { Queue } from 'bullmq'
 import { loadWorkerConfig } from './config'
+import { registerWebhookMetrics } from './webhooks/metrics'
 import { startWebhookWorker } from './webhooks/worker'
 import { startWorker } from './worker'
 import { registerWorkerMetrics } from './worker-metrics'
@@ -23,6 +24,7 @@ const queue = new Queue<EventJob>(EVENTS_QUEUE, {
 // app.metrics (the service's registry) exists once the health plugin has loaded
 await app.ready()
 registerWorkerMetrics(app.metrics, queue, running.worker)
+registerWebhookMetrics(app.metrics, webhooks.worker)
 
 await runService({
   app,

@@ -4,12 +4,14 @@ import { createRedis, keysFor } from '@herald/service-kit'
 import { waitFor } from '@herald/test-utils'
 import { startReceiver } from '@herald/test-utils/webhook-receiver'
 import { WebhookRegistry } from '@herald/webhooks'
+import { Registry } from 'prom-client'
 import { Type } from 'typebox'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createCatalog, EVENT_TYPES } from '../src/catalog'
 import { defineEvent } from '../src/catalog/types'
 import type { NotifierConfig } from '../src/config'
 import { createWebhooksQueue, WebhookDispatcher } from '../src/webhooks/dispatch'
+import { registerWebhookMetrics } from '../src/webhooks/metrics'
 import { startWebhookWorker } from '../src/webhooks/worker'
 import { type Harness, harness } from './helpers'
 
@@ -63,6 +65,8 @@ async function setup(
   h.startWorker()
   const conn = createRedis(h.config.REDIS_URL, 'worker', 'test-webhooks')
   const webhooks = startWebhookWorker(h.config, { redis: conn })
+  const metrics = new Registry()
+  registerWebhookMetrics(metrics, webhooks.worker)
   closers.push(async () => {
     await webhooks.close()
     await conn.quit()
@@ -87,7 +91,7 @@ async function setup(
     if (!res.json().ids) throw new Error(res.body)
     return res.json().ids[0] as string
   }
-  return { rx, endpoint, fail, view, log, send }
+  return { rx, endpoint, fail, view, log, send, metrics }
 }
 
 describe('webhook deliveries', () => {
@@ -120,7 +124,7 @@ describe('webhook deliveries', () => {
   })
 
   it('retries a failed delivery with backoff under the same webhook-id, and logs each attempt', async () => {
-    const { rx, fail, log, view } = await setup({}, (n) => (n === 1 ? 500 : 200))
+    const { rx, fail, log, view, metrics } = await setup({}, (n) => (n === 1 ? 500 : 200))
     await fail('order-3')
     await waitFor(() => rx.received.length === 2)
     const [first, second] = rx.received
@@ -135,6 +139,9 @@ describe('webhook deliveries', () => {
       [1, false, 500],
     ])
     expect(await view()).toMatchObject({ status: 'enabled', failureStreak: 0 })
+    const counted = await metrics.getSingleMetricAsString('herald_webhook_attempts_total')
+    expect(counted).toMatch(/^herald_webhook_attempts_total\{type="event.failed",outcome="failed"\} 1$/m)
+    expect(counted).toMatch(/^herald_webhook_attempts_total\{type="event.failed",outcome="completed"\} 1$/m)
   })
 
   it('disables an endpoint after WEBHOOK_DISABLE_AFTER_FAILURES failures in a row, and sends no more', async () => {

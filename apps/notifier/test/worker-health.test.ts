@@ -68,6 +68,7 @@ describe('the worker process: health and Prometheus like every service', () => {
       expect(metrics).toMatch(new RegExp(`^herald_queue_jobs\\{state="${state}"\\} 0$`, 'm'))
     expect(metrics).toMatch(/^herald_job_duration_seconds_count\{type="order.shipped",outcome="completed"\} 1$/m)
     expect(metrics).toMatch(/^herald_jobs_total\{type="order.shipped",outcome="completed"\} 1$/m)
+    expect(metrics).toMatch(/^# TYPE herald_webhook_attempts_total counter$/m)
 
     const exited = new Promise<number | null>((r) => child?.once('exit', (code) => r(code)))
     child.kill('SIGTERM')
