@@ -148,6 +148,8 @@ export interface DeliveryRun {
   perCpuSec: number
   /** server CPU per delivered message by kind of process, in ms */
   cpuMsPerDelivered: Record<string, number>
+  /** Redis commands per delivered message (scripts' inner calls too; the system's background work included) */
+  redisCallsPerDelivered: number
   /** broadcast only: sockets reached per second, median over the broadcasts */
   deliveriesPerSec?: number
   generator: { clients: GeneratorHealth; sender: GeneratorHealth; lagged: boolean }
@@ -210,6 +212,7 @@ export async function deliveryRun(
   const users = await ensureConnected(ctx, name)
   const gen = ctx.clients(name)
   await gen.call({ cmd: 'reset' })
+  const calls0 = await sys.redisCalls()
   const cpu0 = sys.cpu()
   const byProcess0 = sys.cpuByProcess()
   const sent = await ctx.sender.call<RunResult>(
@@ -235,6 +238,7 @@ export async function deliveryRun(
   }
   const cpuSec = sys.cpu() - cpu0
   const byProcess = sys.cpuByProcess()
+  const calls = (await sys.redisCalls()) - calls0
   const c = await gen.call<ClientsReport>({ cmd: 'collect' })
   const counted = tally(sent, c, expectedPer)
   const { lost } = counted
@@ -251,6 +255,7 @@ export async function deliveryRun(
     http: sent.http,
     cpuSec: Math.round(cpuSec * 100) / 100,
     perCpuSec: cpuSec > 0 ? Math.round(c.unique / cpuSec) : 0,
+    redisCallsPerDelivered: c.unique > 0 ? Math.round((10 * calls) / c.unique) / 10 : 0,
     cpuMsPerDelivered: Object.fromEntries(
       Object.entries(byProcess).map(([k, v]) => [
         k,

@@ -1,4 +1,5 @@
 import type { BenchResults } from './bench'
+import { median } from './hist'
 import type { AmplificationResult } from './scenarios/amplification'
 import { ENTRIES_PER_MESSAGE_GOAL, REDIS_CPU_RATIO_GOAL } from './scenarios/amplification'
 import { type FanoutResult, medianCpuByProcess } from './scenarios/fanout'
@@ -133,7 +134,7 @@ const PROCESS_KINDS = [
  */
 export function cpuByProcessTable(r: BenchResults): string {
   const s = r.scenarios
-  const cases: { scenario: string; system: SystemName; cpu: Record<string, number> }[] = []
+  const cases: { scenario: string; system: SystemName; cpu: Record<string, number>; calls: number }[] = []
   const fanoutAt = (label: string, steps: FanoutResult['steps']) => {
     const first = steps[0]?.rate
     const names = [...new Set(steps.map((x) => x.system))]
@@ -142,7 +143,12 @@ export function cpuByProcessTable(r: BenchResults): string {
     )
     for (const rate of new Set([first, common.at(-1)])) {
       for (const x of steps.filter((y) => y.rate === rate))
-        cases.push({ scenario: `${label} ${rate} msg/s`, system: x.system, cpu: x.cpuMsPerDelivered })
+        cases.push({
+          scenario: `${label} ${rate} msg/s`,
+          system: x.system,
+          cpu: x.cpuMsPerDelivered,
+          calls: x.redisCallsPerDelivered,
+        })
     }
   }
   if (s.fanout) fanoutAt('fanout', s.fanout.steps)
@@ -150,20 +156,31 @@ export function cpuByProcessTable(r: BenchResults): string {
   if (s.broadcast) {
     for (const n of Object.keys(s.broadcast.deliveriesPerSec) as SystemName[]) {
       const mine = s.broadcast.runs.filter((x) => x.system === n)
-      cases.push({ scenario: 'broadcast (per socket reached)', system: n, cpu: medianCpuByProcess(mine) })
+      cases.push({
+        scenario: 'broadcast (per socket reached)',
+        system: n,
+        cpu: medianCpuByProcess(mine),
+        calls: median(mine.map((x) => x.redisCallsPerDelivered)),
+      })
     }
   }
   const held = s.notify?.steps.filter((x) => x.held).at(-1)
-  if (held) cases.push({ scenario: `notify-e2e ${held.rate} events/s`, system: 'herald', cpu: held.cpuMsPerDelivered })
+  if (held)
+    cases.push({
+      scenario: `notify-e2e ${held.rate} events/s`,
+      system: 'herald',
+      cpu: held.cpuMsPerDelivered,
+      calls: held.redisCallsPerDelivered,
+    })
   if (cases.length === 0) return ''
   const kinds = PROCESS_KINDS.filter((k) => cases.some((c) => c.cpu[k] !== undefined))
-  const head = ['scenario', 'system', ...kinds, 'total']
+  const head = ['scenario', 'system', ...kinds, 'total', 'Redis commands per message']
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
   const ms = (v: number) => v.toFixed(3)
   for (const c of cases) {
     const total = Object.values(c.cpu).reduce((a, b) => a + b, 0)
     const cells = kinds.map((k) => (c.cpu[k] === undefined ? '—' : ms(c.cpu[k] as number)))
-    lines.push(`| ${c.scenario} | ${c.system} | ${cells.join(' | ')} | ${ms(total)} |`)
+    lines.push(`| ${c.scenario} | ${c.system} | ${cells.join(' | ')} | ${ms(total)} | ${fmt(c.calls)} |`)
   }
   return `Server CPU per delivered message, ms, by process ↓\n\n${lines.join('\n')}`
 }

@@ -10,6 +10,7 @@ import { gcHeapUsed, inspectorUrl } from './inspector'
 import type { Proto } from './loadgen/clients'
 import { login } from './login'
 import { childPids, totalCpuSeconds } from './proc'
+import { commandStats, totals } from './redis-stats'
 
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -40,6 +41,8 @@ export interface System {
   cpu(): number
   /** CPU seconds so far by kind of process (herald: notifier API, worker, gateways…; a peer: its replicas…) */
   cpuByProcess(): Record<string, number>
+  /** Redis commands run so far on every data node (Lua scripts' inner calls counted too) */
+  redisCalls(): Promise<number>
   /** sessions created the way that system creates them, `n` at least */
   users(n: number): Promise<User[]>
   stop(): Promise<void>
@@ -128,6 +131,12 @@ export async function startHerald(o: HeraldStartOptions): Promise<HeraldSystem> 
     const created: User[] = []
     return {
       name: redis === 'cluster' ? 'herald-cluster' : 'herald',
+      redisCalls: () =>
+        redisCalls(
+          topologyNodes(stack.topology)
+            .filter((n) => n.data)
+            .map((n) => n.port),
+        ),
       cpuByProcess: () => ({
         'notifier API': totalCpuSeconds(of('notifier')),
         worker: totalCpuSeconds(of('worker')),
@@ -242,6 +251,7 @@ export async function startPeer(
     const created: User[] = []
     return {
       name,
+      redisCalls: () => redisCalls([redis.port]),
       cpuByProcess: () => ({
         // a peer's replica serves the HTTP API and the sockets in one process
         [name === 'express-session' ? 'replicas (HTTP)' : 'replicas (API + sockets)']: totalCpuSeconds(
@@ -302,6 +312,16 @@ async function seedSessions(redisUrl: string, n: number, offset: number): Promis
     return users
   } finally {
     r.disconnect()
+  }
+}
+
+/** INFO commandstats of each node, every command's calls summed (the probe itself left out). */
+async function redisCalls(ports: number[]): Promise<number> {
+  const nodes = ports.map((port) => new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, lazyConnect: true }))
+  try {
+    return totals(await commandStats(nodes)).calls
+  } finally {
+    for (const n of nodes) n.disconnect()
   }
 }
 

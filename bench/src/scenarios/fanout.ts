@@ -15,6 +15,8 @@ export interface StepSummary {
   perCpuSec: number
   /** median over the cycles, ms of server CPU per delivered message by kind of process */
   cpuMsPerDelivered: Record<string, number>
+  /** median over the cycles */
+  redisCallsPerDelivered: number
   held: boolean
   lost: number
 }
@@ -66,7 +68,19 @@ export async function fanout(ctx: Ctx, names: SystemName[]): Promise<FanoutResul
       const cpu = median(mine.map((r) => r.perCpuSec))
       const p50 = median(mine.map((r) => r.latency.p50))
       const cpuMsPerDelivered = medianCpuByProcess(mine)
-      steps.push({ system: n, rate, p50, p99, bestP99, perCpuSec: cpu, cpuMsPerDelivered, held, lost })
+      const redisCallsPerDelivered = median(mine.map((r) => r.redisCallsPerDelivered))
+      steps.push({
+        system: n,
+        rate,
+        p50,
+        p99,
+        bestP99,
+        perCpuSec: cpu,
+        cpuMsPerDelivered,
+        redisCallsPerDelivered,
+        held,
+        lost,
+      })
       if (held) {
         maxRate[n] = rate
         perCpuSec[n] = cpu
@@ -134,6 +148,7 @@ export async function notifyE2e(ctx: Ctx): Promise<NotifyResult> {
       bestP99: Math.min(...mine.map((r) => r.latency.p99)),
       perCpuSec: median(mine.map((r) => r.perCpuSec)),
       cpuMsPerDelivered: medianCpuByProcess(mine),
+      redisCallsPerDelivered: median(mine.map((r) => r.redisCallsPerDelivered)),
       held,
       lost: mine.reduce((a, r) => a + r.lost, 0),
     })
