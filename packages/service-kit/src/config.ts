@@ -21,7 +21,7 @@ export const BaseConfig = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
   /** HTTP port (each service overrides the default). */
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
-  /** pino level; logs never contain tokens, codes or tickets. */
+  /** pino level; logs never contain tokens, codes or tickets. At `info`, one access line per request (`warn` turns them off). */
   LOG_LEVEL: Type.Union(
     [
       Type.Literal('fatal'),
