@@ -35,7 +35,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 15_000): Pr
 }
 
 describe('webhooks through the real stack', () => {
-  it('a system hears "message delivered" when a real WebSocket client acks its message, then "message read"', async () => {
+  it('a system hears a real WebSocket client come online, ack and read its message, and go offline', async () => {
     const token = signServiceToken({
       secret: stack.secrets.SERVICE_JWT_SECRET,
       audience: AUDIENCE,
@@ -44,7 +44,7 @@ describe('webhooks through the real stack', () => {
     })
     const created = await api<{ id: string; secret: string }>(stack.url, 'POST', '/v1/webhooks', {
       token,
-      body: { url: rx.url, events: ['message.delivered', 'message.read'] },
+      body: { url: rx.url, events: ['message.delivered', 'message.read', 'user.online', 'user.offline'] },
     })
     expect(created.status).toBe(201)
     secret = created.body.secret
@@ -58,15 +58,21 @@ describe('webhooks through the real stack', () => {
     expect(sent.status).toBe(202)
     const id = sent.body.ids[0] as string
     await socket.waitMessages(1)
+    type Payload = { type: string; data: Record<string, string> }
+    const got = (type: string) =>
+      rx.received.map((r) => r.verified as Payload).filter((p) => p?.type === type && p.data.userId === u.user.id)
+    await until(() => got('user.online').length === 1, 'user.online')
     socket.send({ type: 'ack', ids: [id] })
-    await until(() => rx.received.length >= 1, 'message.delivered')
+    await until(() => got('message.delivered').length === 1, 'message.delivered')
     socket.send({ type: 'read', ids: [id] })
-    await until(() => rx.received.length >= 2, 'message.read')
+    await until(() => got('message.read').length === 1, 'message.read')
     socket.close()
+    // announced once the gateways' settle window (10 s) passed with no reconnect
+    await until(() => got('user.offline').length === 1, 'user.offline', 30_000)
 
-    const [delivered, read] = rx.received.map((r) => r.verified as { type: string; data: Record<string, string> })
-    expect(delivered).toMatchObject({ type: 'message.delivered', data: { messageId: id, userId: u.user.id } })
-    expect(read).toMatchObject({ type: 'message.read', data: { messageId: id, userId: u.user.id } })
+    expect(got('message.delivered')[0]?.data.messageId).toBe(id)
+    expect(got('message.read')[0]?.data.messageId).toBe(id)
+    expect(rx.received.every((r) => r.verified !== null)).toBe(true)
 
     const log = await api<{ items: { ok: boolean; type: string }[] }>(
       stack.url,
@@ -75,8 +81,10 @@ describe('webhooks through the real stack', () => {
       { token },
     )
     expect(log.body.items.map((d) => [d.type, d.ok])).toEqual([
+      ['user.offline', true],
       ['message.read', true],
       ['message.delivered', true],
+      ['user.online', true],
     ])
     // the signing secret is in no service log
     expect(stack.allLogs()).not.toContain(secret)
