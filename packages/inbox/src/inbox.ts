@@ -1,11 +1,13 @@
 import type { Keys } from '@herald/keys'
 import { ReplicaDirectory, type RouteArgs } from '@herald/presence'
 import { defineScripts, type RedisClient } from '@herald/redis'
+import { counts } from './commands/counts-4'
 import { deliverMany } from './commands/deliver-many-n'
 import { deliverOne } from './commands/deliver-one-n'
 import { markRead } from './commands/mark-read-n'
-import { page } from './commands/page-3'
+import { page } from './commands/page-5'
 import { recordAcks } from './commands/record-acks-n'
+import { setState } from './commands/set-state-n'
 import { since } from './commands/since-3'
 
 export interface InboxOptions {
@@ -62,8 +64,26 @@ export interface InboxItem {
   data: Record<string, unknown>
   createdAt: string
   read: boolean
+  /** shown in a list (a read message is seen) */
+  seen: boolean
+  archived: boolean
   sessionIds?: string[]
   exceptSessionId?: string
+}
+
+/** What a user can do to messages; each but read has its `state` frame for the user's other sockets. */
+export type InboxState = 'seen' | 'read' | 'unread' | 'archived' | 'unarchived' | 'deleted'
+/** The states a bulk change "every message up to a cursor" applies to. */
+export const UP_TO_STATES: readonly InboxState[] = ['seen', 'read', 'archived']
+/** A list filter: unread and read leave archived messages out; no filter lists every message not archived. */
+export type InboxFilter = 'unread' | 'read' | 'archived'
+
+/** Counts per state; total, unread and unseen leave archived messages out. */
+export interface InboxCounts {
+  total: number
+  unseen: number
+  unread: number
+  archived: number
 }
 
 export interface Receipt {
@@ -98,7 +118,16 @@ function devicesOf(m: NewMessage): string {
   return m.exceptSessionId !== undefined ? `!${m.exceptSessionId}` : ''
 }
 
-const SCRIPTS = [deliverOne, deliverMany, since, page, markRead, recordAcks] as const
+/** The replica list as the routing scripts take it: G, the names, S, the replicas to skip. */
+function routeArgv(r: RouteArgs): (string | number)[] {
+  return [r.names.length, ...r.names, r.skip.length, ...r.skip]
+}
+
+const SCRIPTS = [deliverOne, deliverMany, since, page, markRead, recordAcks, setState, counts] as const
+/** A cursor as clients send it back. */
+const CURSOR_RE = /^\d{1,20}$/
+/** How many ids one mark-read script call takes (a bulk read walks the unread set in chunks). */
+const READ_CHUNK = 500
 const withScripts = (redis: RedisClient) => defineScripts(redis, SCRIPTS)
 
 /** The partition a message id names: `<base>.p<N>` (one user's message), `<base>.all` (everyone's). */
@@ -157,9 +186,17 @@ export class Inbox {
     this.opts = { ...DEFAULT_INBOX_OPTIONS, ...opts }
   }
 
-  private userKeys(userId: string): [string, string, string, string] {
+  /** The user's inbox keys in the order inbox_write takes them. */
+  private userKeys(userId: string): [string, string, string, string, string, string] {
     const k = this.keys
-    return [k.inbox(userId), k.inboxMessages(userId), k.inboxUnread(userId), k.inboxMeta(userId)]
+    return [
+      k.inbox(userId),
+      k.inboxMessages(userId),
+      k.inboxUnread(userId),
+      k.inboxMeta(userId),
+      k.inboxSeen(userId),
+      k.inboxArchived(userId),
+    ]
   }
 
   /** Every partition number (announcements walk them one by one). */
@@ -281,10 +318,7 @@ export class Inbox {
         m.source ?? '',
         m.mandatory ? '' : m.kind,
         devices,
-        r.names.length,
-        ...r.names,
-        r.skip.length,
-        ...r.skip,
+        ...routeArgv(r),
         ...chunk,
       )
     })
@@ -311,20 +345,33 @@ export class Inbox {
     return { frames, lastCursor: last, gap, more: frames.length >= limit }
   }
 
-  /** A page of the inbox, newest first, strictly before `before`. */
+  /**
+   * A page of the inbox, newest first, strictly before `before`: every message not archived,
+   * or those of one state, of one kind. `unread` counts the unread messages not archived.
+   */
   async page(
     userId: string,
-    opts: { before?: string; limit: number },
+    opts: { before?: string; limit: number; state?: InboxFilter; kind?: string },
   ): Promise<{ items: InboxItem[]; unread: number; nextBefore: string | null }> {
-    const [inbox, messages, unread] = this.userKeys(userId)
-    const out = (await this.redis.heraldPage(inbox, messages, unread, opts.before ?? '+inf', opts.limit)) as (
-      | string
-      | number
-    )[]
+    const [inbox, messages, unread, , seen, archived] = this.userKeys(userId)
+    const kind = opts.kind === undefined ? '' : `,"kind":${JSON.stringify(opts.kind)},`
+    const before = opts.before ?? '+inf'
+    const out = (await this.redis.heraldPage(
+      inbox,
+      messages,
+      unread,
+      seen,
+      archived,
+      before,
+      opts.limit,
+      opts.state ?? '',
+      kind,
+    )) as (string | number)[]
     const items: InboxItem[] = []
     for (let i = 2; i < out.length; i += 2) {
       const { type: _type, ...m } = JSON.parse(out[i] as string) as InboxItem & { type: string }
-      items.push({ ...m, read: out[i + 1] === 0 })
+      const flags = Number(out[i + 1])
+      items.push({ ...m, read: (flags & 1) === 0, seen: (flags & 2) !== 0, archived: (flags & 4) !== 0 })
     }
     const more = out[1] === 1
     return {
@@ -343,6 +390,7 @@ export class Inbox {
     const out = await this.directory.run(p, (r) => {
       const keys = [
         k.inboxUnread(userId),
+        k.inboxSeen(userId),
         k.routes(userId),
         ...r.streams,
         ...valid.map((id) => k.messageReceipt(p, id)),
@@ -355,22 +403,75 @@ export class Inbox {
         this.opts.streamMaxLen,
         userId,
         opts.origin ?? '',
-        r.names.length,
-        ...r.names,
-        r.skip.length,
-        ...r.skip,
+        ...routeArgv(r),
         ...valid,
       )
     })
     return out as string[]
   }
 
-  /** Marks every unread message of the user read. */
-  async markAllRead(userId: string, opts: { origin?: string; now?: number } = {}): Promise<string[]> {
-    const ids = await this.redis.zrange(this.keys.inboxUnread(userId), 0, -1)
+  /** Marks every unread message of the user read (up to a cursor, inclusive, when given). */
+  async markAllRead(userId: string, opts: { origin?: string; now?: number; upTo?: string } = {}): Promise<string[]> {
+    const ids = await this.redis.zrangebyscore(this.keys.inboxUnread(userId), '-inf', opts.upTo ?? '+inf')
     const out: string[] = []
-    for (let i = 0; i < ids.length; i += 500) out.push(...(await this.markRead(userId, ids.slice(i, i + 500), opts)))
+    for (let i = 0; i < ids.length; i += READ_CHUNK) {
+      out.push(...(await this.markRead(userId, ids.slice(i, i + READ_CHUNK), opts)))
+    }
     return out
+  }
+
+  /**
+   * Changes the state of listed messages, or of every message up to a cursor (inclusive; only
+   * seen, read and archived), and tells the user's other sockets (not `origin`): a `state`
+   * frame, or for read the `read` frame. Returns the ids whose state changed; ids not in the
+   * user's inbox are skipped.
+   */
+  async setState(
+    userId: string,
+    state: InboxState,
+    target: { ids: string[] } | { upTo: string },
+    opts: { origin?: string; now?: number } = {},
+  ): Promise<string[]> {
+    const upTo = 'upTo' in target ? target.upTo : ''
+    if ('upTo' in target && (!CURSOR_RE.test(upTo) || !UP_TO_STATES.includes(state))) {
+      throw new Error(`invalid bulk change: ${state} up to ${upTo}`)
+    }
+    const listed = 'ids' in target ? target.ids : []
+    if (state === 'read')
+      return upTo ? this.markAllRead(userId, { ...opts, upTo }) : this.markRead(userId, listed, opts)
+    const ids = [...new Set(listed)].filter((id) => ID_RE.test(id))
+    if (!upTo && ids.length === 0) return []
+    const k = this.keys
+    const p = k.partitionOf(userId)
+    const [inbox, messages, unread, , seen, archived] = this.userKeys(userId)
+    const out = await this.directory.run(p, (r) => {
+      const keys = [inbox, messages, unread, seen, archived, k.routes(userId), ...r.streams]
+      return this.redis.heraldSetState(
+        keys.length,
+        ...keys,
+        state,
+        upTo,
+        this.opts.streamMaxLen,
+        this.opts.retentionSeconds,
+        userId,
+        opts.origin ?? '',
+        ...routeArgv(r),
+        ...ids,
+      )
+    })
+    return out as string[]
+  }
+
+  /** The user's counts per state, in one script. */
+  async counts(userId: string): Promise<InboxCounts> {
+    const [inbox, , unread, , seen, archived] = this.userKeys(userId)
+    const [total, unreadN, unseen, archivedN] = (await this.redis.heraldCounts(
+      inbox,
+      unread,
+      seen,
+      archived,
+    )) as number[]
+    return { total: Number(total), unseen: Number(unseen), unread: Number(unreadN), archived: Number(archivedN) }
   }
 
   /**

@@ -143,6 +143,10 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     inboxMessages: (userId: string) => `${ofUser(userId)}inbox:${userId}:messages`,
     /** sorted set of unread message ids by cursor */
     inboxUnread: (userId: string) => `${ofUser(userId)}inbox:${userId}:unread`,
+    /** sorted set by cursor: unread message ids the user has seen (listed) — always a subset of unread */
+    inboxSeen: (userId: string) => `${ofUser(userId)}inbox:${userId}:seen`,
+    /** sorted set by cursor: archived message ids (hidden from the inbox list, kept until deleted or trimmed) */
+    inboxArchived: (userId: string) => `${ofUser(userId)}inbox:${userId}:archived`,
     /** hash {trimmed: highest cursor removed by the count bound} */
     inboxMeta: (userId: string) => `${ofUser(userId)}inbox:${userId}:meta`,
     /** hash message kind → 'off' | 'silent' (absent: on): the user's preferences, read by every delivery */

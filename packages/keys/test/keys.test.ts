@@ -48,6 +48,8 @@ describe('createKeys', () => {
       keys.inboxMessages(u),
       keys.inboxUnread(u),
       keys.inboxMeta(u),
+      keys.inboxSeen(u),
+      keys.inboxArchived(u),
       keys.cursor(p),
       keys.partitionUsers(p),
       keys.onlineUsers(p),

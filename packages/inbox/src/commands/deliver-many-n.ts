@@ -12,8 +12,8 @@ export const deliverMany = {
   Input (the key count first):
     KEYS[1] the partition's cursor   KEYS[2] message recipients set   KEYS[3] message receipt hash
     KEYS[4..G+3] the streams of the partition's known gateway replicas
-    then per user i (0-based): KEYS[G+4+6i .. G+9+6i] = inbox, inbox messages, unread, inbox meta,
-    routes, preferences
+    then per user i (0-based): KEYS[G+4+8i .. G+11+8i] = inbox, inbox messages, unread, inbox meta,
+    seen, archived, routes, preferences
     ARGV[1] message id   ARGV[2] frame tail   ARGV[3] inbox max items   ARGV[4] retention (s)
     ARGV[5] stream max length   ARGV[6] created at (ms)   ARGV[7] source
     ARGV[8] the kind whose preference applies ('' for a kind nobody may mute)
@@ -33,8 +33,8 @@ local skip = set_of(g + 12, g + s + 11)
 local routes = {}
 local missing_all = nil
 for i = first_user, #ARGV do
-  local b = g + 4 + 6 * (i - first_user)
-  local r, missing = routes_of(KEYS[b + 4], by_name, skip)
+  local b = g + 4 + 8 * (i - first_user)
+  local r, missing = routes_of(KEYS[b + 6], by_name, skip)
   if missing then
     missing_all = missing_all or {}
     for _, m in ipairs(missing) do missing_all[#missing_all + 1] = m end
@@ -48,7 +48,7 @@ local silent = {}
 for i = first_user, #ARGV do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
     local pref = false
-    if ARGV[8] ~= '' then pref = redis.call('HGET', KEYS[g + 9 + 6 * (i - first_user)], ARGV[8]) end
+    if ARGV[8] ~= '' then pref = redis.call('HGET', KEYS[g + 11 + 8 * (i - first_user)], ARGV[8]) end
     if pref ~= 'off' then fresh[#fresh + 1] = i end
     if pref == 'silent' then silent[i] = true end
   end
@@ -60,8 +60,8 @@ local frame = '{"type":"message","cursor":"' .. cs .. '",' .. ARGV[2]
 local per_stream = {}
 local order = {}
 for _, i in ipairs(fresh) do
-  local b = g + 4 + 6 * (i - first_user)
-  inbox_write(KEYS[b], KEYS[b + 1], KEYS[b + 2], KEYS[b + 3], ARGV[1], cs, c, frame, tonumber(ARGV[3]), ttl * 1000000, ttl)
+  local b = g + 4 + 8 * (i - first_user)
+  inbox_write(KEYS[b], KEYS[b + 1], KEYS[b + 2], KEYS[b + 3], KEYS[b + 4], KEYS[b + 5], ARGV[1], cs, c, frame, tonumber(ARGV[3]), ttl * 1000000, ttl)
   for _, st in ipairs(silent[i] and {} or routes[i]) do
     if not per_stream[st] then
       per_stream[st] = {}

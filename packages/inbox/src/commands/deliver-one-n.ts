@@ -11,10 +11,10 @@ export const deliverOne = {
 --[[
   Input (the key count first):
     KEYS[1] the partition's cursor
-    KEYS[2] inbox   KEYS[3] inbox messages   KEYS[4] unread   KEYS[5] inbox meta
-    KEYS[6] message recipients set   KEYS[7] message receipt hash   KEYS[8] the user's routes hash
-    KEYS[9] the user's preferences hash (kind → 'off' | 'silent')
-    KEYS[10..G+9] the streams of the partition's known gateway replicas
+    KEYS[2] inbox   KEYS[3] inbox messages   KEYS[4] unread   KEYS[5] inbox meta   KEYS[6] seen   KEYS[7] archived
+    KEYS[8] message recipients set   KEYS[9] message receipt hash   KEYS[10] the user's routes hash
+    KEYS[11] the user's preferences hash (kind → 'off' | 'silent')
+    KEYS[12..G+11] the streams of the partition's known gateway replicas
     ARGV[1] user id   ARGV[2] message id   ARGV[3] frame tail (JSON of the message without '{' and cursor)
     ARGV[4] inbox max items   ARGV[5] retention (s)   ARGV[6] stream max length   ARGV[7] created at (ms)
     ARGV[8] source (the calling system)
@@ -31,24 +31,24 @@ export const deliverOne = {
   the inbox and the receipt, with no entry: nothing is pushed live.
 ]]
 local g = tonumber(ARGV[11])
-local streams, missing = routes_of(KEYS[8], known_streams(10, 12, g), set_of(g + 12, #ARGV))
+local streams, missing = routes_of(KEYS[10], known_streams(12, 12, g), set_of(g + 12, #ARGV))
 if missing then return {'!STALE', unpack(missing)} end
-if redis.call('SADD', KEYS[6], ARGV[1]) == 0 then return false end
+if redis.call('SADD', KEYS[8], ARGV[1]) == 0 then return false end
 local ttl = tonumber(ARGV[5])
-redis.call('EXPIRE', KEYS[6], ttl)
+redis.call('EXPIRE', KEYS[8], ttl)
 local pref = false
-if ARGV[9] ~= '' then pref = redis.call('HGET', KEYS[9], ARGV[9]) end
+if ARGV[9] ~= '' then pref = redis.call('HGET', KEYS[11], ARGV[9]) end
 -- the first write of this receipt: SADD above admits one call per (message, user)
 if pref == 'off' then
-  redis.call('HSET', KEYS[7], 'userId', ARGV[1], 'source', ARGV[8], 'createdAt', ARGV[7], 'muted', '1')
-  redis.call('EXPIRE', KEYS[7], ttl)
+  redis.call('HSET', KEYS[9], 'userId', ARGV[1], 'source', ARGV[8], 'createdAt', ARGV[7], 'muted', '1')
+  redis.call('EXPIRE', KEYS[9], ttl)
   return '!OFF'
 end
 local c, cs = next_cursor(KEYS[1])
 local frame = '{"type":"message","cursor":"' .. cs .. '",' .. ARGV[3]
-inbox_write(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[2], cs, c, frame, tonumber(ARGV[4]), ttl * 1000000, ttl)
-redis.call('HSET', KEYS[7], 'userId', ARGV[1], 'source', ARGV[8], 'createdAt', ARGV[7])
-redis.call('EXPIRE', KEYS[7], ttl)
+inbox_write(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV[2], cs, c, frame, tonumber(ARGV[4]), ttl * 1000000, ttl)
+redis.call('HSET', KEYS[9], 'userId', ARGV[1], 'source', ARGV[8], 'createdAt', ARGV[7])
+redis.call('EXPIRE', KEYS[9], ttl)
 if pref == 'silent' then return cs end
 for _, s in ipairs(streams) do
   if ARGV[10] == '' then

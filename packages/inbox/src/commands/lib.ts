@@ -17,8 +17,10 @@ local function next_cursor(cursor_key)
   return c, cs
 end
 
--- inbox, messages, unread, meta: the user's four inbox keys
-local function inbox_write(inbox, messages, unread, meta, id, cs, c, frame, max_items, retention_us, ttl_s)
+-- inbox, messages, unread, meta, seen, archived: the user's inbox keys. A new message is unseen,
+-- unread and not archived with no write but the unread entry; seen and archived are touched
+-- only when a bound drops a message (they expire on their own, set by the state script).
+local function inbox_write(inbox, messages, unread, meta, seen, archived, id, cs, c, frame, max_items, retention_us, ttl_s)
   redis.call('ZADD', inbox, cs, id)
   redis.call('HSET', messages, id, frame)
   redis.call('ZADD', unread, cs, id)
@@ -29,6 +31,8 @@ local function inbox_write(inbox, messages, unread, meta, id, cs, c, frame, max_
     for i = 1, #old, 2 do
       redis.call('HDEL', messages, old[i])
       redis.call('ZREM', unread, old[i])
+      redis.call('ZREM', seen, old[i])
+      redis.call('ZREM', archived, old[i])
       redis.call('ZREM', inbox, old[i])
       trimmed = old[i + 1]
     end
@@ -42,6 +46,8 @@ local function inbox_write(inbox, messages, unread, meta, id, cs, c, frame, max_
   if #expired > 0 then
     redis.call('ZREMRANGEBYSCORE', inbox, '-inf', cutoff)
     redis.call('ZREMRANGEBYSCORE', unread, '-inf', cutoff)
+    redis.call('ZREMRANGEBYSCORE', seen, '-inf', cutoff)
+    redis.call('ZREMRANGEBYSCORE', archived, '-inf', cutoff)
   end
   if trimmed then
     local prev = tonumber(redis.call('HGET', meta, 'trimmed') or '0')

@@ -1,30 +1,63 @@
-/** A page of the inbox, newest first, before a cursor. */
+/** A page of the inbox, newest first, before a cursor, filtered by state and kind. */
 export const page = {
   name: 'heraldPage',
-  numberOfKeys: 3,
+  numberOfKeys: 5,
   lua: `--[[
   Input:
-    KEYS[1] inbox   KEYS[2] inbox messages   KEYS[3] unread
+    KEYS[1] inbox   KEYS[2] inbox messages   KEYS[3] unread   KEYS[4] seen   KEYS[5] archived
     ARGV[1] before (exclusive; '+inf' for the newest)   ARGV[2] limit
-  Output: {unread count, more (0|1), frame1, unread1 (0|1), frame2, unread2, …}
+    ARGV[3] state: '' (every message not archived) | 'unread' | 'read' (both not archived) | 'archived'
+    ARGV[4] kind as the frame spells it, ',"kind":"<kind>",' ('' for every kind)
+  Output: {unread count (not archived), more (0|1), frame1, flags1, frame2, flags2, …};
+  flags: 1 unread, 2 seen, 4 archived.
+  Walks the set the state names (unread, archived, or the inbox) from before, in batches, until
+  limit + 1 messages match: at most the inbox's count bound of members per call.
 ]]
+local src = KEYS[1]
+if ARGV[3] == 'unread' then src = KEYS[3] elseif ARGV[3] == 'archived' then src = KEYS[5] end
 local max = ARGV[1] == '+inf' and '+inf' or ('(' .. ARGV[1])
-local ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], max, '-inf', 'LIMIT', 0, tonumber(ARGV[2]) + 1)
-local more = 0
-if #ids > tonumber(ARGV[2]) then
-  more = 1
-  table.remove(ids)
-end
-local out = { redis.call('ZCARD', KEYS[3]), more }
-if #ids > 0 then
+local limit = tonumber(ARGV[2])
+local kind = ARGV[4]
+local batch = limit + 1
+if kind ~= '' or ARGV[3] == '' or ARGV[3] == 'read' then batch = math.max(batch, 100) end
+local out = { 0, 0 }
+local found = 0
+local offset = 0
+while found <= limit do
+  local ids = redis.call('ZREVRANGEBYSCORE', src, max, '-inf', 'LIMIT', offset, batch)
+  if #ids == 0 then break end
+  offset = offset + #ids
   local frames = redis.call('HMGET', KEYS[2], unpack(ids))
   for i = 1, #ids do
-    if frames[i] then
-      out[#out + 1] = frames[i]
-      out[#out + 1] = redis.call('ZSCORE', KEYS[3], ids[i]) and 1 or 0
+    local f = frames[i]
+    if f and found <= limit then
+      local flags = 0
+      if redis.call('ZSCORE', KEYS[3], ids[i]) then flags = 1 end
+      if flags == 0 or redis.call('ZSCORE', KEYS[4], ids[i]) then flags = flags + 2 end
+      if redis.call('ZSCORE', KEYS[5], ids[i]) then flags = flags + 4 end
+      local ok = true
+      if ARGV[3] == 'archived' then ok = flags >= 4
+      elseif flags >= 4 then ok = false
+      elseif ARGV[3] == 'read' then ok = flags % 2 == 0 end
+      if ok and kind ~= '' then
+        local at = string.find(f, ',"kind":', 1, true)
+        ok = at ~= nil and string.sub(f, at, at + #kind - 1) == kind
+      end
+      if ok then
+        found = found + 1
+        if found <= limit then
+          out[#out + 1] = f
+          out[#out + 1] = flags
+        end
+      end
     end
   end
+  if #ids < batch then break end
 end
+if found > limit then out[2] = 1 end
+local unread = redis.call('ZCARD', KEYS[3])
+if unread > 0 and redis.call('EXISTS', KEYS[5]) == 1 then unread = unread - redis.call('ZINTERCARD', 2, KEYS[3], KEYS[5]) end
+out[1] = unread
 return out
 `,
 } as const

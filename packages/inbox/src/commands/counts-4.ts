@@ -1,0 +1,28 @@
+/** The user's counts per state, archived messages counted only as archived. */
+export const counts = {
+  name: 'heraldCounts',
+  numberOfKeys: 4,
+  lua: `--[[
+  Input:
+    KEYS[1] inbox   KEYS[2] unread   KEYS[3] seen   KEYS[4] archived
+  Output: {total, unread, unseen, archived} — total, unread and unseen leave archived messages out.
+  Seen is a subset of unread and archived a subset of the inbox, so no member is visited but
+  by ZINTERCARD (bounded by the inbox's count bound).
+]]
+local archived = redis.call('ZCARD', KEYS[4])
+local unread = redis.call('ZCARD', KEYS[2])
+local seen = redis.call('ZCARD', KEYS[3])
+local unread_archived = 0
+local seen_archived = 0
+if archived > 0 then
+  unread_archived = redis.call('ZINTERCARD', 2, KEYS[2], KEYS[4])
+  seen_archived = redis.call('ZINTERCARD', 2, KEYS[3], KEYS[4])
+end
+return {
+  redis.call('ZCARD', KEYS[1]) - archived,
+  unread - unread_archived,
+  (unread - seen) - (unread_archived - seen_archived),
+  archived,
+}
+`,
+} as const
