@@ -158,6 +158,14 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     /** set of session (device) ids that acked a message, per partition */
     messageDevices: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:devices`,
 
+    // ---- web push (packages/push owns them)
+    /**
+     * hash subscription id (a digest of its endpoint) → JSON {endpoint, p256dh, auth, createdAt}:
+     * the user's Web Push subscriptions, bounded; in the user's partition, so the delivery
+     * script can tell whether an offline user has one in the same atomic step
+     */
+    pushSubscriptions: (userId: string) => `${ofUser(userId)}user:${userId}:push`,
+
     // ---- notifier
     /**
      * hash: the idempotency record of a business event, per calling system (`source`, the

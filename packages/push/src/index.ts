@@ -1,0 +1,2 @@
+export * from './sender'
+export * from './subscriptions'
