@@ -13,6 +13,16 @@ export interface SessionView {
   current: boolean
 }
 
+/** `POST /v1/messages`, as the sender panel uses it: one user's devices chosen by session */
+export interface TargetedMessage {
+  to: { userIds: string[]; sessionIds?: string[] }
+  exceptSessionId?: string
+  kind: string
+  title: string
+  body: string
+  data: Record<string, unknown>
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -77,5 +87,11 @@ export const api = {
         type: 'chat.message',
         data: { fromUserId: event.fromUserId, toUserId: event.toUserId, text: event.text },
       },
+    }),
+  /** `POST /v1/messages` with a service token (`messages:write`): the sender's device targeting */
+  sendMessage: (serviceToken: string, message: TargetedMessage) =>
+    call<{ requestId: string; ids: string[]; status: string }>('POST', '/v1/messages', {
+      token: serviceToken,
+      body: message,
     }),
 }

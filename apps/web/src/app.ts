@@ -3,6 +3,7 @@ import { api, type User } from './api'
 import { connectionViews } from './connection'
 import { h } from './dom'
 import { NotificationList } from './notifications'
+import { preferencesPanel } from './preferences'
 import { senderPanel } from './sender'
 import { sessionsPanel } from './sessions'
 import { storage } from './storage'
@@ -52,7 +53,9 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
     document.title = count > 0 ? `(${count}) herald` : 'herald'
   })
   const connection = connectionViews(client)
-  const sessions = sessionsPanel(token, () => signedOut('You signed out everywhere.'))
+  const sender = senderPanel(user, () => client.sessionId)
+  const sessions = sessionsPanel(token, () => signedOut('You signed out everywhere.'), sender.setSessions)
+  const preferences = preferencesPanel(client)
 
   const reload = () =>
     notifications.reload().catch((err: unknown) => toast('Could not load notifications', String(err), 'error'))
@@ -62,11 +65,13 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
     if (!loaded) {
       loaded = true
       void reload()
+      void preferences.load()
     }
   })
   client.on('gap', () => void reload())
   client.on('message', (m) => {
     if (notifications.add(m)) toast(m.title, m.body, m.kind)
+    preferences.see(m.kind)
     if (m.kind === 'account.login') sessions.refresh()
   })
   client.on('read', ({ ids }) => {
@@ -99,7 +104,7 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
       'main',
       { class: 'layout' },
       notifications.el,
-      h('aside', { class: 'side' }, connection.card, senderPanel(user), sessions.el),
+      h('aside', { class: 'side' }, connection.card, sender.el, preferences.el, sessions.el),
     ),
   )
   client.connect()

@@ -122,6 +122,28 @@ export class NotificationList {
     this.onUnread(this.unread)
   }
 
+  /** A device-targeted message is listed on every device; say which devices it was pushed to. */
+  private targetTag(item: InboxItem): HTMLElement | null {
+    const here = this.client.sessionId
+    let target: string
+    let label: string
+    if (item.sessionIds) {
+      const others = item.sessionIds.filter((id) => id !== here).length
+      const mine = others < item.sessionIds.length
+      target = mine ? 'this-device' : 'other-devices'
+      label = mine
+        ? others === 0
+          ? 'this device only'
+          : `this device and ${others} more`
+        : `sent to ${others === 1 ? 'another device' : `${others} other devices`}`
+    } else if (item.exceptSessionId) {
+      const mine = item.exceptSessionId === here
+      target = mine ? 'not-this-device' : 'all-but-one-device'
+      label = mine ? 'sent from this device' : 'all devices but one'
+    } else return null
+    return h('span', { class: 'tag tag-target', 'data-testid': 'target', 'data-target': target }, label)
+  }
+
   private row(item: InboxItem): HTMLElement {
     return h(
       'li',
@@ -140,6 +162,7 @@ export class NotificationList {
           { class: 'item-head' },
           h('strong', { class: 'item-title' }, item.title),
           h('span', { class: 'tag' }, item.kind),
+          this.targetTag(item),
           h(
             'time',
             { datetime: item.createdAt, title: new Date(item.createdAt).toLocaleString() },

@@ -1,13 +1,31 @@
-import { ApiError, api, type User } from './api'
-import { h } from './dom'
+import { ApiError, api, type SessionView, type TargetedMessage, type User } from './api'
+import { fill, h } from './dom'
 import { storage } from './storage'
 
+/** Which devices get it: every one (the chat.message event), or chosen by session (`POST /v1/messages`). */
+type Target = 'all' | 'this' | 'others' | 'session'
+
+const TARGETS: [Target, string][] = [
+  ['all', 'Every device'],
+  ['this', 'This device only'],
+  ['others', 'All but this device'],
+  ['session', 'One of my sessions…'],
+]
+
+export interface SenderPanel {
+  el: HTMLElement
+  /** the signed-in user's sessions (the sessions panel's list), for "one of my sessions" */
+  setSessions(sessions: readonly SessionView[]): void
+}
+
 /**
- * Sends a `chat.message` event through the public `/v1/events` API. There is no dev-only
- * shortcut: the page needs a service token with `events:write` (`pnpm stack` prints one),
- * kept in sessionStorage only.
+ * Sends a chat message through the public API. To every device: a `chat.message` event
+ * (`/v1/events`, `events:write`); to some devices only: `POST /v1/messages` (`messages:write`)
+ * with `to.sessionIds` or `exceptSessionId`, which name sessions of the signed-in user. There is
+ * no dev-only shortcut: the page needs a service token (`pnpm stack` prints one), kept in
+ * sessionStorage only.
  */
-export function senderPanel(me: User): HTMLElement {
+export function senderPanel(me: User, mySessionId: () => string | null): SenderPanel {
   // a password field: a pasted secret should not show on a shared screen
   const tokenInput = h('input', {
     id: 'service-token',
@@ -27,15 +45,41 @@ export function senderPanel(me: User): HTMLElement {
     value: 'Hello from the demo page',
     'data-testid': 'chat-text',
   })
+  const target = h(
+    'select',
+    { id: 'send-target', 'data-testid': 'send-target' },
+    ...TARGETS.map(([value, label]) => h('option', { value }, label)),
+  )
+  const session = h('select', { id: 'send-session', 'data-testid': 'send-session', hidden: true })
+  const targetHint = h('p', { class: 'hint' })
+  const onTarget = () => {
+    const t = target.value as Target
+    // sessions are the signed-in user's: a message for some of them is a message to oneself
+    const toMe = t === 'this' || t === 'session'
+    if (toMe) to.value = me.id
+    to.disabled = toMe
+    session.hidden = t !== 'session'
+    targetHint.textContent =
+      t === 'all'
+        ? ''
+        : t === 'others'
+          ? 'To the recipient and to your other devices (to.userIds + exceptSessionId): not echoed here.'
+          : 'To your own devices (to.sessionIds): pushed there only, listed in every device’s inbox.'
+  }
+  target.addEventListener('change', onTarget)
   const result = h('p', { class: 'hint', role: 'status', 'data-testid': 'send-result' })
   const send = h('button', { type: 'submit', class: 'primary', 'data-testid': 'send' }, 'Send chat.message')
 
   const form = h(
     'form',
     { class: 'stack' },
-    h('label', { for: 'service-token' }, 'Service token (events:write)'),
+    h('label', { for: 'service-token' }, 'Service token (events:write, messages:write)'),
     tokenInput,
-    h('p', { class: 'hint' }, 'pnpm stack prints one; pnpm run token --sub demo --scope events:write makes another.'),
+    h(
+      'p',
+      { class: 'hint' },
+      'pnpm stack prints one; pnpm run token --sub demo --scope "events:write messages:write" makes another.',
+    ),
     h(
       'label',
       { for: 'to-user' },
@@ -55,6 +99,10 @@ export function senderPanel(me: User): HTMLElement {
     to,
     h('label', { for: 'chat-text' }, 'Text'),
     text,
+    h('label', { for: 'send-target' }, 'Deliver to'),
+    target,
+    session,
+    targetHint,
     send,
     result,
   )
@@ -66,28 +114,68 @@ export function senderPanel(me: User): HTMLElement {
       result.textContent = 'Paste a service token first.'
       return
     }
+    const t = target.value as Target
+    const here = mySessionId()
+    if (t !== 'all' && (t === 'session' ? !session.value : !here)) {
+      result.textContent =
+        t === 'session' ? 'Pick a session first.' : 'Not connected yet: this device has no session id.'
+      return
+    }
     send.disabled = true
     try {
-      const res = await api.sendChat(serviceToken, {
-        id: `web-${crypto.randomUUID()}`,
-        fromUserId: me.id,
-        toUserId: to.value.trim(),
-        text: text.value,
-      })
-      result.textContent = `Event ${res.id}: ${res.status}.`
+      if (t === 'all') {
+        const res = await api.sendChat(serviceToken, {
+          id: `web-${crypto.randomUUID()}`,
+          fromUserId: me.id,
+          toUserId: to.value.trim(),
+          text: text.value,
+        })
+        result.textContent = `Event ${res.id}: ${res.status}.`
+      } else {
+        const message: TargetedMessage = {
+          to: { userIds: [me.id] },
+          kind: 'chat.message',
+          title: `Message from ${me.nickname}`,
+          body: text.value,
+          data: { fromUserId: me.id },
+        }
+        if (t === 'this') message.to.sessionIds = [here as string]
+        else if (t === 'session') message.to.sessionIds = [session.value]
+        else {
+          message.to.userIds = [...new Set([to.value.trim(), me.id])]
+          message.exceptSessionId = here as string
+        }
+        const res = await api.sendMessage(serviceToken, message)
+        result.textContent = `Message ${res.ids.join(', ')}: ${res.status}.`
+      }
     } catch (err) {
+      const scope = t === 'all' ? 'events:write' : 'messages:write'
       result.textContent =
         err instanceof ApiError && err.status === 401
           ? 'The service token was refused (401).'
           : err instanceof ApiError && err.status === 403
-            ? 'The service token lacks the events:write scope (403).'
+            ? `The service token lacks the ${scope} scope (403).`
             : `Failed: ${(err as Error).message}`
     } finally {
       send.disabled = false
     }
   })
 
-  return h(
+  const setSessions = (sessions: readonly SessionView[]) => {
+    const chosen = session.value
+    fill(
+      session,
+      ...sessions.map((s) =>
+        h(
+          'option',
+          { value: s.id, selected: s.id === chosen },
+          `${s.device || 'unknown device'}${s.current ? ' (this browser)' : ''} · ${s.id.slice(0, 8)}`,
+        ),
+      ),
+    )
+  }
+
+  const el = h(
     'section',
     { class: 'card' },
     h('header', { class: 'card-head' }, h('h2', {}, 'Send a test message')),
@@ -100,4 +188,5 @@ export function senderPanel(me: User): HTMLElement {
     ),
     form,
   )
+  return { el, setSessions }
 }

@@ -1,8 +1,12 @@
 import { ApiError, api, type SessionView } from './api'
 import { fill, h, timeAgo } from './dom'
 
-/** GET /auth/sessions, revoke one, sign out everywhere. */
-export function sessionsPanel(token: string, onSignedOutEverywhere: () => void): { el: HTMLElement; refresh(): void } {
+/** GET /auth/sessions, revoke one, sign out everywhere; `onSessions` gets every list it loads. */
+export function sessionsPanel(
+  token: string,
+  onSignedOutEverywhere: () => void,
+  onSessions: (sessions: readonly SessionView[]) => void = () => {},
+): { el: HTMLElement; refresh(): void } {
   const list = h('ul', { class: 'sessions', 'data-testid': 'sessions' })
   const error = h('p', { class: 'form-error', role: 'alert' })
 
@@ -12,6 +16,7 @@ export function sessionsPanel(token: string, onSignedOutEverywhere: () => void):
       const sessions = await api.sessions(token)
       sessions.sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt))
       fill(list, ...sessions.map(row))
+      onSessions(sessions)
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 401)) error.textContent = `Sessions: ${(err as Error).message}`
     }
