@@ -10,7 +10,9 @@ export const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta
 const DIST = fileURLToPath(new URL('../dist/index.html', import.meta.url))
 
 /** The whole stack on free ports in a temp dir; nginx serves apps/web/dist at `/` (and refuses WebSockets when asked). */
-export async function webStack(opts: { refuseWebSockets?: boolean } = {}): Promise<Stack> {
+export async function webStack(
+  opts: { refuseWebSockets?: boolean; env?: Record<string, string> } = {},
+): Promise<Stack> {
   if (!existsSync(DIST)) throw new Error('apps/web/dist is not built: run `pnpm --filter @herald/web build` first')
   const dir = mkdtempSync(join(tmpdir(), 'herald-web-'))
   try {
@@ -24,6 +26,7 @@ export async function webStack(opts: { refuseWebSockets?: boolean } = {}): Promi
         RATE_LIMIT_CODE_PER_MINUTE_PER_IP: '100000',
         RATE_LIMIT_LOGIN_PER_MINUTE_PER_IP: '100000',
         HEARTBEAT_INTERVAL_MS: '1000',
+        ...opts.env,
       },
     })
   } catch (err) {
@@ -109,9 +112,12 @@ export function newPhone(): string {
   return `+86137${String(process.pid % 1000).padStart(3, '0')}${String(phoneSeq).padStart(5, '0')}`
 }
 
-/** An SMS login through the public API (for the users the page talks to). */
-export async function loginByApi(stack: Stack, device = 'node'): Promise<{ token: string; userId: string }> {
-  const phone = newPhone()
+/** An SMS login through the public API (for the users the page talks to); the same phone again is another session of that user. */
+export async function loginByApi(
+  stack: Stack,
+  device = 'node',
+  phone = newPhone(),
+): Promise<{ token: string; userId: string }> {
   const sent = await api(stack, 'POST', '/auth/code', { body: { phone } })
   if (sent.status !== 202) throw new Error(`POST /auth/code → ${sent.status}`)
   const sms = await api<{ code: string }>(stack, 'GET', `/auth/dev/sms/${encodeURIComponent(phone)}`)
