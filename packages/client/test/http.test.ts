@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { createClient, ErrorCode, HeraldHttpError } from '../src/index'
+import { createClient, ErrorCode, HeraldHttpError, type HeraldMessage } from '../src/index'
 import { type FakeHerald, startFakeHerald, until } from './fake-server'
 
 let fake: FakeHerald
@@ -111,5 +111,21 @@ describe('sessionId', () => {
     expect(connected).toEqual(['s1'])
     client.stop()
     expect(client.sessionId).toBe('s1')
+  })
+
+  it('a device-targeted message reaches the message event with its sessionIds or exceptSessionId', async () => {
+    const client = make()
+    const got: HeraldMessage[] = []
+    client.on('message', (m) => got.push(m))
+    client.connect()
+    await until(() => client.status === 'connected', 'connected')
+    fake.publish({ sessionIds: ['s1'] })
+    fake.publish({ exceptSessionId: 's2' })
+    await until(() => got.length === 2, 'two messages')
+    expect(got.map((m) => [m.sessionIds, m.exceptSessionId])).toEqual([
+      [['s1'], undefined],
+      [undefined, 's2'],
+    ])
+    client.stop()
   })
 })
