@@ -1,7 +1,9 @@
+import { join } from 'node:path'
 import type { Stack } from '@herald/stack'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  ARTIFACTS,
   api,
   launchChromium,
   loginByApi,
@@ -214,6 +216,8 @@ describe.sequential('device targeting and preferences on the demo page (two devi
     const row = tabA.locator('[data-testid=preference][data-kind="account.login"]')
     expect(await row.locator('select').isDisabled()).toBe(true)
     expect(await row.textContent()).toContain('always delivered')
+    const panel = tabA.locator('section.card', { has: tabA.locator('[data-testid=preferences]') })
+    await panel.screenshot({ path: join(ARTIFACTS, 'targeting-03-preferences-panel.png'), animations: 'disabled' })
     const res = await api<{ code: string }>(stack, 'PUT', '/inbox/preferences', {
       token: tokens.A,
       body: { kinds: { 'account.login': 'off' } },
