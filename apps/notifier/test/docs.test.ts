@@ -30,6 +30,7 @@ describe('/docs', () => {
       '/v1/webhooks',
       '/v1/webhooks/{id}',
       '/v1/webhooks/{id}/deliveries',
+      '/v1/webhooks/{id}/enable',
     ])
     expect(doc.components.securitySchemes.serviceToken).toEqual(
       expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),

@@ -157,6 +157,17 @@ describe('webhook deliveries', () => {
     await new Promise((r) => setTimeout(r, 400))
     expect(rx.received).toHaveLength(3)
     expect((await log()).map((e: { error: string }) => e.error)).toEqual(['HTTP 503', 'HTTP 503', 'HTTP 503'])
+    // enabled again (its receiver fixed): the streak starts over
+    const enable = (sub: string) =>
+      h.app.inject({
+        method: 'POST',
+        url: `/v1/webhooks/${v.id}/enable`,
+        headers: { authorization: `Bearer ${h.token('webhooks:write', { sub })}` },
+      })
+    expect((await enable('shop')).statusCode).toBe(404)
+    const enabled = await enable('billing')
+    expect(enabled.statusCode).toBe(200)
+    expect(enabled.json()).toMatchObject({ status: 'enabled', failureStreak: 0 })
   })
 
   it('sends message.delivered at the first ack and message.read at the first read, only to the sender', async () => {

@@ -4,10 +4,11 @@ import type { Keys } from '@herald/keys'
 import { defineScripts, type RedisClient } from '@herald/redis'
 import { webhookCreate } from './commands/webhook-create-3'
 import { webhookDelete } from './commands/webhook-delete-4'
+import { webhookEnable } from './commands/webhook-enable-1'
 import { webhookRecord } from './commands/webhook-record-2'
 import { newSecret } from './signer'
 
-const SCRIPTS = [webhookCreate, webhookDelete, webhookRecord] as const
+const SCRIPTS = [webhookCreate, webhookDelete, webhookEnable, webhookRecord] as const
 const ID_RE = /^wh_[A-Za-z0-9_-]{1,37}$/
 
 /** What a delivery needs of an endpoint (the secret included: never logged, never answered after creation). */
@@ -124,6 +125,13 @@ export class WebhookRegistry {
       id,
     )
     return Number(n) === 1
+  }
+
+  /** Enables one of the caller's endpoints again, its failure streak reset; null when it has none by that id. */
+  async enable(caller: string, id: string): Promise<WebhookView | null> {
+    if (!ID_RE.test(id)) return null
+    if (Number(await this.redis.heraldWebhookEnable(this.keys.webhookEndpoint(id), caller)) !== 1) return null
+    return this.get(caller, id)
   }
 
   /** The endpoint as a delivery needs it; null once deleted. */

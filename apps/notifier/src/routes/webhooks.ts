@@ -105,6 +105,27 @@ export async function webhookRoutes(app: ServiceApp, opts: WebhookRoutesOptions)
     },
   )
 
+  app.post(
+    '/v1/webhooks/:id/enable',
+    {
+      onRequest,
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Enable an endpoint again',
+        description:
+          'After a failure streak disabled it (once its receiver is fixed): deliveries resume with the next event, the streak starts over. Deliveries dropped while it was disabled are not sent again.',
+        security,
+        params: WebhookIdParams,
+        response: { 200: WebhookView, 400: ErrorResponse, 404: ErrorResponse, ...denied },
+      },
+    },
+    async (request) => {
+      const view = await registry.enable(callerOf(request), request.params.id)
+      if (!view) throw new NotifierErrors.NotFound('Webhook')
+      return view
+    },
+  )
+
   app.get(
     '/v1/webhooks/:id/deliveries',
     {
