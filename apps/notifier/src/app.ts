@@ -1,11 +1,12 @@
 import { Inbox, Preferences } from '@herald/inbox'
 import { ControlWriter, ReplicaDirectory } from '@herald/presence'
+import { PushSubscriptions } from '@herald/push'
 import type { RedisClient } from '@herald/redis'
 import { createServiceApp, keysFor, type ServiceApp, SessionStore, sessionAuthPlugin } from '@herald/service-kit'
 import { UserStore } from '@herald/users'
 import { WebhookRegistry } from '@herald/webhooks'
 import { type Catalog, createCatalog } from './catalog'
-import { assertNotifierConfig, type NotifierConfig, webhookPolicyOf } from './config'
+import { assertNotifierConfig, type NotifierConfig, pushPolicyOf, vapidOf, webhookPolicyOf } from './config'
 import { Deliverer } from './domain/deliver'
 import { Durability } from './domain/durability'
 import { EventRecords } from './domain/event-records'
@@ -19,9 +20,11 @@ import { eventRoutes } from './routes/events'
 import { inboxRoutes } from './routes/inbox'
 import { messageRoutes } from './routes/messages'
 import { preferenceRoutes } from './routes/preferences'
+import { pushRoutes } from './routes/push'
 import { statsRoutes } from './routes/stats'
 import { userRoutes } from './routes/users'
 import { webhookRoutes } from './routes/webhooks'
+import { ReceiptHooks } from './webhooks/receipt-hooks'
 
 export interface AppDeps {
   /** a `command`-role client (no offline queue): every HTTP-path call, the queue's producer included */
@@ -90,7 +93,15 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
     app.log,
   )
   app.register(eventRoutes, { catalog, intake, durability })
-  const deliverer = new Deliverer(new UserStore(redis, keys), inbox, config.FANOUT_CHUNK_SIZE, catalog.mandatoryKinds)
+  const webhookRegistry = new WebhookRegistry(redis, keys)
+  const hooks = new ReceiptHooks(webhookRegistry, config.WEBHOOK_SUBSCRIBERS_CACHE_MS)
+  const deliverer = new Deliverer(
+    new UserStore(redis, keys),
+    inbox,
+    config.FANOUT_CHUNK_SIZE,
+    catalog.mandatoryKinds,
+    (source) => hooks.of(source),
+  )
   app.register(messageRoutes, {
     intake,
     durability,
@@ -101,8 +112,14 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
   app.register(statsRoutes, { stats })
   app.register(inboxRoutes, { inbox })
   app.register(preferenceRoutes, { preferences: new Preferences(redis, keys), mandatoryKinds: catalog.mandatoryKinds })
+  app.register(pushRoutes, {
+    subscriptions: new PushSubscriptions(redis, keys, config.PUSH_MAX_SUBSCRIPTIONS),
+    publicKey: vapidOf(config)?.publicKey ?? null,
+    policy: pushPolicyOf(config),
+    maxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS,
+  })
   app.register(webhookRoutes, {
-    registry: new WebhookRegistry(redis, keys),
+    registry: webhookRegistry,
     policy: webhookPolicyOf(config),
     maxEndpoints: config.WEBHOOK_MAX_ENDPOINTS,
   })

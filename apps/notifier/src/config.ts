@@ -1,3 +1,4 @@
+import type { VapidConfig } from '@herald/push'
 import { ConfigError, isDevMode, loadConfig, serviceConfigSchema } from '@herald/service-kit'
 import { type TargetPolicy, targetPolicy } from '@herald/webhooks'
 import { type Static, Type } from 'typebox'
@@ -87,6 +88,39 @@ export const NotifierConfig = serviceConfigSchema({
   WEBHOOK_OUTBOX_POLL_MS: Type.Integer({ minimum: 20, maximum: 60_000, default: 500 }),
   /** How long the worker trusts its copy of a caller's subscribed endpoints before reading them again. */
   WEBHOOK_SUBSCRIBERS_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 2000 }),
+  /**
+   * VAPID public key (base64url, 65 bytes) of Web Push: the browsers' applicationServerKey.
+   * Empty (with the private key): Web Push is off. `pnpm run vapid-keys` prints a pair.
+   */
+  PUSH_VAPID_PUBLIC_KEY: Type.String({ default: '' }),
+  /** VAPID private key (base64url, 32 bytes) that signs every push; set with the public key, never logged. */
+  PUSH_VAPID_PRIVATE_KEY: Type.String({ default: '' }),
+  /** The contact push services see in VAPID's `sub` claim: a `mailto:` or `https:` URL. */
+  PUSH_VAPID_SUBJECT: Type.String({ pattern: '^(mailto:|https:)', default: 'mailto:push@herald.invalid' }),
+  /** Web Push subscriptions one user may hold (POST /inbox/push-subscriptions answers 400 past it). */
+  PUSH_MAX_SUBSCRIPTIONS: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  /** How long a push service keeps a message for a browser that is offline (the TTL header), in seconds. */
+  PUSH_TTL_SECONDS: Type.Integer({ minimum: 0, maximum: 28 * 86_400, default: 86_400 }),
+  /** Urgency header of pushes (RFC 8030): very-low, low, normal or high; security notices are always high. */
+  PUSH_URGENCY: Type.Union(
+    [Type.Literal('very-low'), Type.Literal('low'), Type.Literal('normal'), Type.Literal('high')],
+    { default: 'normal' },
+  ),
+  /**
+   * Also push a message that is still undelivered (no device acked it) this long after it was
+   * written for a user who was online then; 0: only users with no live connection are pushed.
+   */
+  PUSH_UNDELIVERED_AFTER_MS: Type.Integer({ minimum: 0, maximum: 7 * 86_400_000, default: 0 }),
+  /** Attempts per push to one subscription (first included); 429 and 5xx answers and network errors are retried. */
+  PUSH_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
+  /** First push retry delay (doubles on every attempt; a longer Retry-After wins). */
+  PUSH_BACKOFF_MS: Type.Integer({ minimum: 0, default: 2000 }),
+  /** Deadline of one push attempt. */
+  PUSH_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 30_000, default: 5000 }),
+  /** Pushes one worker process sends at once. */
+  PUSH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 200, default: 8 }),
+  /** Allow push endpoints on loopback and private addresses (SSRF guard off: local stacks and tests only). */
+  PUSH_ALLOW_PRIVATE: Type.Boolean({ default: false }),
   /** Extra time each job stays open after it delivered, before it completes: for chaos tests and demos only. */
   WORKER_HANDLER_DELAY_MS: Type.Integer({ minimum: 0, default: 0 }),
 })
@@ -101,7 +135,30 @@ export function assertNotifierConfig(config: NotifierConfig): NotifierConfig {
     throw new ConfigError('SERVICE_JWT_SECRET', 'is the public dev value; it is allowed only with HERALD_DEV=1')
   }
   webhookPolicyOf(config)
+  vapidOf(config)
   return config
+}
+
+/**
+ * The VAPID identity of Web Push, or null when no key is set (push off: fail closed). One key
+ * without the other, or a key of the wrong length, fails start-up.
+ */
+export function vapidOf(
+  config: Pick<NotifierConfig, 'PUSH_VAPID_PUBLIC_KEY' | 'PUSH_VAPID_PRIVATE_KEY' | 'PUSH_VAPID_SUBJECT'>,
+): VapidConfig | null {
+  const { PUSH_VAPID_PUBLIC_KEY: publicKey, PUSH_VAPID_PRIVATE_KEY: privateKey } = config
+  if (!publicKey && !privateKey) return null
+  const bytes = (v: string) => (/^[A-Za-z0-9_-]+$/.test(v) ? Buffer.from(v, 'base64url').length : -1)
+  if (bytes(publicKey) !== 65)
+    throw new ConfigError('PUSH_VAPID_PUBLIC_KEY', 'must be a base64url P-256 public key (65 bytes)')
+  if (bytes(privateKey) !== 32)
+    throw new ConfigError('PUSH_VAPID_PRIVATE_KEY', 'must be a base64url P-256 private key (32 bytes)')
+  return { subject: config.PUSH_VAPID_SUBJECT, publicKey, privateKey }
+}
+
+/** The SSRF policy of push endpoints (https only; private addresses only when allowed). */
+export function pushPolicyOf(config: Pick<NotifierConfig, 'PUSH_ALLOW_PRIVATE'>): TargetPolicy {
+  return targetPolicy({ allowPrivate: config.PUSH_ALLOW_PRIVATE, allowHttp: false, cidrs: '' })
 }
 
 /** The SSRF policy of webhook targets; an invalid WEBHOOK_ALLOWED_CIDRS fails start-up. */

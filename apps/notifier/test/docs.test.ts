@@ -19,6 +19,8 @@ describe('/docs', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/inbox',
       '/inbox/preferences',
+      '/inbox/push-subscriptions',
+      '/inbox/push-subscriptions/key',
       '/inbox/read',
       '/v1/events',
       '/v1/events/{id}',

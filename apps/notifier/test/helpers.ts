@@ -2,7 +2,7 @@ import { messageIdIn } from '@herald/inbox'
 import type { Keys } from '@herald/keys'
 import { PresenceWriter } from '@herald/presence'
 import type { RedisClient } from '@herald/redis'
-import { configWithDefaults, createRedis, keysFor, waitReady } from '@herald/service-kit'
+import { configWithDefaults, createRedis, keysFor, SessionStore, waitReady } from '@herald/service-kit'
 import { testRedisUrl, uniquePrefix } from '@herald/test-utils'
 import { buildApp } from '../src/app'
 import type { Catalog } from '../src/catalog'
@@ -128,4 +128,14 @@ export async function harness(
 /** The inbox items of a user, straight from Redis (what GET /inbox would page). */
 export async function inboxIds(redis: RedisClient, keys: Keys, userId: string): Promise<string[]> {
   return redis.zrange(keys.inbox(userId), 0, -1)
+}
+
+/** A session for `userId` (what a login creates): the headers of its requests to /inbox. */
+export async function signIn(h: Pick<Harness, 'redis' | 'keys' | 'config'>, userId: string) {
+  const sessions = new SessionStore(h.redis, h.keys, {
+    idleTtlSeconds: h.config.SESSION_IDLE_TTL_SECONDS,
+    maxAgeSeconds: h.config.SESSION_MAX_AGE_SECONDS,
+  })
+  const { token } = await sessions.create({ userId, nickname: 'Ann', phone: '+86138****5678', device: 'laptop' })
+  return { authorization: `Bearer ${token}` }
 }

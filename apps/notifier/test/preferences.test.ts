@@ -1,18 +1,8 @@
-import { SessionStore } from '@herald/service-kit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Harness, harness } from './helpers'
+import { type Harness, harness, signIn } from './helpers'
 
 let h: Harness
 afterEach(() => h?.close())
-
-async function signIn(hh: Harness, userId: string) {
-  const sessions = new SessionStore(hh.redis, hh.keys, {
-    idleTtlSeconds: hh.config.SESSION_IDLE_TTL_SECONDS,
-    maxAgeSeconds: hh.config.SESSION_MAX_AGE_SECONDS,
-  })
-  const { token } = await sessions.create({ userId, nickname: 'Ann', phone: '+86138****5678', device: 'laptop' })
-  return { authorization: `Bearer ${token}` }
-}
 
 const fields = (flat: string[]) => {
   const o: Record<string, string> = {}

@@ -145,6 +145,12 @@ export const MessageReceipt = Type.Object({
   muted: Type.Optional(
     Type.Boolean({ description: 'the recipient turned this kind off (`/inbox/preferences`): not delivered' }),
   ),
+  pushedAt: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: 'first accepted by a push service (Web Push, the user was offline)',
+    }),
+  ),
 })
 export type MessageReceipt = Static<typeof MessageReceipt>
 
@@ -250,6 +256,53 @@ export const PreferencesReply = Type.Object({
   mandatory: Type.Array(Type.String(), { description: 'kinds nobody may mute (security notices)' }),
 })
 export type PreferencesReply = Static<typeof PreferencesReply>
+
+// ---- Web Push subscriptions (per user, per browser)
+/** A browser's `PushSubscription.toJSON()`; the server checks the endpoint and keys further. */
+export const PushSubscriptionBody = Type.Object(
+  {
+    endpoint: Type.String({ minLength: 9, maxLength: 1024, description: 'the push service URL (https)' }),
+    expirationTime: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+    keys: Type.Object(
+      {
+        p256dh: Type.String({ minLength: 80, maxLength: 100, description: 'P-256 public key, base64url' }),
+        auth: Type.String({ minLength: 16, maxLength: 32, description: '16-byte auth secret, base64url' }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        endpoint: 'https://fcm.googleapis.com/fcm/send/c1K…',
+        expirationTime: null,
+        keys: {
+          p256dh: 'BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM',
+          auth: 'tBHItJI5svbpez7KI4CCXg',
+        },
+      },
+    ],
+  },
+)
+export type PushSubscriptionBody = Static<typeof PushSubscriptionBody>
+
+export const PushSubscriptionReply = Type.Object({
+  id: Type.String({ description: 'the subscription (a digest of its endpoint)' }),
+  replaced: Type.Boolean({ description: 'the endpoint was already registered: its keys were replaced' }),
+})
+export type PushSubscriptionReply = Static<typeof PushSubscriptionReply>
+
+export const PushUnsubscribeBody = Type.Object(
+  { endpoint: Type.String({ minLength: 9, maxLength: 1024 }) },
+  { additionalProperties: false },
+)
+export type PushUnsubscribeBody = Static<typeof PushUnsubscribeBody>
+
+export const PushKeyReply = Type.Object({
+  publicKey: Type.String({ description: "the VAPID public key (base64url): the browser's `applicationServerKey`" }),
+})
+export type PushKeyReply = Static<typeof PushKeyReply>
 
 export const InboxPage = Type.Object({
   items: Type.Array(InboxItem, { description: 'newest first' }),
