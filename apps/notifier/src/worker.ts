@@ -11,6 +11,7 @@ import { Deliverer } from './domain/deliver'
 import { EventRecords } from './domain/event-records'
 import { deliveryIdFor } from './domain/ids'
 import { createWebhooksQueue, dispatchOptionsOf, WebhookDispatcher } from './webhooks/dispatch'
+import { ReceiptHooks } from './webhooks/receipt-hooks'
 
 export interface WorkerDeps {
   /** a `worker`-role client (maxRetriesPerRequest: null); BullMQ duplicates it for its blocking reads */
@@ -55,18 +56,17 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
     retentionSeconds: config.INBOX_RETENTION_SECONDS,
     streamMaxLen: config.STREAM_MAXLEN,
   })
+  const registry = new WebhookRegistry(deps.redis, keys)
+  const hooks = new ReceiptHooks(registry, config.WEBHOOK_SUBSCRIBERS_CACHE_MS)
   const deliverer = new Deliverer(
     new UserStore(commands, keys),
     inbox,
     config.FANOUT_CHUNK_SIZE,
     catalog.mandatoryKinds,
+    (source) => hooks.of(source),
   )
   const webhooksQueue = createWebhooksQueue(deps.redis, keys)
-  const webhooks = new WebhookDispatcher(
-    new WebhookRegistry(deps.redis, keys),
-    webhooksQueue,
-    dispatchOptionsOf(config),
-  )
+  const webhooks = new WebhookDispatcher(registry, webhooksQueue, dispatchOptionsOf(config))
 
   async function processJob(job: Job<EventJob, { messageIds: string[] }, string>) {
     const event = job.data

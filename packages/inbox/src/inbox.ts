@@ -41,6 +41,11 @@ export interface NewMessage {
   exceptSessionId?: string
   /** a kind nobody may mute (the catalog's security notices): preferences are not consulted */
   mandatory?: boolean
+  /**
+   * the receipt events the source's webhooks want noted on the webhook outbox: 'd' (first
+   * ack), 'r' (first read); none when absent (one user's message only)
+   */
+  hooks?: string
 }
 
 /** What a user chose for a kind: absent means 'on'. */
@@ -247,6 +252,7 @@ export class Inbox {
         m.source ?? '',
         m.mandatory ? '' : m.kind,
         devices,
+        m.hooks ?? '',
         r.names.length,
         ...r.names,
         ...r.skip,

@@ -263,24 +263,30 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect(await inbox.receipt('unknown.p1')).toBeNull()
     })
 
-    it('notes the first ack and the first read of a message with a source on the webhook outbox, once each', async () => {
+    it('notes the first ack and the first read of a message on the webhook outbox, once each, as its source asked', async () => {
       const { inbox, keys } = setup()
-      const [a, b] = [inbox.messageIdFor('a', 'u'), inbox.messageIdFor('b', 'u')]
+      const id = (s: string) => inbox.messageIdFor(s, 'u')
+      const [a, b, c, d] = [id('a'), id('b'), id('c'), id('d')]
       const all = 'm_everyone.all'
       await inbox.deliver([
-        { userId: 'u', message: msg(a, { source: 'shop' }) },
+        { userId: 'u', message: msg(a, { source: 'shop', hooks: 'dr' }) },
         // no calling system: nobody to tell
-        { userId: 'u', message: msg(b) },
+        { userId: 'u', message: msg(b, { hooks: 'dr' }) },
+        // a system without webhooks for receipts: nothing on the outbox, whatever happens
+        { userId: 'u', message: msg(c, { source: 'shop' }) },
+        // read only
+        { userId: 'u', message: msg(d, { source: 'shop', hooks: 'r' }) },
       ])
       await inbox.deliverToMany(['u'], msg(all, { source: 'shop' }))
-      await inbox.recordAcks('u', 'd1', [a, b, all], 1000)
+      await inbox.recordAcks('u', 'd1', [a, b, c, d, all], 1000)
       await inbox.recordAcks('u', 'd2', [a], 2000)
-      await inbox.markRead('u', [a, b, all], { now: 3000 })
+      await inbox.markRead('u', [a, b, c, d, all], { now: 3000 })
       await inbox.markRead('u', [a], { now: 4000 })
       const notes = await streamEntries(keys.webhookOutbox(keys.partitionOf('u')))
       expect(notes.map(({ id: _id, ...n }) => n)).toEqual([
         { e: 'd', m: a, u: 'u', s: 'shop', t: '1000' },
         { e: 'r', m: a, u: 'u', s: 'shop', t: '3000' },
+        { e: 'r', m: d, u: 'u', s: 'shop', t: '3000' },
       ])
     })
   })

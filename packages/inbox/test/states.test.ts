@@ -88,7 +88,7 @@ describe.each(redisModes())('inbox states on %s Redis', (mode) => {
     await online()
     const {
       ids: [a],
-    } = await deliver(['a'], { source: 'shop' })
+    } = await deliver(['a'], { source: 'shop', hooks: 'dr' })
     const id = a as string
     await inbox.setState('u', 'read', { ids: [id] }, { now: 1000 })
     expect(await inbox.setState('u', 'unread', { ids: [id] }, { origin: 'c1' })).toEqual([id])

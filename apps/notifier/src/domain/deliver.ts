@@ -18,6 +18,8 @@ export class Deliverer {
     private readonly chunkSize: number,
     /** kinds no user may mute (the catalog's) */
     private readonly mandatoryKinds: ReadonlySet<string> = new Set(),
+    /** the receipt events (first ack 'd', first read 'r') the source's webhooks want noted */
+    private readonly hooksOf: (source: string) => Promise<string> = async () => '',
   ) {
     this.context = { nickname: (userId) => this.users.nickname(userId) }
   }
@@ -48,9 +50,13 @@ export class Deliverer {
       }
       return [id]
     }
+    const hooks = await this.hooksOf(source)
     const items = delivery.messages.map(({ userId, ...content }) => ({
       userId,
-      message: message(this.inbox.messageIdFor(messageIdFor(eventId, userId), userId), content),
+      message: {
+        ...message(this.inbox.messageIdFor(messageIdFor(eventId, userId), userId), content),
+        ...(hooks ? { hooks } : {}),
+      },
     }))
     if (items.length === 0) return []
     const results = await this.inbox.deliver(items)

@@ -20,8 +20,9 @@ export const deliverOne = {
     ARGV[8] source (the calling system)
     ARGV[9] the kind whose preference applies ('' for a kind nobody may mute)
     ARGV[10] devices: '' every session of the user, 's1,s2' only these, '!s0' all but s0
-    ARGV[11] G   ARGV[12..G+11] the replicas' names (order of their streams)
-    ARGV[G+12..] replicas to skip (left the cluster)
+    ARGV[11] the receipt events the source's webhooks want noted: 'd' first ack, 'r' first read, or ''
+    ARGV[12] G   ARGV[13..G+12] the replicas' names (order of their streams)
+    ARGV[G+13..] replicas to skip (left the cluster)
   Output: the new cursor; false when this user already has this message; '!OFF' when the user
   turned the kind off (only the receipt is written, marked muted); {'!STALE', replica…} when
   the user has a route to a replica not in the call (nothing written: call again).
@@ -30,8 +31,8 @@ export const deliverOne = {
   the inbox below the cursor its registration returned. A kind set 'silent' is written to
   the inbox and the receipt, with no entry: nothing is pushed live.
 ]]
-local g = tonumber(ARGV[11])
-local streams, missing = routes_of(KEYS[10], known_streams(12, 12, g), set_of(g + 12, #ARGV))
+local g = tonumber(ARGV[12])
+local streams, missing = routes_of(KEYS[10], known_streams(12, 13, g), set_of(g + 13, #ARGV))
 if missing then return {'!STALE', unpack(missing)} end
 if redis.call('SADD', KEYS[8], ARGV[1]) == 0 then return false end
 local ttl = tonumber(ARGV[5])
@@ -47,7 +48,12 @@ end
 local c, cs = next_cursor(KEYS[1])
 local frame = '{"type":"message","cursor":"' .. cs .. '",' .. ARGV[3]
 inbox_write(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV[2], cs, c, frame, tonumber(ARGV[4]), ttl * 1000000, ttl)
-redis.call('HSET', KEYS[9], 'userId', ARGV[1], 'source', ARGV[8], 'createdAt', ARGV[7])
+local receipt = {'userId', ARGV[1], 'source', ARGV[8], 'createdAt', ARGV[7]}
+if ARGV[11] ~= '' then
+  receipt[7] = 'wh'
+  receipt[8] = ARGV[11]
+end
+redis.call('HSET', KEYS[9], unpack(receipt))
 redis.call('EXPIRE', KEYS[9], ttl)
 if pref == 'silent' then return cs end
 for _, s in ipairs(streams) do
