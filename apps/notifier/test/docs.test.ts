@@ -18,10 +18,13 @@ describe('/docs', () => {
     expect(doc.info.title).toBeTruthy()
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/inbox',
+      '/inbox/counts',
       '/inbox/preferences',
       '/inbox/push-subscriptions',
       '/inbox/push-subscriptions/key',
       '/inbox/read',
+      '/inbox/state',
+      '/inbox/{id}',
       '/v1/events',
       '/v1/events/{id}',
       '/v1/messages',

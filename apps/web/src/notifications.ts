@@ -74,7 +74,7 @@ export class NotificationList {
   /** A live message; returns false when it was already listed. */
   add(message: HeraldMessage): boolean {
     if (this.items.has(message.id)) return false
-    this.items.set(message.id, { ...message, read: false })
+    this.items.set(message.id, { ...message, read: false, seen: false, archived: false })
     this.render()
     return true
   }

@@ -22,6 +22,24 @@ export interface HeraldMessage {
 
 export interface InboxItem extends HeraldMessage {
   read: boolean
+  /** shown in a list on some device (a read message is seen) */
+  seen: boolean
+  /** left out of the list but with `state: 'archived'` */
+  archived: boolean
+}
+
+/** A list filter: unread and read leave archived messages out; none lists every message not archived. */
+export type InboxFilter = 'unread' | 'read' | 'archived'
+
+/** What a user can do to messages (`POST /inbox/state`). */
+export type InboxState = 'seen' | 'read' | 'unread' | 'archived' | 'unarchived' | 'deleted'
+
+/** `GET /inbox/counts`: total, unseen and unread leave archived messages out. */
+export interface InboxCounts {
+  total: number
+  unseen: number
+  unread: number
+  archived: number
 }
 
 export interface InboxPage {
@@ -51,12 +69,19 @@ export interface ReadFrame {
   type: 'read'
   ids: string[]
 }
+/** Another device changed these messages' state (read keeps its `read` frame); `upTo`: every message at or below that cursor. */
+export interface StateFrame {
+  type: 'state'
+  state: 'seen' | 'unread' | 'archived' | 'unarchived' | 'deleted'
+  ids?: string[]
+  upTo?: string
+}
 export interface ErrorFrame {
   type: 'error'
   code: string
   message: string
 }
-export type ServerFrame = WelcomeFrame | MessageFrame | ReadFrame | ErrorFrame
+export type ServerFrame = WelcomeFrame | MessageFrame | ReadFrame | StateFrame | ErrorFrame
 
 export type ClientFrame = { type: 'ack'; ids: string[] } | { type: 'read'; ids: string[] }
 

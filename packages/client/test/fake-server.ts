@@ -160,7 +160,7 @@ export async function startFakeHerald(): Promise<FakeHerald> {
       fake.inboxQueries.push(url.searchParams)
       const items: InboxItem[] = fake.messages
         .toReversed()
-        .map(({ type: _t, ...m }) => ({ ...m, read: read.has(m.id) }))
+        .map(({ type: _t, ...m }) => ({ ...m, read: read.has(m.id), seen: read.has(m.id), archived: false }))
       return json(res, 200, { items, unread: items.filter((i) => !i.read).length, nextBefore: null })
     }
     if (req.method === 'POST' && url.pathname === '/inbox/read') {

@@ -53,10 +53,31 @@ export type MessageFrame = Static<typeof MessageFrame>
 export const ReadFrame = Type.Object({ type: Type.Literal('read'), ids: Type.Array(MessageId) })
 export type ReadFrame = Static<typeof ReadFrame>
 
+/**
+ * The user changed messages' state on another device (read keeps its `read` frame): the listed
+ * ids, or every message up to a cursor (inclusive) for a bulk change.
+ */
+export const SyncedState = Type.Union([
+  Type.Literal('seen'),
+  Type.Literal('unread'),
+  Type.Literal('archived'),
+  Type.Literal('unarchived'),
+  Type.Literal('deleted'),
+])
+export type SyncedState = Static<typeof SyncedState>
+
+export const StateFrame = Type.Object({
+  type: Type.Literal('state'),
+  state: SyncedState,
+  ids: Type.Optional(Type.Array(MessageId)),
+  upTo: Type.Optional(Cursor),
+})
+export type StateFrame = Static<typeof StateFrame>
+
 export const ErrorFrame = Type.Object({ type: Type.Literal('error'), code: Type.String(), message: Type.String() })
 export type ErrorFrame = Static<typeof ErrorFrame>
 
-export type ServerFrame = WelcomeFrame | MessageFrame | ReadFrame | ErrorFrame
+export type ServerFrame = WelcomeFrame | MessageFrame | ReadFrame | StateFrame | ErrorFrame
 
 // ---- client → server
 export const MAX_IDS_PER_FRAME = 100

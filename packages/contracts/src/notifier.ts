@@ -208,10 +208,16 @@ export type StatsView = Static<typeof StatsView>
 // ---- /inbox (browsers)
 export const INBOX_PAGE_MAX = 100
 
+/** A list filter: unread and read leave archived messages out; no filter lists every message not archived. */
+export const InboxFilter = Type.Union([Type.Literal('unread'), Type.Literal('read'), Type.Literal('archived')])
+export type InboxFilter = Static<typeof InboxFilter>
+
 export const InboxQuery = Type.Object(
   {
     before: Type.Optional(Cursor),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: INBOX_PAGE_MAX, default: 50 })),
+    kind: Type.Optional(MessageKind),
+    state: Type.Optional(InboxFilter),
   },
   { additionalProperties: false },
 )
@@ -226,6 +232,10 @@ export const InboxItem = Type.Object({
   data: JsonObject,
   createdAt: Type.String({ format: 'date-time' }),
   read: Type.Boolean(),
+  /** shown in a list on some device (a read message is seen) */
+  seen: Type.Boolean(),
+  /** archived: left out of the list but with `state=archived` */
+  archived: Type.Boolean(),
   /** sent to these devices only (it is listed on every device) */
   sessionIds: Type.Optional(Type.Array(SessionId)),
   /** sent to every device but this one */
@@ -319,3 +329,52 @@ export const InboxReadBody = Type.Union([
   Type.Object({ all: Type.Literal(true) }, { additionalProperties: false }),
 ])
 export type InboxReadBody = Static<typeof InboxReadBody>
+
+/** What a user can do to messages: every one but read is synced with a `state` frame (read with `read`). */
+export const InboxState = Type.Union([
+  Type.Literal('seen'),
+  Type.Literal('read'),
+  Type.Literal('unread'),
+  Type.Literal('archived'),
+  Type.Literal('unarchived'),
+  Type.Literal('deleted'),
+])
+export type InboxState = Static<typeof InboxState>
+
+export const InboxStateBody = Type.Union(
+  [
+    Type.Object(
+      { state: InboxState, ids: Type.Array(MessageId, { minItems: 1, maxItems: INBOX_PAGE_MAX }) },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        state: Type.Union([Type.Literal('seen'), Type.Literal('read'), Type.Literal('archived')]),
+        upTo: Cursor,
+      },
+      { additionalProperties: false, description: 'every message up to this cursor (inclusive)' },
+    ),
+  ],
+  {
+    examples: [
+      { state: 'archived', ids: ['m_1.p3'] },
+      { state: 'seen', upTo: '1732790000000000' },
+    ],
+  },
+)
+export type InboxStateBody = Static<typeof InboxStateBody>
+
+export const InboxStateReply = Type.Object({
+  changed: Type.Integer({
+    description: 'how many messages changed state (ids not in the inbox, or already so, do not count)',
+  }),
+})
+export type InboxStateReply = Static<typeof InboxStateReply>
+
+export const InboxCounts = Type.Object({
+  total: Type.Integer({ description: 'messages not archived' }),
+  unseen: Type.Integer({ description: 'not archived, never shown in a list nor read' }),
+  unread: Type.Integer({ description: 'not archived, not read' }),
+  archived: Type.Integer(),
+})
+export type InboxCounts = Static<typeof InboxCounts>

@@ -15,6 +15,7 @@ import {
   MessageFrame,
   ReadClientFrame,
   ReadFrame,
+  StateFrame,
   WelcomeFrame,
 } from './frames'
 
@@ -84,10 +85,12 @@ interface JsonSchema {
   properties?: Record<string, JsonSchema>
   required?: string[]
   maxItems?: number
+  anyOf?: JsonSchema[]
 }
 
 function typeOf(s: JsonSchema): string {
   if (s.const !== undefined) return `\`${JSON.stringify(s.const)}\``
+  if (s.anyOf) return s.anyOf.map(typeOf).join(' \\| ')
   if (s.type === 'array') return `${typeOf(s.items ?? {})}[]${s.maxItems ? ` (≤ ${s.maxItems})` : ''}`
   if (s.type === 'object') return 'object'
   if (s.type === 'string' && s.format) return `string (${s.format})`
@@ -115,6 +118,7 @@ export function protocolTables(): Record<'frames' | 'close-codes' | 'error-codes
     frameRow('server → client', WelcomeFrame),
     frameRow('server → client', MessageFrame),
     frameRow('server → client', ReadFrame),
+    frameRow('server → client', StateFrame),
     frameRow('server → client', ErrorFrame),
     frameRow('client → server', AckClientFrame),
     frameRow('client → server', ReadClientFrame),
