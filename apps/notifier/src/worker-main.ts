@@ -2,6 +2,8 @@ import { EVENTS_QUEUE, type EventJob } from '@herald/contracts'
 import { createRedis, createServiceApp, keysFor, runService } from '@herald/service-kit'
 import { Queue } from 'bullmq'
 import { loadWorkerConfig } from './config'
+import { registerPushMetrics } from './push/metrics'
+import { startPushWorker } from './push/worker'
 import { registerWebhookMetrics } from './webhooks/metrics'
 import { startWebhookWorker } from './webhooks/worker'
 import { startWorker } from './worker'
@@ -25,6 +27,8 @@ const queue = new Queue<EventJob>(EVENTS_QUEUE, {
 await app.ready()
 registerWorkerMetrics(app.metrics, queue, running.worker)
 registerWebhookMetrics(app.metrics, webhooks.worker)
+// Web Push: only with VAPID keys configured (null otherwise)
+const push = startPushWorker(config, { redis, logger: app.log, metrics: registerPushMetrics(app.metrics) })
 
 await runService({
   app,
@@ -39,9 +43,13 @@ await runService({
   afterClose: async () => {
     await running.close()
     await webhooks.close()
+    await push?.close()
     await queue.close()
     await commands.quit().catch(() => commands.disconnect())
     await redis.quit().catch(() => redis.disconnect())
   },
 })
-app.log.info({ concurrency: config.WORKER_CONCURRENCY, port: app.server.address() }, 'worker started')
+app.log.info(
+  { concurrency: config.WORKER_CONCURRENCY, port: app.server.address(), webPush: push !== null },
+  'worker started',
+)

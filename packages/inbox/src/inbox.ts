@@ -103,6 +103,8 @@ export interface Receipt {
   source: string
   /** the recipient turned this kind off: it was not delivered */
   muted?: boolean
+  /** first accepted by a Web Push service (the user had no live connection) */
+  pushedAt?: string
 }
 
 /** Message ids are restricted so they can be embedded in frames without escaping. */
@@ -539,7 +541,22 @@ export class Inbox {
       devices,
       ...(h.readAt ? { readAt: iso(h.readAt) } : {}),
       ...(h.muted === '1' ? { muted: true } : {}),
+      ...(h.pushedAt ? { pushedAt: iso(h.pushedAt) } : {}),
     }
+  }
+
+  /**
+   * Notes on a user's message receipt that a push service accepted it (the first time only);
+   * false when the message has no receipt (trimmed, or never written).
+   */
+  async markPushed(userId: string, messageId: string, now = Date.now()): Promise<boolean> {
+    if (!ID_RE.test(messageId)) return false
+    const key = this.keys.messageReceipt(this.keys.partitionOf(userId), messageId)
+    const [[, exists]] = (await this.redis.multi().exists(key).hsetnx(key, 'pushedAt', String(now)).exec()) as [
+      [Error | null, number],
+    ]
+    if (exists === 0) await this.redis.del(key)
+    return exists === 1
   }
 }
 

@@ -1,0 +1,170 @@
+import { Inbox } from '@herald/inbox'
+import { generateVapidKeys, PushSubscriptions } from '@herald/push'
+import { createRedis } from '@herald/service-kit'
+import { waitFor } from '@herald/test-utils'
+import { type PushService, startPushService } from '@herald/test-utils/push-service'
+import { Registry } from 'prom-client'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { NotifierConfig } from '../src/config'
+import { registerPushMetrics } from '../src/push/metrics'
+import { createPushQueue, PushEnqueuer, pushQueueOptionsOf } from '../src/push/queue'
+import { startPushWorker } from '../src/push/worker'
+import { type Harness, harness, signIn } from './helpers'
+
+const vapid = generateVapidKeys()
+const PUSH: Partial<NotifierConfig> = {
+  PUSH_VAPID_PUBLIC_KEY: vapid.publicKey,
+  PUSH_VAPID_PRIVATE_KEY: vapid.privateKey,
+  PUSH_VAPID_SUBJECT: 'mailto:ops@herald.example',
+  PUSH_ALLOW_PRIVATE: true,
+  PUSH_BACKOFF_MS: 20,
+  PUSH_TTL_SECONDS: 600,
+}
+
+let h: Harness | undefined
+const closers: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c()
+  await h?.close()
+  h = undefined
+})
+
+/** The API, the push worker (its own connection, trusting the push service's certificate) and a push service. */
+async function setup(answers: Record<string, number[]> = {}, overrides: Partial<NotifierConfig> = {}) {
+  const hh = await harness({ ...PUSH, ...overrides })
+  h = hh
+  const served = new Map<string, number>()
+  const service: PushService = await startPushService({
+    answer: (_, path) => {
+      const n = served.get(path) ?? 0
+      served.set(path, n + 1)
+      return answers[path.slice('/push/'.length)]?.[n] ?? 201
+    },
+  })
+  closers.push(() => service.close())
+  const conn = createRedis(hh.config.REDIS_URL, 'worker', 'test-push-worker')
+  const metrics = new Registry()
+  const running = startPushWorker(hh.config, {
+    redis: conn,
+    metrics: registerPushMetrics(metrics),
+    tls: { ca: service.ca },
+  })
+  if (!running) throw new Error('push is configured: the worker must start')
+  const queue = createPushQueue(hh.redis, hh.keys)
+  closers.unshift(async () => {
+    await running.close()
+    await queue.close()
+    await conn.quit()
+  })
+  const enqueuer = new PushEnqueuer(queue, pushQueueOptionsOf(hh.config))
+  /** a browser of `userId` subscribing through the API */
+  const subscribe = async (userId: string, name: string) => {
+    const sub = service.subscribe(name)
+    const res = await hh.app.inject({
+      method: 'POST',
+      url: '/inbox/push-subscriptions',
+      headers: await signIn(hh, userId),
+      payload: sub,
+    })
+    expect(res.statusCode).toBe(201)
+    return sub
+  }
+  /** a message written for `userId` through the API: its id */
+  const send = async (userId: string, title: string) => {
+    const res = await hh.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: hh.auth('messages:write'),
+      payload: { to: { userIds: [userId] }, title, body: `${title} body`, kind: 'chat.message' },
+    })
+    return res.json().ids[0] as string
+  }
+  const receipt = async (id: string) =>
+    (await hh.app.inject({ url: `/v1/messages/${id}`, headers: hh.auth('messages:write') })).json()
+  const counter = async (name: string) => {
+    const text = await metrics.metrics()
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .map((l) => `${l.split(' ')[0]} ${l.split(' ')[1]}`)
+  }
+  return { hh, service, enqueuer, subscribe, send, receipt, counter }
+}
+
+describe('the push worker', () => {
+  it('pushes a message to every subscription, encrypted for each browser and signed with VAPID, and the receipt says pushedAt', async () => {
+    const { service, enqueuer, subscribe, send, receipt, counter } = await setup()
+    await subscribe('u9', 'phone')
+    await subscribe('u9', 'laptop')
+    const id = await send('u9', 'Parcel')
+    await enqueuer.enqueue([
+      { userId: 'u9', messageId: id, kind: 'chat.message', title: 'Parcel', body: 'Parcel body' },
+    ])
+    await waitFor(() => service.received.length === 2, 10_000)
+    for (const got of service.received) {
+      expect(got.vapidProblem).toBeNull()
+      expect(got.headers.ttl).toBe('600')
+      expect(got.headers.urgency).toBe('normal')
+      expect(JSON.parse(got.payload as string)).toEqual({
+        id,
+        kind: 'chat.message',
+        title: 'Parcel',
+        body: 'Parcel body',
+      })
+    }
+    expect(new Set(service.received.map((r) => r.path))).toEqual(new Set(['/push/phone', '/push/laptop']))
+    await waitFor(async () => (await receipt(id)).pushedAt, 5000)
+    expect(await counter('herald_push_sent_total')).toEqual(['herald_push_sent_total 2'])
+  })
+
+  it('removes a subscription its push service says is gone (410), retries a 429 and a 500 only for the one owed', async () => {
+    const { hh, service, enqueuer, subscribe, send, counter } = await setup({ old: [410], busy: [429, 500, 201] })
+    await subscribe('u9', 'old')
+    await subscribe('u9', 'busy')
+    await subscribe('u9', 'fine')
+    const id = await send('u9', 'Hi')
+    await enqueuer.enqueue([
+      { userId: 'u9', messageId: id, kind: 'account.login', title: 'Hi', body: 'b', mandatory: true },
+    ])
+    await waitFor(() => service.received.filter((r) => r.path === '/push/busy').length === 3, 10_000)
+    const paths = service.received.map((r) => r.path)
+    expect(paths.filter((p) => p === '/push/fine')).toHaveLength(1)
+    expect(paths.filter((p) => p === '/push/old')).toHaveLength(1)
+    // a security notice goes with urgency high
+    expect(service.received.every((r) => r.headers.urgency === 'high')).toBe(true)
+    const left = await new PushSubscriptions(hh.redis, hh.keys).list('u9')
+    expect(left.map((s) => s.endpoint.split('/').at(-1)).sort()).toEqual(['busy', 'fine'])
+    await waitFor(async () => (await counter('herald_push_sent_total'))[0] === 'herald_push_sent_total 2', 5000)
+    expect(await counter('herald_push_subscriptions_removed_total')).toEqual([
+      'herald_push_subscriptions_removed_total 1',
+    ])
+    expect(await counter('herald_push_failed_total')).toEqual(['herald_push_failed_total{reason="retry"} 2'])
+  })
+
+  it('sends a held-back push only if no device acked the message meanwhile, and not at all when the delay is 0', async () => {
+    const { service, enqueuer, subscribe, send, hh } = await setup({}, { PUSH_UNDELIVERED_AFTER_MS: 300 })
+    await subscribe('u9', 'tab')
+    const acked = await send('u9', 'Seen')
+    const unseen = await send('u9', 'Unseen')
+    const job = (messageId: string, title: string) => ({
+      userId: 'u9',
+      messageId,
+      kind: 'chat.message',
+      title,
+      body: '',
+      unlessDelivered: true,
+    })
+    expect(await enqueuer.enqueue([job(acked, 'Seen'), job(unseen, 'Unseen')])).toBe(2)
+    await new Inbox(hh.redis, hh.keys).recordAcks('u9', 'device-1', [acked])
+    await waitFor(() => service.received.length === 1, 10_000)
+    await new Promise((r) => setTimeout(r, 500))
+    expect(service.received.map((r) => JSON.parse(r.payload as string).title)).toEqual(['Unseen'])
+    const queue = createPushQueue(hh.redis, hh.keys)
+    closers.push(() => queue.close())
+    const off = new PushEnqueuer(queue, {
+      ...pushQueueOptionsOf(hh.config),
+      undeliveredAfterMs: 0,
+    })
+    expect(await off.enqueue([job(unseen, 'Unseen')])).toBe(0)
+  })
+})
