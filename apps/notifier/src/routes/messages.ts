@@ -84,11 +84,16 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
           { id: requestId, type: DIRECT_MESSAGE_TYPE, data, occurredAt: job.occurredAt },
           inline.deliverer.context,
         )
-        const ids = await inline.deliverer.deliver(requestId, await delivery, now, caller)
-        await durability.delivered(data.to.userIds)
-        await inline.records
-          .recordDelivered(job, ids)
+        // The record goes out with the messages, in the same write to Redis: it can only be
+        // looked up by this request id, which the caller learns from the 202 alone — sent once
+        // both are written — so a record left by a failed delivery is never seen (and expires).
+        const userIds = data.to.userIds
+        const expected = userIds.map((userId) => inbox.messageIdFor(messageIdFor(requestId, userId), userId))
+        const recorded = inline.records
+          .recordDelivered(job, expected)
           .catch((err) => request.log.warn({ requestId, err: { message: (err as Error).message } }, 'record not kept'))
+        const ids = await inline.deliverer.deliver(requestId, await delivery, now, caller)
+        await Promise.all([recorded, durability.delivered(userIds)])
         return reply.status(202).send({ requestId, ids, status: 'done' })
       }
       const res = await intake.accept(job, deliverAt ? Date.parse(deliverAt) : undefined)
