@@ -2,7 +2,7 @@ import { CloseCode } from '@herald/contracts'
 import type { Inbox } from '@herald/inbox'
 import type { RawData } from 'ws'
 import type { Connection } from './connection'
-import { clientFrame, errorFrame, FrameError } from './frames'
+import { applyClientFrame, clientFrame, errorFrame, FrameError } from './frames'
 import type { GatewayMetrics, RejectReason } from './metrics'
 import { TokenBucket } from './rate-limit'
 
@@ -19,7 +19,7 @@ export interface FrameLog {
 
 const errMsg = (err: unknown) => ({ err: { message: (err as Error)?.message, type: (err as Error)?.name } })
 
-/** What a client may send: `ack` (delivery receipts) and `read`, rate-limited and validated. */
+/** What a client may send: `ack` (delivery receipts), `read` and `state`, rate-limited and validated. */
 export class ClientFrames {
   constructor(
     private readonly inbox: Inbox,
@@ -53,14 +53,14 @@ export class ClientFrames {
       return
     }
     if (!clientFrame.Check(value)) {
-      this.bad(conn, 'invalid', 'Expected {"type":"ack"|"read","ids":[…]}')
+      this.bad(conn, 'invalid', 'Expected {"type":"ack"|"read","ids":[…]} or {"type":"state","state":…,"ids":[…]}')
       return
     }
-    const done =
-      value.type === 'ack'
-        ? // the session is the device: tabs of one browser count once
-          this.inbox.recordAcks(conn.userId, conn.info.sessionId, value.ids)
-        : this.inbox.markRead(conn.userId, value.ids, { origin: conn.connId })
+    const done = applyClientFrame(this.inbox, value, {
+      userId: conn.userId,
+      sessionId: conn.info.sessionId,
+      origin: conn.connId,
+    })
     done.catch((err) => {
       this.log.warn(errMsg(err), `${value.type} frame failed`)
       conn.write(errorFrame(FrameError.INTERNAL_ERROR, `Could not record ${value.type}; retry later`))

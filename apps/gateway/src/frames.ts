@@ -1,8 +1,25 @@
 import { ClientFrame, type ErrorFrame, type WelcomeFrame } from '@herald/contracts'
+import type { Inbox } from '@herald/inbox'
 import { Compile } from 'typebox/compile'
 
 /** Client frames are checked by one compiled validator. */
 export const clientFrame = Compile(ClientFrame)
+
+/**
+ * What a client frame does, on a socket or over `POST /sse/frames`: an ack records the receipt
+ * for the session's device (tabs of one browser count once); read and state change the inbox
+ * and reach the user's other sockets, not `origin`.
+ */
+export async function applyClientFrame(
+  inbox: Inbox,
+  frame: ClientFrame,
+  by: { userId: string; sessionId: string; origin?: string },
+): Promise<unknown> {
+  const opts = by.origin ? { origin: by.origin } : {}
+  if (frame.type === 'ack') return inbox.recordAcks(by.userId, by.sessionId, frame.ids)
+  if (frame.type === 'read') return inbox.markRead(by.userId, frame.ids, opts)
+  return inbox.setState(by.userId, frame.state, { ids: frame.ids }, opts)
+}
 
 /** `code` values of the `error` frames this gateway sends. */
 export const FrameError = {

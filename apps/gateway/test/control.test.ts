@@ -59,6 +59,34 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect(await c.redis.zrange(c.keys.inboxUnread(u.userId), 0, -1)).toEqual([ids[1]])
     })
 
+    it('a state change reaches the user’s other sockets on every replica, not the sender; an HTTP one reaches all', async () => {
+      const [r1, r2] = [await c.start(), await c.start()]
+      const u = await c.user()
+      const a = await c.online(r1, u)
+      const b = await c.online(r2, u)
+      const b2 = await c.online(r1, u)
+      const ids = (await c.deliver(u.userId, 3)) as [string, string, string]
+      await waitFor(() => [a, b, b2].every((s) => s.messages().length === 3))
+      a.send({ type: 'state', state: 'seen', ids: [ids[0], ids[1]] })
+      for (const s of [b, b2])
+        expect(await s.next('state')).toEqual({ type: 'state', state: 'seen', ids: [ids[0], ids[1]] })
+      a.send({ type: 'state', state: 'archived', ids: [ids[0]] })
+      for (const s of [b, b2]) expect(await s.next('state')).toMatchObject({ state: 'archived', ids: [ids[0]] })
+      expect(await c.inbox.counts(u.userId)).toEqual({ total: 2, unseen: 1, unread: 2, archived: 1 })
+      // a bulk change from elsewhere (POST /inbox/state has no origin): every socket, with the cursor
+      const upTo = (await c.inbox.page(u.userId, { limit: 1 })).items[0]?.cursor as string
+      await c.inbox.setState(u.userId, 'seen', { upTo })
+      for (const s of [a, b, b2]) {
+        await waitFor(() => s.of('state').some((f) => f.upTo === upTo))
+      }
+      a.send({ type: 'state', state: 'deleted', ids: [ids[2]] })
+      await waitFor(() => b.of('state').some((f) => f.state === 'deleted' && (f.ids as string[])[0] === ids[2]))
+      await sleep(150)
+      expect(a.of('state').map((f) => f.state)).toEqual(['seen'])
+      expect(a.of('error')).toEqual([])
+      expect(await c.inbox.counts(u.userId)).toEqual({ total: 1, unseen: 0, unread: 1, archived: 1 })
+    })
+
     it('an ack frame records a delivery receipt for the device', async () => {
       const r = await c.start()
       const u = await c.user()

@@ -219,6 +219,9 @@ describe('SSE: tickets, limits, liveness and drain', () => {
     expect(await other.next('read')).toEqual({ type: 'read', ids: [id2] })
     expect(await s.next('read')).toMatchObject({ type: 'read', ids: [id2] })
     expect(await c.redis.zrange(c.keys.inboxUnread(u.userId), 0, -1)).toEqual([id])
+    expect((await post({ type: 'state', state: 'archived', ids: [id] })).status).toBe(204)
+    expect(await other.next('state')).toEqual({ type: 'state', state: 'archived', ids: [id] })
+    expect(await s.next('state')).toMatchObject({ type: 'state', state: 'archived', ids: [id] })
 
     const anonymous = await post({ type: 'ack', ids: [id] }, null)
     expect(anonymous.status).toBe(401)
@@ -227,6 +230,7 @@ describe('SSE: tickets, limits, liveness and drain', () => {
       { type: 'subscribe', ids: [id] },
       { type: 'ack', ids: [] },
       { type: 'ack', ids: [id], x: 1 },
+      { type: 'state', state: 'hidden', ids: [id] },
     ]) {
       const res = await post(bad)
       expect(res.status).toBe(400)

@@ -83,7 +83,10 @@ export interface ErrorFrame {
 }
 export type ServerFrame = WelcomeFrame | MessageFrame | ReadFrame | StateFrame | ErrorFrame
 
-export type ClientFrame = { type: 'ack'; ids: string[] } | { type: 'read'; ids: string[] }
+export type ClientFrame =
+  | { type: 'ack'; ids: string[] }
+  | { type: 'read'; ids: string[] }
+  | { type: 'state'; state: InboxState; ids: string[] }
 
 /** Most ids one ack/read frame or one `POST /inbox/read` may carry. */
 export const MAX_IDS_PER_FRAME = 100

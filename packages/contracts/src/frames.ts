@@ -85,5 +85,25 @@ const Ids = Type.Array(MessageId, { minItems: 1, maxItems: MAX_IDS_PER_FRAME })
 
 export const AckClientFrame = Type.Object({ type: Type.Literal('ack'), ids: Ids }, { additionalProperties: false })
 export const ReadClientFrame = Type.Object({ type: Type.Literal('read'), ids: Ids }, { additionalProperties: false })
-export const ClientFrame = Type.Union([AckClientFrame, ReadClientFrame])
+/** What a user can do to messages: every one but read is synced with a `state` frame (read with `read`). */
+export const InboxState = Type.Union([
+  Type.Literal('seen'),
+  Type.Literal('read'),
+  Type.Literal('unread'),
+  Type.Literal('archived'),
+  Type.Literal('unarchived'),
+  Type.Literal('deleted'),
+])
+export type InboxState = Static<typeof InboxState>
+
+/** Any inbox state change from the socket (e.g. `seen` when a list shows messages); the other sockets get it, not this one. */
+export const StateClientFrame = Type.Object(
+  {
+    type: Type.Literal('state'),
+    state: InboxState,
+    ids: Ids,
+  },
+  { additionalProperties: false },
+)
+export const ClientFrame = Type.Union([AckClientFrame, ReadClientFrame, StateClientFrame])
 export type ClientFrame = Static<typeof ClientFrame>

@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox'
 import { Cursor, JsonObject, MessageId, SessionId, UserId } from './common'
 import { EventId } from './events'
+import { InboxState } from './frames'
 
 /**
  * The notifier's HTTP contract: `/v1` for other systems (service JWT), `/inbox` for
@@ -329,17 +330,6 @@ export const InboxReadBody = Type.Union([
   Type.Object({ all: Type.Literal(true) }, { additionalProperties: false }),
 ])
 export type InboxReadBody = Static<typeof InboxReadBody>
-
-/** What a user can do to messages: every one but read is synced with a `state` frame (read with `read`). */
-export const InboxState = Type.Union([
-  Type.Literal('seen'),
-  Type.Literal('read'),
-  Type.Literal('unread'),
-  Type.Literal('archived'),
-  Type.Literal('unarchived'),
-  Type.Literal('deleted'),
-])
-export type InboxState = Static<typeof InboxState>
 
 export const InboxStateBody = Type.Union(
   [

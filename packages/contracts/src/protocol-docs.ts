@@ -15,6 +15,7 @@ import {
   MessageFrame,
   ReadClientFrame,
   ReadFrame,
+  StateClientFrame,
   StateFrame,
   WelcomeFrame,
 } from './frames'
@@ -122,6 +123,7 @@ export function protocolTables(): Record<'frames' | 'close-codes' | 'error-codes
     frameRow('server → client', ErrorFrame),
     frameRow('client → server', AckClientFrame),
     frameRow('client → server', ReadClientFrame),
+    frameRow('client → server', StateClientFrame),
     '',
     `A client frame carries at most ${MAX_IDS_PER_FRAME} ids; anything else is answered with an \`error\` frame.`,
     '',

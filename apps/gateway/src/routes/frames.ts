@@ -3,6 +3,7 @@ import type { Inbox } from '@herald/inbox'
 import { requireSession, type SessionStore, sessionAuthPlugin } from '@herald/service-kit'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
+import { applyClientFrame } from '../frames'
 
 export interface FramesRouteOptions {
   inbox: Inbox
@@ -11,10 +12,10 @@ export interface FramesRouteOptions {
 
 /**
  * `POST /sse/frames` with `Authorization: Bearer <session token>` and one client frame as
- * the body — `{"type":"ack","ids":[…]}` or `{"type":"read","ids":[…]}` — the frames a
+ * the body — `{"type":"ack","ids":[…]}`, `{"type":"read","ids":[…]}` or `{"type":"state",…}` — the frames a
  * WebSocket client sends on its socket, for a client on the event stream (which only reads).
  * Any replica answers (nothing here is about one stream): an ack records the receipt for
- * the session's device, a read marks read and reaches the user's other tabs and devices.
+ * the session's device, a read or state change reaches the user's other tabs and devices.
  */
 export async function framesRoutes(app: FastifyInstance, opts: FramesRouteOptions): Promise<void> {
   await app.register(sessionAuthPlugin, { sessions: opts.sessions })
@@ -29,9 +30,7 @@ export async function framesRoutes(app: FastifyInstance, opts: FramesRouteOption
     },
     async (request, reply) => {
       const session = request.session!
-      const frame = request.body
-      if (frame.type === 'ack') await opts.inbox.recordAcks(session.userId, session.id, frame.ids)
-      else await opts.inbox.markRead(session.userId, frame.ids)
+      await applyClientFrame(opts.inbox, request.body, { userId: session.userId, sessionId: session.id })
       return reply.status(204).send(null)
     },
   )
