@@ -6,7 +6,7 @@ import { createServiceApp, keysFor, type ServiceApp, SessionStore, sessionAuthPl
 import { UserStore } from '@herald/users'
 import { WebhookRegistry } from '@herald/webhooks'
 import { type Catalog, createCatalog } from './catalog'
-import { assertNotifierConfig, type NotifierConfig, pushPolicyOf, vapidOf, webhookPolicyOf } from './config'
+import { assertNotifierConfig, type NotifierConfig, pushModeOf, pushPolicyOf, vapidOf, webhookPolicyOf } from './config'
 import { Deliverer } from './domain/deliver'
 import { Durability } from './domain/durability'
 import { EventRecords } from './domain/event-records'
@@ -15,6 +15,7 @@ import { RevocationList } from './domain/revocations'
 import { Stats } from './domain/stats'
 import { openApiPlugin } from './plugins/openapi'
 import { serviceAuthPlugin } from './plugins/service-auth'
+import { createPushQueue, PushEnqueuer, pushQueueOptionsOf } from './push/queue'
 import { createEventsQueue } from './queue'
 import { eventRoutes } from './routes/events'
 import { inboxRoutes } from './routes/inbox'
@@ -63,6 +64,7 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
       maxItems: config.INBOX_MAX_ITEMS,
       retentionSeconds: config.INBOX_RETENTION_SECONDS,
       streamMaxLen: config.STREAM_MAXLEN,
+      push: pushModeOf(config),
     },
     directory,
   )
@@ -73,8 +75,10 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
   const writer = new ControlWriter(redis, keys, config.STREAM_MAXLEN, directory)
   const stats = new Stats(redis, keys, queue)
   // The queue shares the caller's connection: closing it leaves that connection open.
+  const pushQueue = createPushQueue(redis, keys)
   app.addHook('onClose', async () => {
     await queue.close()
+    await pushQueue.close()
   })
 
   app.register(openApiPlugin, { catalog })
@@ -101,6 +105,7 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
     config.FANOUT_CHUNK_SIZE,
     catalog.mandatoryKinds,
     (source) => hooks.of(source),
+    new PushEnqueuer(pushQueue, pushQueueOptionsOf(config)),
   )
   app.register(messageRoutes, {
     intake,

@@ -156,6 +156,17 @@ export function vapidOf(
   return { subject: config.PUSH_VAPID_SUBJECT, publicKey, privateKey }
 }
 
+/** What deliveries tell of Web Push (InboxOptions.push): off without VAPID keys. */
+export function pushModeOf(
+  config: Pick<
+    NotifierConfig,
+    'PUSH_VAPID_PUBLIC_KEY' | 'PUSH_VAPID_PRIVATE_KEY' | 'PUSH_VAPID_SUBJECT' | 'PUSH_UNDELIVERED_AFTER_MS'
+  >,
+): 'off' | 'offline' | 'undelivered' {
+  if (!vapidOf(config)) return 'off'
+  return config.PUSH_UNDELIVERED_AFTER_MS > 0 ? 'undelivered' : 'offline'
+}
+
 /** The SSRF policy of push endpoints (https only; private addresses only when allowed). */
 export function pushPolicyOf(config: Pick<NotifierConfig, 'PUSH_ALLOW_PRIVATE'>): TargetPolicy {
   return targetPolicy({ allowPrivate: config.PUSH_ALLOW_PRIVATE, allowHttp: false, cidrs: '' })

@@ -6,10 +6,11 @@ import { UserStore } from '@herald/users'
 import { WebhookRegistry } from '@herald/webhooks'
 import { type Job, UnrecoverableError, Worker } from 'bullmq'
 import { type Catalog, createCatalog, DIRECT_MESSAGE_TYPE } from './catalog'
-import type { WorkerConfig } from './config'
+import { pushModeOf, type WorkerConfig } from './config'
 import { Deliverer } from './domain/deliver'
 import { EventRecords } from './domain/event-records'
 import { deliveryIdFor } from './domain/ids'
+import { createPushQueue, PushEnqueuer, pushQueueOptionsOf } from './push/queue'
 import { createWebhooksQueue, dispatchOptionsOf, WebhookDispatcher } from './webhooks/dispatch'
 import { ReceiptHooks } from './webhooks/receipt-hooks'
 
@@ -55,7 +56,9 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
     maxItems: config.INBOX_MAX_ITEMS,
     retentionSeconds: config.INBOX_RETENTION_SECONDS,
     streamMaxLen: config.STREAM_MAXLEN,
+    push: pushModeOf(config),
   })
+  const pushQueue = createPushQueue(deps.redis, keys)
   const registry = new WebhookRegistry(deps.redis, keys)
   const hooks = new ReceiptHooks(registry, config.WEBHOOK_SUBSCRIBERS_CACHE_MS)
   const deliverer = new Deliverer(
@@ -64,6 +67,7 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
     config.FANOUT_CHUNK_SIZE,
     catalog.mandatoryKinds,
     (source) => hooks.of(source),
+    new PushEnqueuer(pushQueue, pushQueueOptionsOf(config)),
   )
   const webhooksQueue = createWebhooksQueue(deps.redis, keys)
   const webhooks = new WebhookDispatcher(registry, webhooksQueue, dispatchOptionsOf(config))
@@ -127,6 +131,7 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
     async close() {
       await worker.close()
       await webhooksQueue.close()
+      await pushQueue.close()
     },
   }
 }

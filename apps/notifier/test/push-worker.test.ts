@@ -94,9 +94,9 @@ async function setup(answers: Record<string, number[]> = {}, overrides: Partial<
 describe('the push worker', () => {
   it('pushes a message to every subscription, encrypted for each browser and signed with VAPID, and the receipt says pushedAt', async () => {
     const { service, enqueuer, subscribe, send, receipt, counter } = await setup()
+    const id = await send('u9', 'Parcel')
     await subscribe('u9', 'phone')
     await subscribe('u9', 'laptop')
-    const id = await send('u9', 'Parcel')
     await enqueuer.enqueue([
       { userId: 'u9', messageId: id, kind: 'chat.message', title: 'Parcel', body: 'Parcel body' },
     ])
@@ -119,10 +119,11 @@ describe('the push worker', () => {
 
   it('removes a subscription its push service says is gone (410), retries a 429 and a 500 only for the one owed', async () => {
     const { hh, service, enqueuer, subscribe, send, counter } = await setup({ old: [410], busy: [429, 500, 201] })
+    // written before the browsers subscribed: only the job below pushes it
+    const id = await send('u9', 'Hi')
     await subscribe('u9', 'old')
     await subscribe('u9', 'busy')
     await subscribe('u9', 'fine')
-    const id = await send('u9', 'Hi')
     await enqueuer.enqueue([
       { userId: 'u9', messageId: id, kind: 'account.login', title: 'Hi', body: 'b', mandatory: true },
     ])
@@ -143,9 +144,9 @@ describe('the push worker', () => {
 
   it('sends a held-back push only if no device acked the message meanwhile, and not at all when the delay is 0', async () => {
     const { service, enqueuer, subscribe, send, hh } = await setup({}, { PUSH_UNDELIVERED_AFTER_MS: 300 })
-    await subscribe('u9', 'tab')
     const acked = await send('u9', 'Seen')
     const unseen = await send('u9', 'Unseen')
+    await subscribe('u9', 'tab')
     const job = (messageId: string, title: string) => ({
       userId: 'u9',
       messageId,
@@ -166,5 +167,47 @@ describe('the push worker', () => {
       undeliveredAfterMs: 0,
     })
     expect(await off.enqueue([job(unseen, 'Unseen')])).toBe(0)
+  })
+})
+
+describe('the push trigger (the delivery script)', () => {
+  it('queues a push only for an offline user with a subscription, not for an online one, a silent kind or a user without one', async () => {
+    const { hh, service, subscribe, send } = await setup()
+    await subscribe('u9', 'offline-user')
+    await subscribe('u1', 'online-user') // u1 holds a socket on the harness' gateway
+    const sub = service.subscribe('silent-user')
+    await hh.app.inject({
+      method: 'POST',
+      url: '/inbox/push-subscriptions',
+      headers: await signIn(hh, 'u8'),
+      payload: sub,
+    })
+    await hh.app.inject({
+      method: 'PUT',
+      url: '/inbox/preferences',
+      headers: await signIn(hh, 'u8'),
+      payload: { kinds: { 'chat.message': 'silent' } },
+    })
+    const pushed = await send('u9', 'To the offline')
+    await send('u1', 'To the online')
+    await send('u8', 'Silent kind')
+    await send('u7', 'No subscription')
+    await waitFor(() => service.received.length >= 1, 10_000)
+    await new Promise((r) => setTimeout(r, 500))
+    expect(service.received.map((r) => [r.path, JSON.parse(r.payload as string).id])).toEqual([
+      ['/push/offline-user', pushed],
+    ])
+    const queue = createPushQueue(hh.redis, hh.keys)
+    closers.push(() => queue.close())
+    const counts = await queue.getJobCounts('completed', 'waiting', 'delayed', 'active', 'failed')
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1)
+  })
+
+  it('with PUSH_UNDELIVERED_AFTER_MS, an online user is pushed a message no device acked in time', async () => {
+    const { service, subscribe, send } = await setup({}, { PUSH_UNDELIVERED_AFTER_MS: 200 })
+    await subscribe('u1', 'online-user')
+    const id = await send('u1', 'Left unread')
+    await waitFor(() => service.received.length === 1, 10_000)
+    expect(JSON.parse(service.received[0]?.payload as string).id).toBe(id)
   })
 })

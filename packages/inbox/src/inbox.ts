@@ -17,13 +17,20 @@ export interface InboxOptions {
   retentionSeconds: number
   /** approximate cap of each gateway stream (XADD MAXLEN ~) @default 100000 */
   streamMaxLen: number
+  /**
+   * Web Push: 'off'; 'offline' — a delivery tells which users had no live socket and a push
+   * subscription; 'undelivered' — also which online users have one @default 'off'
+   */
+  push: 'off' | 'offline' | 'undelivered'
 }
 
 export const DEFAULT_INBOX_OPTIONS: InboxOptions = {
   maxItems: 1000,
   retentionSeconds: 7 * 24 * 3600,
   streamMaxLen: 100_000,
+  push: 'off',
 }
+const PUSH_MODE = { off: '', offline: 'o', undelivered: 'u' } as const
 
 export interface NewMessage {
   id: string
@@ -58,6 +65,11 @@ export interface DeliverResult {
   cursor: string | null
   /** the user turned this kind off: nothing was written but the receipt */
   muted?: boolean
+  /**
+   * Web Push (InboxOptions.push): 'offline' — the user had no live socket and has a push
+   * subscription; 'undelivered' — the user was online and has one
+   */
+  push?: 'offline' | 'undelivered'
 }
 
 export interface InboxItem {
@@ -239,6 +251,7 @@ export class Inbox {
         k.messageReceipt(p, m.id),
         k.routes(userId),
         k.preferences(userId),
+        k.pushSubscriptions(userId),
         ...r.streams,
       ]
       return this.redis.heraldDeliverOne(
@@ -255,12 +268,17 @@ export class Inbox {
         m.mandatory ? '' : m.kind,
         devices,
         m.hooks ?? '',
+        PUSH_MODE[this.opts.push],
         r.names.length,
         ...r.names,
         ...r.skip,
       )
     })
     if (cursor === MUTED) return { userId, messageId: m.id, cursor: null, muted: true }
+    if (typeof cursor === 'string' && cursor.at(-2) === '+') {
+      const push = cursor.endsWith('p') ? 'offline' : 'undelivered'
+      return { userId, messageId: m.id, cursor: cursor.slice(0, -2), push }
+    }
     return { userId, messageId: m.id, cursor: (cursor as string | null) ?? null }
   }
 

@@ -1,3 +1,4 @@
+import type { PushJob } from '@herald/contracts'
 import type { Inbox, NewMessage } from '@herald/inbox'
 import type { UserStore } from '@herald/users'
 import type { Delivery, HandlerContext, MessageContent } from '../catalog'
@@ -20,6 +21,8 @@ export class Deliverer {
     private readonly mandatoryKinds: ReadonlySet<string> = new Set(),
     /** the receipt events (first ack 'd', first read 'r') the source's webhooks want noted */
     private readonly hooksOf: (source: string) => Promise<string> = async () => '',
+    /** queues Web Push sends (absent: push off) */
+    private readonly pusher?: { enqueue(jobs: Omit<PushJob, 'done'>[]): Promise<number> },
   ) {
     this.context = { nickname: (userId) => this.users.nickname(userId) }
   }
@@ -60,6 +63,24 @@ export class Deliverer {
     }))
     if (items.length === 0) return []
     const results = await this.inbox.deliver(items)
+    // the users the delivery script found offline (or online, for a push if unacked) with a
+    // push subscription: no other user costs a job or a Redis call
+    const pushes = results.flatMap((r, i) => {
+      const m = items[i]?.message
+      if (!r.push || !m) return []
+      return [
+        {
+          userId: r.userId,
+          messageId: r.messageId,
+          kind: m.kind,
+          title: m.title,
+          body: m.body,
+          ...(m.mandatory ? { mandatory: true } : {}),
+          ...(r.push === 'undelivered' ? { unlessDelivered: true } : {}),
+        },
+      ]
+    })
+    if (pushes.length > 0 && this.pusher) await this.pusher.enqueue(pushes)
     return results.map((r) => r.messageId)
   }
 }

@@ -13,16 +13,17 @@ export const deliverOne = {
     KEYS[1] the partition's cursor
     KEYS[2] inbox   KEYS[3] inbox messages   KEYS[4] unread   KEYS[5] inbox meta   KEYS[6] seen   KEYS[7] archived
     KEYS[8] message recipients set   KEYS[9] message receipt hash   KEYS[10] the user's routes hash
-    KEYS[11] the user's preferences hash (kind → 'off' | 'silent')
-    KEYS[12..G+11] the streams of the partition's known gateway replicas
+    KEYS[11] the user's preferences hash (kind → 'off' | 'silent')   KEYS[12] the user's Web Push subscriptions
+    KEYS[13..G+12] the streams of the partition's known gateway replicas
     ARGV[1] user id   ARGV[2] message id   ARGV[3] frame tail (JSON of the message without '{' and cursor)
     ARGV[4] inbox max items   ARGV[5] retention (s)   ARGV[6] stream max length   ARGV[7] created at (ms)
     ARGV[8] source (the calling system)
     ARGV[9] the kind whose preference applies ('' for a kind nobody may mute)
     ARGV[10] devices: '' every session of the user, 's1,s2' only these, '!s0' all but s0
     ARGV[11] the receipt events the source's webhooks want noted: 'd' first ack, 'r' first read, or ''
-    ARGV[12] G   ARGV[13..G+12] the replicas' names (order of their streams)
-    ARGV[G+13..] replicas to skip (left the cluster)
+    ARGV[12] Web Push: '' off, 'o' tell when an offline user has a subscription, 'u' also an online one
+    ARGV[13] G   ARGV[14..G+13] the replicas' names (order of their streams)
+    ARGV[G+14..] replicas to skip (left the cluster)
   Output: the new cursor; false when this user already has this message; '!OFF' when the user
   turned the kind off (only the receipt is written, marked muted); {'!STALE', replica…} when
   the user has a route to a replica not in the call (nothing written: call again).
@@ -30,9 +31,12 @@ export const deliverOne = {
   the user when this runs gets the entry; a socket registered after it finds the message in
   the inbox below the cursor its registration returned. A kind set 'silent' is written to
   the inbox and the receipt, with no entry: nothing is pushed live.
+  With Web Push on, a written message that is not silent ends its cursor with '+p' when the
+  user has no route (no live socket) and a push subscription — one EXISTS, only then — and
+  with 'u', '+u' when the user has a route and a subscription (a push if it stays unacked).
 ]]
-local g = tonumber(ARGV[12])
-local streams, missing = routes_of(KEYS[10], known_streams(12, 13, g), set_of(g + 13, #ARGV))
+local g = tonumber(ARGV[13])
+local streams, missing = routes_of(KEYS[10], known_streams(13, 14, g), set_of(g + 14, #ARGV))
 if missing then return {'!STALE', unpack(missing)} end
 if redis.call('SADD', KEYS[8], ARGV[1]) == 0 then return false end
 local ttl = tonumber(ARGV[5])
@@ -63,6 +67,9 @@ for _, s in ipairs(streams) do
     redis.call('XADD', s, 'MAXLEN', '~', ARGV[6], '*', 'k', 'm', 'u', ARGV[1], 'c', cs, 'd', ARGV[10], 'p', frame)
   end
 end
-return cs
+if ARGV[12] == '' or (#streams > 0 and ARGV[12] ~= 'u') then return cs end
+if redis.call('EXISTS', KEYS[12]) == 0 then return cs end
+if #streams == 0 then return cs .. '+p' end
+return cs .. '+u'
 `,
 } as const

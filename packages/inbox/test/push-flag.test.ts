@@ -1,0 +1,60 @@
+import { createKeys } from '@herald/keys'
+import { PresenceWriter } from '@herald/presence'
+import type { RedisClient } from '@herald/redis'
+import { connectFor, redisModes, uniquePrefix } from '@herald/test-utils'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Inbox, type NewMessage } from '../src/inbox'
+
+/** The same suite on one Redis, a Redis Cluster and a Sentinel-managed primary. */
+describe.each(redisModes())('the Web Push flag of a delivery on %s Redis', (mode) => {
+  let redis: RedisClient
+  beforeAll(async () => {
+    redis = await connectFor(mode)
+  })
+  afterAll(() => redis.quit())
+
+  const msg = (id: string, kind = 'chat'): NewMessage => ({
+    id,
+    kind,
+    title: 't',
+    body: 'b',
+    data: {},
+    createdAt: new Date().toISOString(),
+  })
+
+  async function setup(push: 'off' | 'offline' | 'undelivered') {
+    const keys = createKeys(uniquePrefix('inbox-push'), 4)
+    const gw = new PresenceWriter(redis, keys, { replica: 'gw' })
+    await gw.heartbeat()
+    await gw.connect('c1', 'online', { device: 'd', sessionId: 's', connectedAt: new Date().toISOString() })
+    // the push subscriptions hash is packages/push's; here only its existence matters
+    for (const u of ['online', 'offline', 'quiet']) await redis.hset(keys.pushSubscriptions(u), 'sub', '{}')
+    await redis.hset(keys.preferences('quiet'), 'chat', 'silent')
+    const inbox = new Inbox(redis, keys, { push })
+    const deliver = async (userId: string, id: string) => {
+      const [r] = await inbox.deliver([{ userId, message: msg(inbox.messageIdFor(id, userId)) }])
+      return r
+    }
+    return { deliver }
+  }
+
+  it('says push for an offline user with a subscription, in the same step that found no route', async () => {
+    const { deliver } = await setup('offline')
+    const r = await deliver('offline', 'm1')
+    expect(r?.push).toBe('offline')
+    expect(r?.cursor).toMatch(/^\d+$/)
+    expect((await deliver('online', 'm1'))?.push).toBeUndefined()
+    expect((await deliver('nosub', 'm1'))?.push).toBeUndefined()
+    expect((await deliver('quiet', 'm1'))?.push).toBeUndefined()
+    // a retried delivery writes nothing and asks for no second push
+    expect(await deliver('offline', 'm1')).toMatchObject({ cursor: null })
+  })
+
+  it("with 'undelivered' also flags an online user with a subscription; with 'off' never", async () => {
+    const on = await setup('undelivered')
+    expect((await on.deliver('online', 'm2'))?.push).toBe('undelivered')
+    expect((await on.deliver('offline', 'm2'))?.push).toBe('offline')
+    const off = await setup('off')
+    expect((await off.deliver('offline', 'm3'))?.push).toBeUndefined()
+  })
+})
