@@ -94,4 +94,10 @@ export const api = {
       token: serviceToken,
       body: message,
     }),
+  /** the VAPID public key; 404 when the server has Web Push off */
+  pushKey: (token: string) => call<{ publicKey: string }>('GET', '/inbox/push-subscriptions/key', { token }),
+  pushSubscribe: (token: string, subscription: PushSubscriptionJSON) =>
+    call<{ id: string; replaced: boolean }>('POST', '/inbox/push-subscriptions', { token, body: subscription }),
+  pushUnsubscribe: (token: string, endpoint: string) =>
+    call<null>('DELETE', '/inbox/push-subscriptions', { token, body: { endpoint } }),
 }

@@ -4,6 +4,7 @@ import { connectionViews } from './connection'
 import { h } from './dom'
 import { NotificationList } from './notifications'
 import { preferencesPanel } from './preferences'
+import { pushPanel } from './push'
 import { senderPanel } from './sender'
 import { sessionsPanel } from './sessions'
 import { storage } from './storage'
@@ -56,6 +57,7 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   const sender = senderPanel(user, () => client.sessionId)
   const sessions = sessionsPanel(token, () => signedOut('You signed out everywhere.'), sender.setSessions)
   const preferences = preferencesPanel(client)
+  const push = pushPanel(() => storage.token())
 
   const reload = () =>
     notifications.reload().catch((err: unknown) => toast('Could not load notifications', String(err), 'error'))
@@ -66,6 +68,7 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
       loaded = true
       void reload()
       void preferences.load()
+      void push.load()
     }
   })
   client.on('gap', () => void reload())
@@ -104,7 +107,7 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
       'main',
       { class: 'layout' },
       notifications.el,
-      h('aside', { class: 'side' }, connection.card, sender.el, preferences.el, sessions.el),
+      h('aside', { class: 'side' }, connection.card, sender.el, preferences.el, push.el, sessions.el),
     ),
   )
   client.connect()
