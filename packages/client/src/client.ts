@@ -3,6 +3,7 @@ import { CloseCode } from './close-codes'
 import { cursorAfter } from './cursor'
 import { Emitter } from './emitter'
 import { type FetchLike, HeraldHttpError, requestJson, resolveSseUrl, resolveWsUrl } from './http'
+import { type InboxApi, inboxApi } from './inbox-api'
 import { LruSet } from './lru'
 import { frameText, OPEN, type WebSocketConstructor, type WebSocketLike } from './socket'
 import { SseSocket, type Transport } from './sse'
@@ -11,10 +12,7 @@ import {
   type ClientEvents,
   type ClientState,
   type HeraldMessage,
-  type InboxPage,
   MAX_IDS_PER_FRAME,
-  type Preferences,
-  type PreferenceValue,
   type ServerFrame,
   type StatusEvent,
 } from './types'
@@ -56,14 +54,7 @@ export interface ClientOptions {
   random?: () => number
 }
 
-export interface InboxQuery {
-  /** a cursor: only older messages (use `nextBefore` of the previous page) */
-  before?: string
-  /** 1..100 @default 50 on the server */
-  limit?: number
-}
-
-export interface HeraldClient {
+export interface HeraldClient extends InboxApi {
   readonly status: ClientState
   /** the gateway replica of the current connection (from `welcome`); null when not connected */
   readonly replica: string | null
@@ -83,18 +74,6 @@ export interface HeraldClient {
   /** closes the socket, cancels every timer; `connect()` may start it again */
   stop(): void
   on<K extends keyof ClientEvents>(event: K, fn: (payload: ClientEvents[K]) => void): () => void
-  /** `GET /inbox`: the user's messages, newest first */
-  inbox(query?: InboxQuery): Promise<InboxPage>
-  /** `POST /inbox/read`: the user's other tabs and devices get a `read` event */
-  markRead(ids: readonly string[] | 'all'): Promise<void>
-  /** `GET /inbox/preferences`: the user's choice per message kind, and the kinds nobody may mute */
-  getPreferences(): Promise<Preferences>
-  /**
-   * `PUT /inbox/preferences`: replaces every earlier choice (kinds left out are `on`). Rejects with a
-   * HeraldHttpError: `ErrorCode.KIND_NOT_MUTABLE` for a kind of `mandatory` set apart from on,
-   * `ErrorCode.VALIDATION_ERROR` for a malformed kind or more than 100 of them
-   */
-  setPreferences(kinds: Readonly<Record<string, PreferenceValue>>): Promise<Preferences>
 }
 
 const ACTIVE: ReadonlySet<ClientState> = new Set(['connecting', 'connected', 'reconnecting'])
@@ -240,7 +219,13 @@ export function createClient(options: ClientOptions): HeraldClient {
       }
       case 'read':
         events.emit('read', { ids: frame.ids })
+        events.emit('state', { state: 'read', ids: frame.ids })
         return
+      case 'state': {
+        const { type: _type, ...change } = frame
+        events.emit('state', change)
+        return
+      }
       case 'error':
         events.emit('error', { code: frame.code, message: frame.message })
         return
@@ -388,25 +373,7 @@ export function createClient(options: ClientOptions): HeraldClient {
       if (state !== 'ended') setState('stopped')
     },
     on: (event, fn) => events.on(event, fn),
-    async inbox(query = {}) {
-      const params = new URLSearchParams()
-      if (query.before !== undefined) params.set('before', query.before)
-      if (query.limit !== undefined) params.set('limit', String(query.limit))
-      const qs = params.toString()
-      return authed<InboxPage>(`/inbox${qs ? `?${qs}` : ''}`)
-    },
-    async markRead(ids) {
-      if (ids === 'all') {
-        await authed('/inbox/read', { all: true })
-        return
-      }
-      const unique = [...new Set(ids)]
-      for (let i = 0; i < unique.length; i += MAX_IDS_PER_FRAME) {
-        await authed('/inbox/read', { ids: unique.slice(i, i + MAX_IDS_PER_FRAME) })
-      }
-    },
-    getPreferences: () => authed<Preferences>('/inbox/preferences'),
-    setPreferences: (kinds) => authed<Preferences>('/inbox/preferences', { kinds }, 'PUT'),
+    ...inboxApi(authed),
   }
 
   /** A client frame (ack) of a connection over SSE, which only reads: `POST /sse/frames` on any gateway. */

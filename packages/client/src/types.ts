@@ -110,6 +110,13 @@ export interface ReadEvent {
   ids: string[]
 }
 
+/** Messages changed state on another tab or device (a `read` frame too, as state `read`); `upTo`: every message at or below that cursor. */
+export interface StateEvent {
+  state: InboxState
+  ids?: string[]
+  upTo?: string
+}
+
 export interface ConnectedEvent {
   connId: string
   userId: string
@@ -130,6 +137,7 @@ export interface ClientErrorEvent {
 export interface ClientEvents {
   message: HeraldMessage
   read: ReadEvent
+  state: StateEvent
   status: StatusEvent
   gap: GapEvent
   connected: ConnectedEvent
@@ -155,6 +163,8 @@ export const ErrorCode = {
   UNAUTHORIZED: 'UNAUTHORIZED',
   /** a malformed request: e.g. a kind that is not `[a-z][a-z0-9_.-]*`, or more than 100 of them */
   VALIDATION_ERROR: 'VALIDATION_ERROR',
+  /** `deleteMessage` of a message that is not in the inbox (already deleted, or trimmed) */
+  NOT_FOUND: 'NOT_FOUND',
   /** `setPreferences` set a kind of `mandatory` apart from on */
   KIND_NOT_MUTABLE: 'KIND_NOT_MUTABLE',
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
-import type { ClientFrame, InboxItem, MessageFrame, PreferenceValue, ServerFrame } from '../src/types'
+import type { ClientFrame, InboxItem, InboxState, MessageFrame, PreferenceValue, ServerFrame } from '../src/types'
 
 /**
  * An in-process protocol fake of herald's public surface — `POST /auth/ws-ticket`,
  * `/ws` and `/sse` (welcome, replay after `since`, gap, live messages, read frames, close
- * codes), `POST /sse/frames`, `GET /inbox`, `POST /inbox/read` and `GET/PUT /inbox/preferences` — for one user. It speaks
+ * codes), `POST /sse/frames`, `GET /inbox`, `GET /inbox/counts`, `POST /inbox/read`, `POST /inbox/state`,
+ * `DELETE /inbox/:id` and `GET/PUT /inbox/preferences` — for one user. It speaks
  * the contract of docs/protocol.md; it is not a model of Redis.
  */
 /** What the fake holds of either transport: a WebSocket, or an event stream made to look like one. */
@@ -44,6 +45,7 @@ export interface FakeHerald {
   /** every message ever published, oldest first */
   messages: MessageFrame[]
   readBodies: unknown[]
+  stateBodies: unknown[]
   inboxQueries: URLSearchParams[]
   /** the user's preferences, as `PUT /inbox/preferences` left them */
   preferences: Record<string, PreferenceValue>
@@ -71,6 +73,27 @@ export async function startFakeHerald(): Promise<FakeHerald> {
   let replicaSeq = 0
   const tickets = new Set<string>()
   const read = new Set<string>()
+  const seenIds = new Set<string>()
+  const archived = new Set<string>()
+  const itemOf = ({ type: _t, ...m }: MessageFrame): InboxItem => ({
+    ...m,
+    read: read.has(m.id),
+    seen: read.has(m.id) || seenIds.has(m.id),
+    archived: archived.has(m.id),
+  })
+  /** applies one state to one message id; true when it changed */
+  const apply = (state: InboxState, id: string): boolean => {
+    const at = fake.messages.findIndex((m) => m.id === id)
+    if (at < 0) return false
+    const was = JSON.stringify(itemOf(fake.messages[at] as MessageFrame))
+    if (state === 'deleted') fake.messages.splice(at, 1)
+    else if (state === 'seen') seenIds.add(id)
+    else if (state === 'read') read.add(id)
+    else if (state === 'unread') read.delete(id) && seenIds.add(id)
+    else if (state === 'archived') archived.add(id)
+    else archived.delete(id)
+    return state === 'deleted' || was !== JSON.stringify(itemOf(fake.messages[at] as MessageFrame))
+  }
 
   const fake: FakeHerald = {
     url: '',
@@ -81,6 +104,7 @@ export async function startFakeHerald(): Promise<FakeHerald> {
     connections: [],
     messages: [],
     readBodies: [],
+    stateBodies: [],
     inboxQueries: [],
     preferences: {},
     mandatory: ['account.login'],
@@ -158,10 +182,39 @@ export async function startFakeHerald(): Promise<FakeHerald> {
     if (req.method === 'GET' && url.pathname === '/inbox') {
       if (!authed(req)) return unauthorized(res)
       fake.inboxQueries.push(url.searchParams)
-      const items: InboxItem[] = fake.messages
-        .toReversed()
-        .map(({ type: _t, ...m }) => ({ ...m, read: read.has(m.id), seen: read.has(m.id), archived: false }))
+      const filter = url.searchParams.get('state')
+      const all = fake.messages.toReversed().map(itemOf)
+      const items = all.filter((i) => (filter === 'archived' ? i.archived : !i.archived))
       return json(res, 200, { items, unread: items.filter((i) => !i.read).length, nextBefore: null })
+    }
+    if (req.method === 'GET' && url.pathname === '/inbox/counts') {
+      if (!authed(req)) return unauthorized(res)
+      const kept = fake.messages.map(itemOf).filter((i) => !i.archived)
+      return json(res, 200, {
+        total: kept.length,
+        unseen: kept.filter((i) => !i.seen).length,
+        unread: kept.filter((i) => !i.read).length,
+        archived: archived.size,
+      })
+    }
+    if (req.method === 'POST' && url.pathname === '/inbox/state') {
+      if (!authed(req)) return unauthorized(res)
+      const body = (await readBody(req)) as { state: InboxState; ids?: string[]; upTo?: string }
+      fake.stateBodies.push(body)
+      const ids = body.ids ?? fake.messages.filter((m) => BigInt(m.cursor) <= BigInt(body.upTo ?? '0')).map((m) => m.id)
+      const changed = ids.filter((id) => apply(body.state, id))
+      if (body.state === 'read') fake.sendRaw({ type: 'read', ids: changed })
+      else if (body.upTo) fake.sendRaw({ type: 'state', state: body.state, upTo: body.upTo })
+      else fake.sendRaw({ type: 'state', state: body.state, ids: changed })
+      return json(res, 200, { changed: changed.length })
+    }
+    if (req.method === 'DELETE' && url.pathname.startsWith('/inbox/')) {
+      if (!authed(req)) return unauthorized(res)
+      const id = decodeURIComponent(url.pathname.slice('/inbox/'.length))
+      if (!apply('deleted', id))
+        return json(res, 404, { statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: id })
+      fake.sendRaw({ type: 'state', state: 'deleted', ids: [id] })
+      return json(res, 204)
     }
     if (req.method === 'POST' && url.pathname === '/inbox/read') {
       if (!authed(req)) return unauthorized(res)

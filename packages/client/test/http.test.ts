@@ -71,6 +71,52 @@ describe('inbox and markRead', () => {
   })
 })
 
+describe('inbox states', () => {
+  it('setState marks ids (100 per call) or every message up to a cursor; counts, filters and deleteMessage', async () => {
+    const client = make()
+    const [m1, m2, m3] = [fake.publish(), fake.publish(), fake.publish()]
+    expect(await client.counts()).toEqual({ total: 3, unseen: 3, unread: 3, archived: 0 })
+    expect(await client.setState('seen', { upTo: m2.cursor })).toBe(2)
+    expect(await client.setState('archived', [m1.id, m1.id])).toBe(1)
+    const many = Array.from({ length: 150 }, (_, i) => `m-${i + 1}`)
+    expect(await client.setState('read', many)).toBe(3)
+    expect(fake.stateBodies.map((b) => ('ids' in (b as object) ? (b as { ids: string[] }).ids.length : b))).toEqual([
+      { state: 'seen', upTo: m2.cursor },
+      1,
+      100,
+      50,
+    ])
+    expect(await client.counts()).toEqual({ total: 2, unseen: 0, unread: 0, archived: 1 })
+    expect((await client.inbox({ state: 'archived', kind: 'test' })).items.map((i) => i.id)).toEqual([m1.id])
+    expect(fake.inboxQueries.at(-1)?.toString()).toBe('state=archived&kind=test')
+    await client.deleteMessage(m3.id)
+    await expect(client.deleteMessage(m3.id)).rejects.toMatchObject({ status: 404, code: ErrorCode.NOT_FOUND })
+    expect((await client.inbox()).items).toEqual([expect.objectContaining({ id: m2.id, read: true, seen: true })])
+  })
+
+  it('another tab gets a state event for each change, and a read as state read too', async () => {
+    const other = make()
+    const changes: unknown[] = []
+    other.on('state', (e) => changes.push(e))
+    other.connect()
+    await until(() => other.status === 'connected', 'connected')
+    const m = fake.publish()
+    const client = make()
+    await client.setState('archived', [m.id])
+    await client.setState('seen', { upTo: m.cursor })
+    await client.markRead([m.id])
+    await client.deleteMessage(m.id)
+    await until(() => changes.length === 4, 'state events')
+    expect(changes).toEqual([
+      { state: 'archived', ids: [m.id] },
+      { state: 'seen', upTo: m.cursor },
+      { state: 'read', ids: [m.id] },
+      { state: 'deleted', ids: [m.id] },
+    ])
+    other.stop()
+  })
+})
+
 describe('preferences', () => {
   it('setPreferences replaces the choices with a PUT; getPreferences reads them and the mandatory kinds', async () => {
     const client = make()
