@@ -128,6 +128,9 @@ describe('the push worker', () => {
       { userId: 'u9', messageId: id, kind: 'account.login', title: 'Hi', body: 'b', mandatory: true },
     ])
     await waitFor(() => service.received.filter((r) => r.path === '/push/busy').length === 3, 10_000)
+    const busy = service.received.filter((r) => r.path === '/push/busy').map((r) => r.at)
+    // the 429 said Retry-After: 1 — the next attempt waited for it, not for the 20 ms backoff
+    expect((busy[1] as number) - (busy[0] as number)).toBeGreaterThanOrEqual(950)
     const paths = service.received.map((r) => r.path)
     expect(paths.filter((p) => p === '/push/fine')).toHaveLength(1)
     expect(paths.filter((p) => p === '/push/old')).toHaveLength(1)

@@ -27,6 +27,8 @@ export interface PushReceived {
   claims: { aud?: string; exp?: number; sub?: string } | null
   /** the decrypted payload (utf8), null when decryption failed */
   payload: string | null
+  /** when it arrived (epoch ms) */
+  at: number
 }
 
 /** A browser's subscription as the test holds it: the public part for the sender, the private part for decrypting. */
@@ -154,7 +156,7 @@ export async function startPushService(opts: { answer?: (n: number, path: string
           payload = null
         }
       }
-      received.push({ path, headers: req.headers, vapidProblem: problem, claims, payload })
+      received.push({ path, headers: req.headers, vapidProblem: problem, claims, payload, at: Date.now() })
       const status = problem ? 403 : b ? (opts.answer?.(received.length, path) ?? 201) : 404
       if (status === 429) res.setHeader('retry-after', '1')
       res.statusCode = status

@@ -6,6 +6,30 @@ import type { WorkerConfig } from '../config'
 
 export type PushQueue = Queue<PushJob, void, string>
 
+/** The push jobs' backoff: exponential, but never sooner than a push service's Retry-After. */
+export const PUSH_BACKOFF = 'push'
+/** The longest a push waits for a retry, whatever a push service asks. */
+const MAX_RETRY_DELAY_MS = 3_600_000
+
+/** An attempt to try again, not before `retryAfterMs` when the push service said so. */
+export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message)
+  }
+}
+
+/** The delay before attempt `attemptsMade + 1` (the worker's `backoffStrategy`). */
+export function pushBackoff(backoffMs: number) {
+  return (attemptsMade: number, _type?: string, err?: Error): number => {
+    const exponential = backoffMs * 2 ** Math.max(0, attemptsMade - 1)
+    const asked = err instanceof RetryLater ? err.retryAfterMs : 0
+    return Math.min(MAX_RETRY_DELAY_MS, Math.max(exponential, asked))
+  }
+}
+
 export function createPushQueue(connection: RedisClient, keys: Keys): PushQueue {
   return new Queue<PushJob, void, string>(PUSH_QUEUE, { connection, prefix: keys.bullPrefix(), skipVersionCheck: true })
 }
@@ -51,7 +75,7 @@ export class PushEnqueuer {
           jobId: `${data.messageId}.${Buffer.from(data.userId).toString('base64url')}`,
           ...(data.unlessDelivered ? { delay: this.opts.undeliveredAfterMs } : {}),
           attempts: this.opts.attempts,
-          backoff: { type: 'exponential', delay: this.opts.backoffMs },
+          backoff: { type: PUSH_BACKOFF, delay: this.opts.backoffMs },
           removeOnComplete: { age: this.opts.keepCompletedSeconds },
           removeOnFail: { age: this.opts.keepFailedSeconds },
         },

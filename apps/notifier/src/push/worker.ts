@@ -8,6 +8,7 @@ import { type Job, Worker } from 'bullmq'
 import { pushPolicyOf, vapidOf, type WorkerConfig } from '../config'
 import type { WorkerLogger } from '../worker'
 import { noPushMetrics, type PushMetrics } from './metrics'
+import { pushBackoff, RetryLater } from './queue'
 
 export interface PushWorker {
   worker: Worker<PushJob, void, string>
@@ -60,10 +61,12 @@ export function startPushWorker(
       owed.map(async (sub) => ({ sub, res: await sender.send(sub, JSON.stringify(payload), options) })),
     )
     let retry = 0
+    let retryAfterMs = 0
     let sent = false
     for (const { sub, res } of results) {
       if (res.outcome === 'retry') {
         retry++
+        retryAfterMs = Math.max(retryAfterMs, res.retryAfterMs ?? 0)
         metrics.failed('retry')
         continue
       }
@@ -81,7 +84,7 @@ export function startPushWorker(
     if (sent) await inbox.markPushed(userId, messageId)
     if (retry > 0) {
       await job.updateData({ ...job.data, done: [...done] })
-      throw new Error(`${retry} push subscription(s) to retry`)
+      throw new RetryLater(`${retry} push subscription(s) to retry`, retryAfterMs)
     }
   }
 
@@ -93,6 +96,7 @@ export function startPushWorker(
     stalledInterval: config.JOB_STALLED_INTERVAL_MS,
     maxStalledCount: 2,
     skipVersionCheck: true,
+    settings: { backoffStrategy: pushBackoff(config.PUSH_BACKOFF_MS) },
   })
   // never the endpoint (a capability URL) nor the keys
   worker.on('failed', (job, err) =>
