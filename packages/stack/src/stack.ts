@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createECDH, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { freePort, type RedisServer, startRedisServer } from '@herald/test-utils'
@@ -45,6 +45,20 @@ export interface Secrets {
   TICKET_SECRET: string
   OTP_SECRET: string
   SERVICE_JWT_SECRET: string
+  /** Web Push's VAPID pair (the stack turns Web Push on) */
+  PUSH_VAPID_PUBLIC_KEY: string
+  PUSH_VAPID_PRIVATE_KEY: string
+}
+
+/** A VAPID key pair (P-256, base64url: the public key uncompressed, the private key 32 bytes). */
+function vapidKeys(): Pick<Secrets, 'PUSH_VAPID_PUBLIC_KEY' | 'PUSH_VAPID_PRIVATE_KEY'> {
+  const ecdh = createECDH('prime256v1')
+  const pub = ecdh.generateKeys()
+  const priv = ecdh.getPrivateKey()
+  return {
+    PUSH_VAPID_PUBLIC_KEY: pub.toString('base64url'),
+    PUSH_VAPID_PRIVATE_KEY: Buffer.concat([Buffer.alloc(32 - priv.length), priv]).toString('base64url'),
+  }
 }
 
 export interface Stack {
@@ -80,15 +94,23 @@ export function requireBinary(bin: string, pkg: string): void {
 
 function loadSecrets(dir: string): Secrets {
   const file = join(dir, 'secrets.json')
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Secrets
+  const old = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<Secrets>) : null
+  // a file from before Web Push gets a VAPID pair; the rest is kept
+  if (old?.TICKET_SECRET && old.PUSH_VAPID_PUBLIC_KEY) return old as Secrets
   const s: Secrets = {
-    TICKET_SECRET: randomBytes(32).toString('base64url'),
-    OTP_SECRET: randomBytes(32).toString('base64url'),
-    SERVICE_JWT_SECRET: randomBytes(32).toString('base64url'),
+    TICKET_SECRET: old?.TICKET_SECRET ?? randomBytes(32).toString('base64url'),
+    OTP_SECRET: old?.OTP_SECRET ?? randomBytes(32).toString('base64url'),
+    SERVICE_JWT_SECRET: old?.SERVICE_JWT_SECRET ?? randomBytes(32).toString('base64url'),
+    ...vapidKeys(),
   }
   writeFileSync(file, JSON.stringify(s, null, 2), { mode: 0o600 })
   return s
 }
+
+const vapidOf = (s: Secrets) => ({
+  PUSH_VAPID_PUBLIC_KEY: s.PUSH_VAPID_PUBLIC_KEY,
+  PUSH_VAPID_PRIVATE_KEY: s.PUSH_VAPID_PRIVATE_KEY,
+})
 
 function staticRoot(): string {
   const web = join(REPO_ROOT, 'apps/web/dist')
@@ -141,8 +163,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const ownSecrets: Record<ServiceUser, Partial<Secrets> & { REDIS_URL?: string }> = {
     auth: { OTP_SECRET: secrets.OTP_SECRET, TICKET_SECRET: secrets.TICKET_SECRET, ...redisOf('auth') },
     gateway: { TICKET_SECRET: secrets.TICKET_SECRET, ...redisOf('gateway') },
-    notifier: { SERVICE_JWT_SECRET: secrets.SERVICE_JWT_SECRET, ...redisOf('notifier') },
-    worker: { ...redisOf('worker') },
+    notifier: { SERVICE_JWT_SECRET: secrets.SERVICE_JWT_SECRET, ...vapidOf(secrets), ...redisOf('notifier') },
+    worker: { ...vapidOf(secrets), ...redisOf('worker') },
   }
   const add = async (name: 'auth' | 'gateway' | 'notifier' | 'worker', count: number, entry: string, http: boolean) => {
     const app = name === 'worker' ? 'notifier' : name
