@@ -80,6 +80,10 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   client.on('read', ({ ids }) => {
     if (!notifications.applyRead(ids)) void reload()
   })
+  client.on('state', (e) => {
+    // read is followed above; the rest: seen, unread, archived, unarchived, deleted on another device
+    if (e.state !== 'read' && !notifications.applyState(e)) void reload()
+  })
 
   const signOut = async () => {
     await api.logout(token).catch(() => {})

@@ -145,6 +145,33 @@ describe.sequential('the demo page in Chromium, against the real stack', () => {
     expect(inbox.body.items.find((i) => i.id === id)?.read).toBe(true)
   })
 
+  it('archiving in one tab takes it out of the other, the archived view lists it, delete removes it; counts follow', async () => {
+    const id = await sendMessage(stack, userId, 'Weekly digest', 'three new posts')
+    await view.item(tab2, id).waitFor()
+    await view.item(tab1, id).waitFor()
+    // listed is seen: the server hears so within a second, and the counts line says no new message
+    await tab1.locator('[data-testid=inbox-counts]', { hasText: ' 0 new' }).waitFor({ timeout: 5000 })
+    const counts = async (page: Page) => (await page.textContent('[data-testid=inbox-counts]')) ?? ''
+    const archivedBefore = Number(/(\d+) archived/.exec(await counts(tab1))?.[1])
+
+    await view.item(tab2, id).locator('[data-testid=state-archived]').click()
+    await view.item(tab1, id).waitFor({ state: 'detached', timeout: 5000 })
+    await tab1.locator('[data-testid=inbox-counts]', { hasText: `${archivedBefore + 1} archived` }).waitFor()
+    await tab1.click('[data-testid=view-archived]')
+    await view.item(tab1, id).waitFor()
+    expect(await view.item(tab1, id).getAttribute('data-archived')).toBe('true')
+    await screenshot(tab1, '03b-archived-view')
+
+    await view.item(tab1, id).locator('[data-testid=state-deleted]').click()
+    await view.item(tab1, id).waitFor({ state: 'detached', timeout: 5000 })
+    await tab1.locator('[data-testid=inbox-counts]', { hasText: `${archivedBefore} archived` }).waitFor()
+    const token = (await tab1.evaluate(() => sessionStorage.getItem('herald.token'))) as string
+    const archived = await api<{ items: { id: string }[] }>(stack, 'GET', '/inbox?state=archived', { token })
+    expect(archived.body.items.map((i) => i.id)).not.toContain(id)
+    await tab1.click('[data-testid=view-inbox]')
+    await tab1.locator('[data-testid=view-inbox][disabled]').waitFor()
+  })
+
   it("the test panel sends a chat.message with a pasted service token to another user's client", async () => {
     const other = await loginByApi(stack, 'node client')
     secrets.push(other.token)
