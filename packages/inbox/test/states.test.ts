@@ -129,6 +129,16 @@ describe.each(redisModes())('inbox states on %s Redis', (mode) => {
     expect(await inbox.counts('u')).toEqual({ total: 2, unseen: 1, unread: 2, archived: 0 })
   })
 
+  it('pages past archived messages: a page of one skips every newer archived message', async () => {
+    const { inbox, deliver } = await setup()
+    const { ids } = await deliver(['a', 'b', 'c', 'd'])
+    await inbox.setState('u', 'archived', { ids: ids.slice(1) })
+    const page = await inbox.page('u', { limit: 1 })
+    expect(page.items.map((i) => i.id)).toEqual([ids[0]])
+    expect(page.nextBefore).toBeNull()
+    expect((await inbox.page('u', { limit: 2, state: 'archived' })).items.map((i) => i.id)).toEqual([ids[3], ids[2]])
+  })
+
   it('deletes: gone from the list, the counts and the replay, and a retried delivery does not bring it back', async () => {
     const { inbox, online, deliver, syncs, states } = await setup()
     await online()

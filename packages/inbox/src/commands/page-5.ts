@@ -18,8 +18,10 @@ if ARGV[3] == 'unread' then src = KEYS[3] elseif ARGV[3] == 'archived' then src 
 local max = ARGV[1] == '+inf' and '+inf' or ('(' .. ARGV[1])
 local limit = tonumber(ARGV[2])
 local kind = ARGV[4]
+-- an unfiltered page reads limit + 1 ids as before (archived ones are skipped, and read again
+-- only if the batch ran short); a kind filter is likely to skip many, so it reads wider batches
 local batch = limit + 1
-if kind ~= '' or ARGV[3] == '' or ARGV[3] == 'read' then batch = math.max(batch, 100) end
+if kind ~= '' then batch = math.max(batch, 100) end
 local out = { 0, 0 }
 local found = 0
 local offset = 0
