@@ -126,12 +126,26 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
   worker.on('stalled', (jobId) => log?.warn({ jobId }, 'job stalled: its worker stopped; retrying it'))
   worker.on('error', (err) => log?.error({ err: { message: err.message } }, 'worker error'))
 
+  let closing: Promise<void> | null = null
   return {
     worker,
-    async close() {
-      await worker.close()
-      await webhooksQueue.close()
-      await pushQueue.close()
+    close() {
+      closing ??= (async () => {
+        // BullMQ's close waits for the jobs in progress; started during a failover it was seen
+        // to wait forever. Past the lock time those jobs are another worker's to take
+        // (stalled) anyway: stop waiting for them.
+        let timer: NodeJS.Timeout | undefined
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), config.JOB_LOCK_MS)
+        })
+        const closed = await Promise.race([worker.close().then(() => 'closed' as const), late])
+        clearTimeout(timer)
+        if (closed === 'late')
+          log?.warn({ waitedMs: config.JOB_LOCK_MS }, 'jobs still running at shutdown: left to another worker')
+        await webhooksQueue.close()
+        await pushQueue.close()
+      })()
+      return closing
     },
   }
 }

@@ -165,3 +165,26 @@ describe('inbox bounds', () => {
     expect(await inboxIds(hh.redis, hh.keys, 'u1')).toEqual([idFor('new', 'u1', hh.keys)])
   })
 })
+
+describe('shutdown', () => {
+  it('stops within JOB_LOCK_MS while a job is still running (the job is left to another worker)', async () => {
+    const hh = await harness()
+    h = hh
+    const w = hh.startWorker({ WORKER_HANDLER_DELAY_MS: 60_000, JOB_LOCK_MS: 1000 })
+    const res = await hh.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: hh.auth(),
+      payload: { id: 'slow-1', type: 'announcement', data: { title: 'Hello', body: 'everyone' } },
+    })
+    expect(res.statusCode).toBe(202)
+    // the job is taken and held (WORKER_HANDLER_DELAY_MS) before the shutdown starts
+    const active = `${hh.keys.bullPrefix()}:events:active`
+    await waitFor(async () => (await hh.redis.llen(active)) === 1, 10_000)
+    const t0 = Date.now()
+    await w.close()
+    const took = Date.now() - t0
+    expect(took).toBeGreaterThanOrEqual(900)
+    expect(took).toBeLessThan(5000)
+  })
+})
