@@ -9,6 +9,40 @@ import { page } from './commands/page-5'
 import { recordAcks } from './commands/record-acks-n'
 import { setState } from './commands/set-state-n'
 import { since } from './commands/since-3'
+import {
+  CURSOR_RE,
+  compareCursors,
+  cursorOf,
+  type DeliverResult,
+  devicesOf,
+  frameTail,
+  ID_RE,
+  type InboxCounts,
+  type InboxFilter,
+  type InboxItem,
+  type InboxState,
+  messageIdIn,
+  type NewMessage,
+  partitionsOfId,
+  type Receipt,
+  UP_TO_STATES,
+} from './message'
+
+/** The public part of message.ts (its checks and frame helpers stay inside the package). */
+export {
+  compareCursors,
+  cursorOf,
+  type DeliverResult,
+  type InboxCounts,
+  type InboxFilter,
+  type InboxItem,
+  type InboxState,
+  messageIdIn,
+  type NewMessage,
+  type Preference,
+  type Receipt,
+  UP_TO_STATES,
+} from './message'
 
 export interface InboxOptions {
   /** most messages kept per user @default 1000 */
@@ -32,110 +66,8 @@ export const DEFAULT_INBOX_OPTIONS: InboxOptions = {
 }
 const PUSH_MODE = { off: '', offline: 'o', undelivered: 'u' } as const
 
-export interface NewMessage {
-  id: string
-  kind: string
-  title: string
-  body: string
-  data: Record<string, unknown>
-  /** ISO date-time */
-  createdAt: string
-  /** the calling system (receipts are shown only to it) */
-  source?: string
-  /** only these sessions (devices) of the user get it, live and on replay; the inbox lists it everywhere */
-  sessionIds?: string[]
-  /** every session of the user but this one (the sender's own tab), live and on replay */
-  exceptSessionId?: string
-  /** a kind nobody may mute (the catalog's security notices): preferences are not consulted */
-  mandatory?: boolean
-  /**
-   * the receipt events the source's webhooks want noted on the webhook outbox: 'd' (first
-   * ack), 'r' (first read); none when absent (one user's message only)
-   */
-  hooks?: string
-}
-
-/** What a user chose for a kind: absent means 'on'. */
-export type Preference = 'on' | 'off' | 'silent'
-
-export interface DeliverResult {
-  userId: string
-  messageId: string
-  /** null: this user already had this message (a retried job), or turned its kind off */
-  cursor: string | null
-  /** the user turned this kind off: nothing was written but the receipt */
-  muted?: boolean
-  /**
-   * Web Push (InboxOptions.push): 'offline' — the user had no live socket and has a push
-   * subscription; 'undelivered' — the user was online and has one
-   */
-  push?: 'offline' | 'undelivered'
-}
-
-export interface InboxItem {
-  cursor: string
-  id: string
-  kind: string
-  title: string
-  body: string
-  data: Record<string, unknown>
-  createdAt: string
-  read: boolean
-  /** shown in a list (a read message is seen) */
-  seen: boolean
-  archived: boolean
-  sessionIds?: string[]
-  exceptSessionId?: string
-}
-
-/** What a user can do to messages; each but read has its `state` frame for the user's other sockets. */
-export type InboxState = 'seen' | 'read' | 'unread' | 'archived' | 'unarchived' | 'deleted'
-/** The states a bulk change "every message up to a cursor" applies to. */
-export const UP_TO_STATES: readonly InboxState[] = ['seen', 'read', 'archived']
-/** A list filter: unread and read leave archived messages out; no filter lists every message not archived. */
-export type InboxFilter = 'unread' | 'read' | 'archived'
-
-/** Counts per state; total, unread and unseen leave archived messages out. */
-export interface InboxCounts {
-  total: number
-  unseen: number
-  unread: number
-  archived: number
-}
-
-export interface Receipt {
-  id: string
-  /** the recipient, or '*' for a message sent to many users */
-  userId: string
-  createdAt: string
-  deliveredAt?: string
-  devices: number
-  readAt?: string
-  /** the calling system that sent it */
-  source: string
-  /** the recipient turned this kind off: it was not delivered */
-  muted?: boolean
-  /** first accepted by a Web Push service (the user had no live connection) */
-  pushedAt?: string
-}
-
-/** Message ids are restricted so they can be embedded in frames without escaping. */
-const ID_RE = /^[A-Za-z0-9_:.-]{1,80}$/
-/** Session ids travel in a stream field joined by ',' (and '!' for "all but"): neither may occur. */
-const SESSION_RE = /^[A-Za-z0-9_-]{1,64}$/
 /** The reply of the deliver script for a user who turned the message's kind off. */
 const MUTED = '!OFF'
-
-/**
- * The `d` field of a message's stream entries: '' every session of the user, 's1,s2' only
- * these, '!s0' every one but s0. The gateway applies it to its sockets and to replays.
- */
-function devicesOf(m: NewMessage): string {
-  const ids = m.sessionIds ?? (m.exceptSessionId !== undefined ? [m.exceptSessionId] : [])
-  for (const id of ids) if (!SESSION_RE.test(id)) throw new Error(`invalid session id: ${id}`)
-  if (m.sessionIds) return m.sessionIds.join(',')
-  return m.exceptSessionId !== undefined ? `!${m.exceptSessionId}` : ''
-}
 
 /** The replica list as the routing scripts take it: G, the names, S, the replicas to skip. */
 function routeArgv(r: RouteArgs): (string | number)[] {
@@ -143,46 +75,9 @@ function routeArgv(r: RouteArgs): (string | number)[] {
 }
 
 const SCRIPTS = [deliverOne, deliverMany, since, page, markRead, recordAcks, setState, counts] as const
-/** A cursor as clients send it back. */
-const CURSOR_RE = /^\d{1,20}$/
 /** How many ids one mark-read script call takes (a bulk read walks the unread set in chunks). */
 const READ_CHUNK = 500
 const withScripts = (redis: RedisClient) => defineScripts(redis, SCRIPTS)
-
-/** The partition a message id names: `<base>.p<N>` (one user's message), `<base>.all` (everyone's). */
-export function messageIdIn(base: string, partition: number | 'all'): string {
-  return partition === 'all' ? `${base}.all` : `${base}.p${partition}`
-}
-
-function partitionsOfId(id: string, partitions: number): number[] | null {
-  if (id.endsWith('.all')) return Array.from({ length: partitions }, (_, i) => i)
-  const m = /\.p(\d{1,3})$/.exec(id)
-  if (!m) return null
-  const p = Number(m[1])
-  return p < partitions ? [p] : null
-}
-
-/** `{"id":…}` minus its opening brace: the script prepends `{"type":"message","cursor":"…",`. */
-function frameTail(m: NewMessage): string {
-  if (!ID_RE.test(m.id)) throw new Error(`invalid message id: ${m.id}`)
-  const json = JSON.stringify({
-    id: m.id,
-    kind: m.kind,
-    title: m.title,
-    body: m.body,
-    data: m.data,
-    createdAt: m.createdAt,
-    ...(m.sessionIds ? { sessionIds: m.sessionIds } : {}),
-    ...(m.exceptSessionId !== undefined ? { exceptSessionId: m.exceptSessionId } : {}),
-  })
-  return json.slice(1)
-}
-
-/** Compares two cursors (decimal strings of non-negative integers). */
-export function compareCursors(a: string, b: string): number {
-  if (a.length !== b.length) return a.length - b.length
-  return a < b ? -1 : a > b ? 1 : 0
-}
 
 /**
  * The per-user inbox — bounded by count and age — and the atomic write of each message
@@ -576,10 +471,4 @@ export class Inbox {
     if (exists === 0) await this.redis.del(key)
     return exists === 1
   }
-}
-
-/** The cursor of a frame written by this module (it always starts with type and cursor). */
-export function cursorOf(frame: string): string {
-  const start = frame.indexOf('"cursor":"') + 10
-  return frame.slice(start, frame.indexOf('"', start))
 }
