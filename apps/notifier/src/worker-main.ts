@@ -11,12 +11,10 @@ import { registerWorkerMetrics } from './worker-metrics'
 
 const config = loadWorkerConfig()
 const redis = createRedis(config.REDIS_URL, 'worker', 'notifier-worker')
-// the jobs' own commands: concurrent jobs share writes (BullMQ keeps `redis` to itself)
-const commands = createRedis(config.REDIS_URL, 'worker', 'notifier-worker-jobs', { enableAutoPipelining: true })
 let closing = false
 // /healthz, /readyz (Redis reachable, not shutting down) and /metrics, like every service.
 const app = createServiceApp({ service: 'notifier-worker', config, redis, isReady: () => !closing })
-const running = startWorker(config, { redis, commands, logger: app.log })
+const running = startWorker(config, { redis, logger: app.log })
 const webhooks = startWebhookWorker(config, { redis, logger: app.log })
 const queue = new Queue<EventJob>(EVENTS_QUEUE, {
   connection: redis,
@@ -45,7 +43,6 @@ await runService({
     await webhooks.close()
     await push?.close()
     await queue.close()
-    await commands.quit().catch(() => commands.disconnect())
     await redis.quit().catch(() => redis.disconnect())
   },
 })

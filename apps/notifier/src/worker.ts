@@ -17,11 +17,6 @@ import { ReceiptHooks } from './webhooks/receipt-hooks'
 export interface WorkerDeps {
   /** a `worker`-role client (maxRetriesPerRequest: null); BullMQ duplicates it for its blocking reads */
   redis: RedisClient
-  /**
-   * the jobs' own reads and writes (records, inbox, users), auto-pipelined so that concurrent
-   * jobs share writes to Redis; `redis` when not given
-   */
-  commands?: RedisClient
   logger?: WorkerLogger
   catalog?: Catalog
 }
@@ -50,9 +45,9 @@ function sleep(ms: number): Promise<void> {
 export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWorker {
   const keys = keysFor(config)
   const catalog = deps.catalog ?? createCatalog()
-  const commands = deps.commands ?? deps.redis
-  const records = new EventRecords(commands, keys, config.EVENT_IDEMPOTENCY_SECONDS)
-  const inbox = new Inbox(commands, keys, {
+
+  const records = new EventRecords(deps.redis, keys, config.EVENT_IDEMPOTENCY_SECONDS)
+  const inbox = new Inbox(deps.redis, keys, {
     maxItems: config.INBOX_MAX_ITEMS,
     retentionSeconds: config.INBOX_RETENTION_SECONDS,
     streamMaxLen: config.STREAM_MAXLEN,
@@ -62,7 +57,7 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
   const registry = new WebhookRegistry(deps.redis, keys)
   const hooks = new ReceiptHooks(registry, config.WEBHOOK_SUBSCRIBERS_CACHE_MS)
   const deliverer = new Deliverer(
-    new UserStore(commands, keys),
+    new UserStore(deps.redis, keys),
     inbox,
     config.FANOUT_CHUNK_SIZE,
     catalog.mandatoryKinds,
