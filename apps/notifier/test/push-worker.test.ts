@@ -206,6 +206,27 @@ describe('the push trigger (the delivery script)', () => {
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1)
   })
 
+  it('pushes an announcement (to.all) to the users it reached offline with a subscription, once each', async () => {
+    const { hh, service, subscribe } = await setup()
+    await hh.addUsers('u1', 'u6', 'u7')
+    await subscribe('u6', 'offline-user')
+    await subscribe('u1', 'online-user') // u1 holds a socket on the harness' gateway
+    hh.startWorker()
+    const res = await hh.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: hh.auth('messages:write'),
+      payload: { to: { all: true }, title: 'To everyone', body: 'b', kind: 'news' },
+    })
+    expect(res.statusCode).toBe(202)
+    const [id] = res.json().ids as string[]
+    await waitFor(() => service.received.length >= 1, 10_000)
+    await new Promise((r) => setTimeout(r, 500))
+    expect(service.received.map((r) => [r.path, JSON.parse(r.payload as string).id])).toEqual([
+      ['/push/offline-user', id],
+    ])
+  })
+
   it('with PUSH_UNDELIVERED_AFTER_MS, an online user is pushed a message no device acked in time', async () => {
     const { service, subscribe, send } = await setup({}, { PUSH_UNDELIVERED_AFTER_MS: 200 })
     await subscribe('u1', 'online-user')

@@ -179,13 +179,14 @@ export class Inbox {
 
   /**
    * The same message (one id) for many users: grouped by partition, then per chunk one
-   * cursor and one entry per gateway holding any of the chunk's users.
+   * cursor and one entry per gateway holding any of the chunk's users. `push`: with Web Push
+   * on, the users it was written for who had no live socket and have a subscription.
    */
   async deliverToMany(
     userIds: string[],
     message: NewMessage,
     opts: { chunkSize?: number } = {},
-  ): Promise<{ written: number }> {
+  ): Promise<{ written: number; push: string[] }> {
     const size = opts.chunkSize ?? 500
     const byPartition = new Map<number, string[]>()
     for (const u of userIds) {
@@ -201,14 +202,14 @@ export class Inbox {
       created: Date.parse(message.createdAt) || Date.now(),
       devices: devicesOf(message),
     }
-    const calls: Promise<number>[] = []
+    const calls: Promise<{ written: number; push: string[] }>[] = []
     for (const [p, users] of byPartition) {
       for (let i = 0; i < users.length; i += size) {
         calls.push(this.deliverChunk(p, users.slice(i, i + size), message, encoded))
       }
     }
-    const written = await Promise.all(calls)
-    return { written: written.reduce((a, b) => a + b, 0) }
+    const chunks = await Promise.all(calls)
+    return { written: chunks.reduce((a, c) => a + c.written, 0), push: chunks.flatMap((c) => c.push) }
   }
 
   private async deliverChunk(
@@ -216,7 +217,7 @@ export class Inbox {
     chunk: string[],
     m: NewMessage,
     { tail, created, devices }: { tail: string; created: number; devices: string },
-  ): Promise<number> {
+  ): Promise<{ written: number; push: string[] }> {
     const k = this.keys
     const { maxItems, retentionSeconds, streamMaxLen } = this.opts
     const out = await this.directory.run(p, (r) => {
@@ -225,7 +226,7 @@ export class Inbox {
         k.messageRecipients(p, m.id),
         k.messageReceipt(p, m.id),
         ...r.streams,
-        ...chunk.flatMap((u) => [...this.userKeys(u), k.routes(u), k.preferences(u)]),
+        ...chunk.flatMap((u) => [...this.userKeys(u), k.routes(u), k.preferences(u), k.pushSubscriptions(u)]),
       ]
       return this.redis.heraldDeliverMany(
         keys.length,
@@ -239,11 +240,14 @@ export class Inbox {
         m.source ?? '',
         m.mandatory ? '' : m.kind,
         devices,
+        // announcements are pushed to offline users only (no "if unacked" delay for them)
+        this.opts.push === 'off' ? '' : 'o',
         ...routeArgv(r),
         ...chunk,
       )
     })
-    return Number((out as [unknown, number])[1])
+    const [, written, ...push] = out as [unknown, number, ...string[]]
+    return { written: Number(written), push }
   }
 
   /**

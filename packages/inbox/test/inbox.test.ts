@@ -175,7 +175,7 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       const users = Array.from({ length: 1200 }, (_, i) => `u${i}`)
       const held = users.filter((_, i) => i % 3 === 0)
       await online(...held)
-      expect(await inbox.deliverToMany(users, msg('ann1.all'), { chunkSize: 500 })).toEqual({ written: 1200 })
+      expect(await inbox.deliverToMany(users, msg('ann1.all'), { chunkSize: 500 })).toEqual({ written: 1200, push: [] })
       const got = await entries()
       const chunks = keys
         .allPartitions()
@@ -183,7 +183,7 @@ describe.each(redisModes())('on %s Redis', (mode) => {
         .reduce((a, b) => a + b, 0)
       expect(got.length).toBeLessThanOrEqual(chunks)
       expect(got.flatMap((e) => (e.u as string).split(',')).sort()).toEqual([...held].sort())
-      expect(await inbox.deliverToMany(users, msg('ann1.all'))).toEqual({ written: 0 })
+      expect(await inbox.deliverToMany(users, msg('ann1.all'))).toEqual({ written: 0, push: [] })
       expect(await entries()).toHaveLength(got.length)
       expect((await inbox.page('u1199', { limit: 5 })).items.map((i) => i.id)).toEqual(['ann1.all'])
       expect((await inbox.receipt('ann1.all'))?.userId).toBe('*')

@@ -35,7 +35,7 @@ describe.each(redisModes())('the Web Push flag of a delivery on %s Redis', (mode
       const [r] = await inbox.deliver([{ userId, message: msg(inbox.messageIdFor(id, userId)) }])
       return r
     }
-    return { deliver }
+    return { deliver, inbox }
   }
 
   it('says push for an offline user with a subscription, in the same step that found no route', async () => {
@@ -56,5 +56,16 @@ describe.each(redisModes())('the Web Push flag of a delivery on %s Redis', (mode
     expect((await on.deliver('offline', 'm2'))?.push).toBe('offline')
     const off = await setup('off')
     expect((await off.deliver('offline', 'm3'))?.push).toBeUndefined()
+  })
+
+  it('an announcement names the users it reached offline with a subscription (not silent ones), once', async () => {
+    const { inbox } = await setup('undelivered')
+    const users = ['online', 'offline', 'quiet', 'nosub']
+    const first = await inbox.deliverToMany(users, msg('ann-1.all'), { chunkSize: 2 })
+    expect(first).toEqual({ written: 4, push: ['offline'] })
+    // written before: nothing new, nobody pushed twice
+    expect(await inbox.deliverToMany(users, msg('ann-1.all'))).toEqual({ written: 0, push: [] })
+    const off = await setup('off')
+    expect((await off.inbox.deliverToMany(users, msg('ann-2.all'))).push).toEqual([])
   })
 })

@@ -45,10 +45,17 @@ export class Deliverer {
     if (delivery.to === 'all') {
       const id = broadcastMessageIdFor(eventId)
       // partition by partition: a partition's users are written in chunks of one slot
+      const m = message(id, delivery.message)
       for (const p of this.inbox.partitions()) {
         const userIds = await this.users.idsIn(p)
-        if (userIds.length > 0) {
-          await this.inbox.deliverToMany(userIds, message(id, delivery.message), { chunkSize: this.chunkSize })
+        if (userIds.length === 0) continue
+        const { push } = await this.inbox.deliverToMany(userIds, m, { chunkSize: this.chunkSize })
+        // the users of the partition it reached with no live socket and a push subscription
+        if (push.length > 0 && this.pusher) {
+          const content = { messageId: id, kind: m.kind, title: m.title, body: m.body }
+          await this.pusher.enqueue(
+            push.map((userId) => ({ userId, ...content, ...(m.mandatory ? { mandatory: true } : {}) })),
+          )
         }
       }
       return [id]
