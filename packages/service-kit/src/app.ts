@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { RedisClient } from '@herald/redis'
 import Ajv from 'ajv'
 import addFormats from 'ajv-formats'
-import Fastify, { type FastifyInstance, type RawServerDefault } from 'fastify'
+import Fastify, { type FastifyInstance, LogController, type RawServerDefault } from 'fastify'
 import type { BaseConfig } from './config'
 import { installErrorHandling } from './errors'
 import { healthPlugin } from './health'
@@ -86,7 +86,7 @@ export function createServiceApp(opts: ServiceAppOptions): ServiceApp {
     return503OnClosing: true,
     forceCloseConnections: true,
     // one access line per request (below), not Fastify's two
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler())
