@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type {
+  CreatedWebhook,
+  CreateWebhookBody,
   EventAccepted,
   EventEnvelope,
   EventView,
@@ -8,11 +10,16 @@ import type {
   SendMessageBody,
   SendMessageReply,
   StatsView,
+  WebhookDeliveries,
+  WebhookList,
+  WebhookView,
 } from '@herald/contracts'
 import { ClientErrorCode, HeraldError } from './errors'
 import { DEFAULT_RETRY, delayFor, parseRetryAfter, type RetryOptions } from './retry'
 
 export type {
+  CreatedWebhook,
+  CreateWebhookBody,
   EventAccepted,
   EventEnvelope,
   EventView,
@@ -21,6 +28,9 @@ export type {
   SendMessageBody,
   SendMessageReply,
   StatsView,
+  WebhookDeliveries,
+  WebhookList,
+  WebhookView,
 }
 
 export interface HeraldServerOptions {
@@ -37,7 +47,7 @@ export interface HeraldServerOptions {
 }
 
 interface Call {
-  method: 'GET' | 'POST'
+  method: 'GET' | 'POST' | 'DELETE'
   path: string
   body?: unknown
   headers?: Record<string, string>
@@ -107,6 +117,45 @@ export class HeraldServer {
   /** `GET /v1/stats`: sockets, users online, replicas, queue depth. */
   stats(): Promise<StatsView> {
     return this.call({ method: 'GET', path: '/v1/stats', idempotent: true })
+  }
+
+  /**
+   * `POST /v1/webhooks` (scope `webhooks:write`): an endpoint for some event types. The answer
+   * holds the signing secret, shown this once: keep it. Not retried after a network error
+   * (a repeat would make a second endpoint).
+   */
+  createWebhook(body: CreateWebhookBody): Promise<CreatedWebhook> {
+    return this.call({ method: 'POST', path: '/v1/webhooks', body, idempotent: false })
+  }
+
+  /** `GET /v1/webhooks`: this system's endpoints. */
+  listWebhooks(): Promise<WebhookList> {
+    return this.call({ method: 'GET', path: '/v1/webhooks', idempotent: true })
+  }
+
+  /** `GET /v1/webhooks/:id`: one endpoint (enabled, failure streak…). */
+  getWebhook(id: string): Promise<WebhookView> {
+    return this.call({ method: 'GET', path: `/v1/webhooks/${encodeURIComponent(id)}`, idempotent: true })
+  }
+
+  /** `DELETE /v1/webhooks/:id`: nothing more is sent to it. */
+  async deleteWebhook(id: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `/v1/webhooks/${encodeURIComponent(id)}`, idempotent: true })
+  }
+
+  /** `POST /v1/webhooks/:id/enable`: an endpoint disabled after its failure streak, on again. */
+  enableWebhook(id: string): Promise<WebhookView> {
+    return this.call({ method: 'POST', path: `/v1/webhooks/${encodeURIComponent(id)}/enable`, idempotent: true })
+  }
+
+  /** `GET /v1/webhooks/:id/deliveries`: its delivery attempts, newest first (at most `limit`). */
+  webhookDeliveries(id: string, opts: { limit?: number } = {}): Promise<WebhookDeliveries> {
+    const q = opts.limit === undefined ? '' : `?limit=${encodeURIComponent(String(opts.limit))}`
+    return this.call({
+      method: 'GET',
+      path: `/v1/webhooks/${encodeURIComponent(id)}/deliveries${q}`,
+      idempotent: true,
+    })
   }
 
   /** A fresh idempotency key for `sendMessage` (keep it with the request you may repeat). */

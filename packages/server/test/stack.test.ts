@@ -25,6 +25,12 @@ const CLIENT_ROUTES = [
   'get /v1/users/{id}/presence',
   'post /v1/users/{id}/disconnect',
   'get /v1/stats',
+  'post /v1/webhooks',
+  'get /v1/webhooks',
+  'get /v1/webhooks/{id}',
+  'delete /v1/webhooks/{id}',
+  'post /v1/webhooks/{id}/enable',
+  'get /v1/webhooks/{id}/deliveries',
 ]
 
 describe('@herald/server against the running stack', () => {
@@ -73,6 +79,18 @@ describe('@herald/server against the running stack', () => {
     expect(stats.replicas.length).toBeGreaterThanOrEqual(3)
     expect(stats.queue).toHaveProperty('waiting')
     await expect(client.disconnect('u_nobody')).resolves.toBeUndefined()
+  })
+
+  it('registers a webhook endpoint (secret shown once), lists, reads, enables, pages its deliveries and deletes it', async () => {
+    // an address literal: nothing to resolve on a machine without DNS, and never called (event.failed only)
+    const created = await client.createWebhook({ url: 'https://1.1.1.1/herald-hooks', events: ['event.failed'] })
+    expect(created.secret).toMatch(/^whsec_/)
+    expect((await client.listWebhooks()).items.map((w) => w.id)).toContain(created.id)
+    expect(await client.getWebhook(created.id)).toMatchObject({ id: created.id, status: 'enabled' })
+    expect((await client.enableWebhook(created.id)).status).toBe('enabled')
+    expect((await client.webhookDeliveries(created.id, { limit: 5 })).items).toEqual([])
+    await client.deleteWebhook(created.id)
+    await expect(client.getWebhook(created.id)).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404 })
   })
 
   it('throws typed errors carrying herald’s code', async () => {

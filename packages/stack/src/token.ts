@@ -24,4 +24,4 @@ export function signServiceToken(opts: {
   return sign({ scope: opts.scope })
 }
 
-export const ALL_SCOPES = 'events:write messages:write presence:read users:disconnect stats:read'
+export const ALL_SCOPES = 'events:write messages:write presence:read users:disconnect stats:read webhooks:write'
