@@ -5,6 +5,7 @@ import { Emitter } from './emitter'
 import { type FetchLike, HeraldHttpError, requestJson, resolveSseUrl, resolveWsUrl } from './http'
 import { type InboxApi, inboxApi } from './inbox-api'
 import { LruSet } from './lru'
+import { Retractions } from './retractions'
 import { frameText, OPEN, type WebSocketConstructor, type WebSocketLike } from './socket'
 import { SseSocket, type Transport } from './sse'
 import {
@@ -48,6 +49,11 @@ export interface ClientOptions {
   ackDelay?: number
   /** how many message ids are remembered to drop duplicates @default 2000 */
   dedupeCapacity?: number
+  /**
+   * how many messages with an `expiresAt` are watched for their expiry (one timer for all); past
+   * it the latest-expiring are not announced (the server still drops them at their time) @default 1000
+   */
+  expiryCapacity?: number
   /** a connect attempt (ticket + socket + welcome) that takes longer is abandoned and retried @default 10000 */
   connectTimeout?: number
   /** random source in [0, 1) for the jitter @default Math.random */
@@ -71,7 +77,7 @@ export interface HeraldClient extends InboxApi {
   readonly lastCursor: string | undefined
   /** starts connecting (from idle, stopped or ended); does nothing when already connecting or connected */
   connect(): void
-  /** closes the socket, cancels every timer; `connect()` may start it again */
+  /** closes the socket, cancels every timer (and forgets pending expiries); `connect()` may start it again */
   stop(): void
   on<K extends keyof ClientEvents>(event: K, fn: (payload: ClientEvents[K]) => void): () => void
 }
@@ -91,6 +97,11 @@ export function createClient(options: ClientOptions): HeraldClient {
 
   const events = new Emitter<ClientEvents>()
   const seen = new LruSet(options.dedupeCapacity ?? 2000)
+  const retractions = new Retractions({
+    capacity: options.expiryCapacity ?? 1000,
+    memory: options.dedupeCapacity ?? 2000,
+    emit: (event) => events.emit('retract', event),
+  })
 
   let state: ClientState = 'idle'
   let socket: WebSocketLike | null = null
@@ -113,6 +124,11 @@ export function createClient(options: ClientOptions): HeraldClient {
   let connectTimer: ReturnType<typeof setTimeout> | undefined
   let ackTimer: ReturnType<typeof setTimeout> | undefined
   let pendingAcks: string[] = []
+
+  /** a listener may have stopped the client, or a page landed after stop(): then no timer starts */
+  const watchExpiry = (message: HeraldMessage) => {
+    if (state !== 'stopped' && state !== 'ended') retractions.track(message)
+  }
 
   const setState = (newState: ClientState, extra: Omit<StatusEvent, 'newState' | 'oldState'> = {}) => {
     if (newState === state) return
@@ -151,6 +167,7 @@ export function createClient(options: ClientOptions): HeraldClient {
     attempt++
     clearTimers()
     pendingAcks = []
+    retractions.clear()
     dropSocket()
     setState('ended', { code: status, reason: message })
     options.onAuthError?.({ status, message })
@@ -215,6 +232,7 @@ export function createClient(options: ClientOptions): HeraldClient {
         if (!seen.add(frame.id)) return
         const { type: _type, ...message } = frame
         events.emit('message', message satisfies HeraldMessage)
+        watchExpiry(message)
         return
       }
       case 'read':
@@ -226,6 +244,9 @@ export function createClient(options: ClientOptions): HeraldClient {
         events.emit('state', change)
         return
       }
+      case 'retract':
+        retractions.retracted(frame.ids)
+        return
       case 'error':
         events.emit('error', { code: frame.code, message: frame.message })
         return
@@ -335,6 +356,7 @@ export function createClient(options: ClientOptions): HeraldClient {
     ws.onerror = () => {}
   }
 
+  const inboxPages = inboxApi(authed)
   const client: HeraldClient = {
     get status() {
       return state
@@ -369,11 +391,17 @@ export function createClient(options: ClientOptions): HeraldClient {
       attempt++
       flushAcks()
       clearTimers()
+      retractions.clear()
       dropSocket(CloseCode.NORMAL)
       if (state !== 'ended') setState('stopped')
     },
     on: (event, fn) => events.on(event, fn),
-    ...inboxApi(authed),
+    ...inboxPages,
+    async inbox(query) {
+      const page = await inboxPages.inbox(query)
+      for (const item of page.items) watchExpiry(item)
+      return page
+    },
   }
 
   /** A client frame (ack) of a connection over SSE, which only reads: `POST /sse/frames` on any gateway. */

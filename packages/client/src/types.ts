@@ -18,6 +18,8 @@ export interface HeraldMessage {
   sessionIds?: string[]
   /** sent to every session but this one (the sender's) */
   exceptSessionId?: string
+  /** past this time herald neither delivers nor lists it: the client emits `retract` (reason `expired`) then */
+  expiresAt?: string
 }
 
 export interface InboxItem extends HeraldMessage {
@@ -76,12 +78,17 @@ export interface StateFrame {
   ids?: string[]
   upTo?: string
 }
+/** The sending system took these messages back (`DELETE /v1/messages/:id`): they are gone from the inbox. */
+export interface RetractFrame {
+  type: 'retract'
+  ids: string[]
+}
 export interface ErrorFrame {
   type: 'error'
   code: string
   message: string
 }
-export type ServerFrame = WelcomeFrame | MessageFrame | ReadFrame | StateFrame | ErrorFrame
+export type ServerFrame = WelcomeFrame | MessageFrame | ReadFrame | StateFrame | RetractFrame | ErrorFrame
 
 export type ClientFrame =
   | { type: 'ack'; ids: string[] }
@@ -117,6 +124,16 @@ export interface StateEvent {
   upTo?: string
 }
 
+/**
+ * Take these messages off the screen: the sender took them back (`retracted`, a `retract`
+ * frame), or their `expiresAt` passed (`expired`, for messages this client handed out as
+ * `message` events or in `inbox()` pages). Each id is announced once.
+ */
+export interface RetractEvent {
+  ids: string[]
+  reason: 'retracted' | 'expired'
+}
+
 export interface ConnectedEvent {
   connId: string
   userId: string
@@ -138,6 +155,7 @@ export interface ClientEvents {
   message: HeraldMessage
   read: ReadEvent
   state: StateEvent
+  retract: RetractEvent
   status: StatusEvent
   gap: GapEvent
   connected: ConnectedEvent

@@ -14,6 +14,7 @@ export type Checks = [
   Assert<Equal<T.MessageFrame, C.MessageFrame>>,
   Assert<Equal<T.ReadFrame, C.ReadFrame>>,
   Assert<Equal<T.StateFrame, C.StateFrame>>,
+  Assert<Equal<T.RetractFrame, C.RetractFrame>>,
   Assert<Equal<T.ErrorFrame, C.ErrorFrame>>,
   Assert<Equal<T.InboxItem, C.InboxItem>>,
   Assert<Equal<T.InboxPage, C.InboxPage>>,

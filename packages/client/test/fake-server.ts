@@ -8,8 +8,8 @@ import type { ClientFrame, InboxItem, InboxState, MessageFrame, PreferenceValue,
  * An in-process protocol fake of herald's public surface — `POST /auth/ws-ticket`,
  * `/ws` and `/sse` (welcome, replay after `since`, gap, live messages, read frames, close
  * codes), `POST /sse/frames`, `GET /inbox`, `GET /inbox/counts`, `POST /inbox/read`, `POST /inbox/state`,
- * `DELETE /inbox/:id` and `GET/PUT /inbox/preferences` — for one user. It speaks
- * the contract of docs/protocol.md; it is not a model of Redis.
+ * `DELETE /inbox/:id` and `GET/PUT /inbox/preferences` — for one user, and a sender's retraction
+ * (`retract`). It speaks the contract of docs/protocol.md; it is not a model of Redis.
  */
 /** What the fake holds of either transport: a WebSocket, or an event stream made to look like one. */
 export interface FakeSocket {
@@ -62,6 +62,8 @@ export interface FakeHerald {
   /** WebSocket upgrades are refused with 403 (a proxy that blocks WebSockets) */
   blockWebSockets: boolean
   publish(fields?: Partial<MessageFrame>): MessageFrame
+  /** the sender took these back (`DELETE /v1/messages/:id`): out of the inbox, a `retract` frame to every open socket */
+  retract(...ids: string[]): void
   /** writes a frame to every open socket as is (e.g. the same message twice) */
   sendRaw(frame: ServerFrame): void
   live(): FakeConnection[]
@@ -71,6 +73,8 @@ export interface FakeHerald {
 export async function startFakeHerald(): Promise<FakeHerald> {
   let cursorSeq = 1_700_000_000_000_000
   let replicaSeq = 0
+  /** ids stay unique when messages leave (deleted, retracted) */
+  let messageSeq = 0
   const tickets = new Set<string>()
   const read = new Set<string>()
   const seenIds = new Set<string>()
@@ -114,7 +118,7 @@ export async function startFakeHerald(): Promise<FakeHerald> {
     silentSockets: 0,
     blockWebSockets: false,
     publish(fields = {}) {
-      const n = fake.messages.length + 1
+      const n = ++messageSeq
       const m: MessageFrame = {
         type: 'message',
         cursor: String(++cursorSeq),
@@ -129,6 +133,10 @@ export async function startFakeHerald(): Promise<FakeHerald> {
       fake.messages.push(m)
       for (const c of fake.live()) c.ws.send(JSON.stringify(m))
       return m
+    },
+    retract(...ids) {
+      fake.messages = fake.messages.filter((m) => !ids.includes(m.id))
+      fake.sendRaw({ type: 'retract', ids })
     },
     sendRaw(frame) {
       for (const c of fake.live()) c.ws.send(JSON.stringify(frame))

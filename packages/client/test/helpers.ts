@@ -1,7 +1,8 @@
+import { afterEach, beforeEach } from 'vitest'
 import WebSocket from 'ws'
 import { type ClientOptions, createClient, type HeraldClient } from '../src/index'
 import type { ClientEvents, HeraldMessage, StatusEvent } from '../src/types'
-import type { FakeHerald } from './fake-server'
+import { type FakeHerald, startFakeHerald } from './fake-server'
 
 export interface Recorded {
   client: HeraldClient
@@ -35,7 +36,7 @@ export function recordedClient(fake: FakeHerald, opts: Partial<ClientOptions> = 
     ackDelay: 30,
     ...opts,
   })
-  for (const name of ['message', 'read', 'status', 'gap', 'connected', 'error'] as const) {
+  for (const name of ['message', 'read', 'state', 'retract', 'status', 'gap', 'connected', 'error'] as const) {
     rec.client.on(name, (payload) => {
       const list = (rec.events[name] ?? []) as unknown[]
       list.push(payload)
@@ -48,3 +49,27 @@ export function recordedClient(fake: FakeHerald, opts: Partial<ClientOptions> = 
 }
 
 export const transitions = (rec: Recorded) => rec.statuses.map((s) => `${s.oldState}→${s.newState}`)
+
+/** A fresh fake for each test of the file; the clients `record` made are stopped after it. */
+export function fakePerTest(): { readonly fake: FakeHerald; record(opts?: Partial<ClientOptions>): Recorded } {
+  let fake: FakeHerald | undefined
+  const clients: HeraldClient[] = []
+  beforeEach(async () => {
+    fake = await startFakeHerald()
+  })
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.stop()
+    await fake?.close()
+  })
+  return {
+    get fake() {
+      if (!fake) throw new Error('the fake runs inside a test only')
+      return fake
+    },
+    record(opts = {}) {
+      const rec = recordedClient(this.fake, opts)
+      clients.push(rec.client)
+      return rec
+    },
+  }
+}
