@@ -11,7 +11,12 @@ client.on('connected', ({ replica }) => {
 })
 client.on('message', (m) => {
   const li = document.createElement('li')
+  li.dataset.id = m.id
   li.textContent = `${m.title} — ${m.body}`
   document.getElementById('out').prepend(li)
+})
+// retracted by the sender, or past its expiresAt
+client.on('retract', ({ ids }) => {
+  for (const li of document.querySelectorAll('#out li')) if (ids.includes(li.dataset.id)) li.remove()
 })
 client.connect()

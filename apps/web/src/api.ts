@@ -21,6 +21,14 @@ export interface TargetedMessage {
   title: string
   body: string
   data: Record<string, unknown>
+  /** seconds until it expires: past it herald neither delivers nor lists it */
+  ttl?: number
+}
+
+/** `DELETE /v1/messages/:id`: canceled before it was written (a deliverAt not reached), or retracted from the inbox */
+export interface Retraction {
+  id: string
+  status: 'canceled' | 'retracted'
 }
 
 export class ApiError extends Error {
@@ -79,13 +87,17 @@ export const api = {
   logout: (token: string) => call<null>('POST', '/auth/logout', { token }),
   logoutAll: (token: string) => call<null>('POST', '/auth/logout-all', { token }),
   /** `POST /v1/events` with a service token (the page has no dev-only shortcut) */
-  sendChat: (serviceToken: string, event: { id: string; fromUserId: string; toUserId: string; text: string }) =>
+  sendChat: (
+    serviceToken: string,
+    event: { id: string; fromUserId: string; toUserId: string; text: string; ttl?: number | undefined },
+  ) =>
     call<{ id: string; status: string }>('POST', '/v1/events', {
       token: serviceToken,
       body: {
         id: event.id,
         type: 'chat.message',
         data: { fromUserId: event.fromUserId, toUserId: event.toUserId, text: event.text },
+        ...(event.ttl !== undefined ? { ttl: event.ttl } : {}),
       },
     }),
   /** `POST /v1/messages` with a service token (`messages:write`): the sender's device targeting */
@@ -94,6 +106,9 @@ export const api = {
       token: serviceToken,
       body: message,
     }),
+  /** `DELETE /v1/messages/:id` with the service token that sent it: every open tab of the user gets a `retract` frame */
+  retractMessage: (serviceToken: string, id: string) =>
+    call<Retraction>('DELETE', `/v1/messages/${encodeURIComponent(id)}`, { token: serviceToken }),
   /** the VAPID public key; 404 when the server has Web Push off */
   pushKey: (token: string) => call<{ publicKey: string }>('GET', '/inbox/push-subscriptions/key', { token }),
   pushSubscribe: (token: string, subscription: PushSubscriptionJSON) =>

@@ -8,7 +8,7 @@ import { pushPanel } from './push'
 import { senderPanel } from './sender'
 import { sessionsPanel } from './sessions'
 import { storage } from './storage'
-import { toast } from './toasts'
+import { dismissToasts, toast } from './toasts'
 
 export interface AppOptions {
   token: string
@@ -73,12 +73,17 @@ export function mountApp(root: HTMLElement, opts: AppOptions): () => void {
   })
   client.on('gap', () => void reload())
   client.on('message', (m) => {
-    if (notifications.add(m)) toast(m.title, m.body, m.kind)
+    if (notifications.add(m)) toast(m.title, m.body, m.kind, m.id)
     preferences.see(m.kind)
     if (m.kind === 'account.login') sessions.refresh()
   })
   client.on('read', ({ ids }) => {
     if (!notifications.applyRead(ids)) void reload()
+  })
+  // taken back by the sender, or expired: gone from the list and the toasts, in every tab
+  client.on('retract', ({ ids }) => {
+    notifications.remove(ids)
+    dismissToasts(ids)
   })
   client.on('state', (e) => {
     // read is followed above; the rest: seen, unread, archived, unarchived, deleted on another device

@@ -6,6 +6,10 @@ const compareCursors = (a: string, b: string) =>
 const newestFirst = (a: InboxItem, b: InboxItem) => compareCursors(b.cursor, a.cursor)
 /** How long a live message stays on screen before it counts as seen (one call for a burst). */
 const SEEN_AFTER_MS = 1000
+/** herald stops listing a message at its expiresAt; a page fetched just before then may still hold it */
+const expired = (item: InboxItem) => item.expiresAt !== undefined && Date.parse(item.expiresAt) <= Date.now()
+const clockTime = (iso: string) =>
+  new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
 
 /**
  * The live list. Items are merged by id from `/inbox` pages and the socket, so a message
@@ -72,8 +76,8 @@ export class NotificationList {
     this.items.clear()
     let unreadInPage = 0
     for (const item of page.items) {
-      this.items.set(item.id, item)
       if (!item.read) unreadInPage++
+      if (!expired(item)) this.items.set(item.id, item)
     }
     for (const item of live) this.items.set(item.id, item)
     this.olderUnread = Math.max(0, page.unread - unreadInPage)
@@ -127,7 +131,7 @@ export class NotificationList {
   private async loadOlder(): Promise<void> {
     if (!this.nextBefore) return
     const page = await this.client.inbox({ before: this.nextBefore, limit: 30 })
-    for (const item of page.items) this.items.set(item.id, item)
+    for (const item of page.items) if (!expired(item)) this.items.set(item.id, item)
     for (const item of page.items) if (!item.read) this.olderUnread = Math.max(0, this.olderUnread - 1)
     this.nextBefore = page.nextBefore
     this.render()
@@ -142,6 +146,15 @@ export class NotificationList {
     this.markSeenSoon()
     void this.refreshCounts()
     return true
+  }
+
+  /** Retracted by the sender or expired (a `retract` event): off the list. */
+  remove(ids: readonly string[]): void {
+    let removed = false
+    for (const id of ids) removed = this.items.delete(id) || removed
+    if (!removed) return
+    this.render()
+    void this.refreshCounts()
   }
 
   /** Read elsewhere (a `read` frame) or here. Returns whether every id was known. */
@@ -235,6 +248,17 @@ export class NotificationList {
           h('span', { class: 'tag' }, item.kind),
           item.seen ? null : h('span', { class: 'tag tag-new', 'data-testid': 'unseen' }, 'new'),
           this.targetTag(item),
+          item.expiresAt
+            ? h(
+                'span',
+                {
+                  class: 'tag tag-expires',
+                  'data-testid': 'expires',
+                  title: new Date(item.expiresAt).toLocaleString(),
+                },
+                `expires ${clockTime(item.expiresAt)}`,
+              )
+            : null,
           h(
             'time',
             { datetime: item.createdAt, title: new Date(item.createdAt).toLocaleString() },

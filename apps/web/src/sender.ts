@@ -1,4 +1,4 @@
-import { ApiError, api, type SessionView, type TargetedMessage, type User } from './api'
+import { ApiError, api, type Retraction, type SessionView, type TargetedMessage, type User } from './api'
 import { fill, h } from './dom'
 import { storage } from './storage'
 
@@ -18,11 +18,60 @@ export interface SenderPanel {
   setSessions(sessions: readonly SessionView[]): void
 }
 
+/** How the answer to `DELETE /v1/messages/:id` reads on the panel. */
+function retractionText(id: string, outcome: Retraction | ApiError): string {
+  if (!(outcome instanceof ApiError)) return `${outcome.id}: ${outcome.status}`
+  if (outcome.code === 'NOT_FOUND') return `${id}: not found (expired, or not sent by this token's system)`
+  return `${id}: failed (${outcome.status} ${outcome.message})`
+}
+
+/**
+ * "Retract" for the messages the panel just sent through `POST /v1/messages`: `DELETE
+ * /v1/messages/:id` for each, and the status herald answered (canceled before it was written,
+ * or retracted: gone from the inbox and from every open tab).
+ */
+function retractControl(serviceToken: () => string): { el: HTMLElement; offer(ids: readonly string[]): void } {
+  let ids: readonly string[] = []
+  const result = h('span', { class: 'hint', role: 'status', 'data-testid': 'retract-result' })
+  const button = h('button', { type: 'button', class: 'secondary', 'data-testid': 'retract', hidden: true }, 'Retract')
+  button.addEventListener('click', async () => {
+    button.disabled = true
+    const answers: string[] = []
+    for (const id of ids) {
+      const outcome = await api.retractMessage(serviceToken(), id).catch((err: unknown) => {
+        if (err instanceof ApiError) return err
+        throw err
+      })
+      answers.push(retractionText(id, outcome))
+    }
+    result.textContent = `Retract ${answers.join(', ')}.`
+    button.hidden = true
+    button.disabled = false
+  })
+  return {
+    el: h('div', { class: 'row' }, button, result),
+    offer(sent) {
+      ids = sent
+      button.hidden = sent.length === 0
+      result.textContent = ''
+    },
+  }
+}
+
+/** The "expires in" field: nothing (no expiry) or whole seconds, 1 or more; null when it is neither. */
+function readTtl(input: HTMLInputElement): number | undefined | null {
+  const raw = input.value.trim()
+  if (raw === '') return undefined
+  const ttl = Number(raw)
+  return Number.isInteger(ttl) && ttl >= 1 ? ttl : null
+}
+
 /**
  * Sends a chat message through the public API. To every device: a `chat.message` event
  * (`/v1/events`, `events:write`); to some devices only: `POST /v1/messages` (`messages:write`)
- * with `to.sessionIds` or `exceptSessionId`, which name sessions of the signed-in user. There is
- * no dev-only shortcut: the page needs a service token (`pnpm stack` prints one), kept in
+ * with `to.sessionIds` or `exceptSessionId`, which name sessions of the signed-in user. Either
+ * may expire (`ttl`), and what went through `/v1/messages` can be retracted. There is no
+ * dev-only shortcut: the page needs a service token (`pnpm stack` prints one), kept in
  * sessionStorage only.
  */
 export function senderPanel(me: User, mySessionId: () => string | null): SenderPanel {
@@ -44,6 +93,15 @@ export function senderPanel(me: User, mySessionId: () => string | null): SenderP
     maxlength: 4000,
     value: 'Hello from the demo page',
     'data-testid': 'chat-text',
+  })
+  const ttlInput = h('input', {
+    id: 'send-ttl',
+    type: 'number',
+    min: 1,
+    step: 1,
+    inputmode: 'numeric',
+    placeholder: 'never',
+    'data-testid': 'send-ttl',
   })
   const target = h(
     'select',
@@ -69,6 +127,7 @@ export function senderPanel(me: User, mySessionId: () => string | null): SenderP
   target.addEventListener('change', onTarget)
   const result = h('p', { class: 'hint', role: 'status', 'data-testid': 'send-result' })
   const send = h('button', { type: 'submit', class: 'primary', 'data-testid': 'send' }, 'Send chat.message')
+  const retract = retractControl(() => tokenInput.value.trim())
 
   const form = h(
     'form',
@@ -99,12 +158,15 @@ export function senderPanel(me: User, mySessionId: () => string | null): SenderP
     to,
     h('label', { for: 'chat-text' }, 'Text'),
     text,
+    h('label', { for: 'send-ttl' }, 'Expires in (s), optional'),
+    ttlInput,
     h('label', { for: 'send-target' }, 'Deliver to'),
     target,
     session,
     targetHint,
     send,
     result,
+    retract.el,
   )
   form.addEventListener('submit', async (e) => {
     e.preventDefault()
@@ -121,7 +183,13 @@ export function senderPanel(me: User, mySessionId: () => string | null): SenderP
         t === 'session' ? 'Pick a session first.' : 'Not connected yet: this device has no session id.'
       return
     }
+    const ttl = readTtl(ttlInput)
+    if (ttl === null) {
+      result.textContent = 'Expires in: a whole number of seconds, 1 or more (or nothing).'
+      return
+    }
     send.disabled = true
+    retract.offer([])
     try {
       if (t === 'all') {
         const res = await api.sendChat(serviceToken, {
@@ -129,6 +197,7 @@ export function senderPanel(me: User, mySessionId: () => string | null): SenderP
           fromUserId: me.id,
           toUserId: to.value.trim(),
           text: text.value,
+          ttl,
         })
         result.textContent = `Event ${res.id}: ${res.status}.`
       } else {
@@ -138,6 +207,7 @@ export function senderPanel(me: User, mySessionId: () => string | null): SenderP
           title: `Message from ${me.nickname}`,
           body: text.value,
           data: { fromUserId: me.id },
+          ...(ttl !== undefined ? { ttl } : {}),
         }
         if (t === 'this') message.to.sessionIds = [here as string]
         else if (t === 'session') message.to.sessionIds = [session.value]
@@ -147,6 +217,7 @@ export function senderPanel(me: User, mySessionId: () => string | null): SenderP
         }
         const res = await api.sendMessage(serviceToken, message)
         result.textContent = `Message ${res.ids.join(', ')}: ${res.status}.`
+        retract.offer(res.ids)
       }
     } catch (err) {
       const scope = t === 'all' ? 'events:write' : 'messages:write'
