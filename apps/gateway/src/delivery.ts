@@ -23,19 +23,32 @@ interface Fields {
   s: string
   o: string
   d: string
+  x: string
   p: string
 }
 
 function readFields(flat: string[]): Fields {
-  const f: Fields = { k: '', u: '', c: '', s: '', o: '', d: '', p: '' }
+  const f: Fields = { k: '', u: '', c: '', s: '', o: '', d: '', x: '', p: '' }
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i]
-    if (name === 'k' || name === 'u' || name === 'c' || name === 's' || name === 'o' || name === 'd' || name === 'p') {
+    if (
+      name === 'k' ||
+      name === 'u' ||
+      name === 'c' ||
+      name === 's' ||
+      name === 'o' ||
+      name === 'd' ||
+      name === 'x' ||
+      name === 'p'
+    ) {
       f[name] = flat[i + 1] as string
     }
   }
   return f
 }
+
+/** The user ids of an entry's `u`: one, or several joined (an announcement, a retraction). */
+const usersOf = (u: string) => (u.includes(USER_LIST_SEPARATOR) ? u.split(USER_LIST_SEPARATOR) : [u])
 
 /**
  * Which sessions a device-targeted message is for, from its entry's `d` field: 's1,s2' only
@@ -72,6 +85,7 @@ export class Delivery {
   constructor(
     private readonly registry: Registry,
     private readonly hooks: DeliveryHooks = {},
+    private readonly now: () => number = Date.now,
   ) {}
 
   dispatch(entries: RawEntry[]): DeliveryStats {
@@ -91,9 +105,11 @@ export class Delivery {
   private route(f: Fields): number {
     switch (f.k) {
       case StreamKind.MESSAGE: {
+        // read after its expiry (a gateway behind): not sent; the inbox drops it too
+        if (f.x && Number(f.x) <= this.now()) return -1
         let frame: Buffer | null = null
         let written = -1
-        const users = f.u.includes(USER_LIST_SEPARATOR) ? f.u.split(USER_LIST_SEPARATOR) : [f.u]
+        const users = usersOf(f.u)
         const devices = f.d ? deviceFilter(f.d) : null
         for (const u of users) {
           const conns = this.registry.forUser(u)
@@ -109,14 +125,17 @@ export class Delivery {
         return written
       }
       case StreamKind.READ: {
-        const conns = this.registry.forUser(f.u)
-        if (!conns) return -1
         let frame: Buffer | null = null
-        let written = 0
-        for (const c of [...conns]) {
-          if (c.connId === f.o) continue
-          frame ??= Buffer.from(f.p)
-          if (c.deliver(frame, null)) written++
+        let written = -1
+        for (const u of usersOf(f.u)) {
+          const conns = this.registry.forUser(u)
+          if (!conns) continue
+          written = Math.max(written, 0)
+          for (const c of [...conns]) {
+            if (c.connId === f.o) continue
+            frame ??= Buffer.from(f.p)
+            if (c.deliver(frame, null)) written++
+          }
         }
         return written
       }

@@ -23,3 +23,29 @@ export const User = Type.Object({
   phone: Type.String(),
 })
 export type User = Static<typeof User>
+
+/** The longest `ttl` of a message or event, in seconds (30 days; the inbox's retention bounds it further). */
+export const MAX_TTL_SECONDS = 30 * 24 * 3600
+
+/**
+ * When a message stops being shown, on `POST /v1/messages` and `POST /v1/events`: `ttl` seconds
+ * after it is due (now, or `deliverAt`), or at `expiresAt` — one of them. Past it the message
+ * is not delivered nor replayed, and it leaves the inbox.
+ */
+export const ExpiryFields = {
+  ttl: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_TTL_SECONDS,
+      description:
+        'Seconds the message lives once due (now, or `deliverAt`): past it, it is not delivered nor replayed and it leaves the inbox. Not with `expiresAt`.',
+    }),
+  ),
+  expiresAt: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description:
+        'When the message stops being shown (after now and `deliverAt`): past it, it is not delivered nor replayed and it leaves the inbox. Not with `ttl`.',
+    }),
+  ),
+}

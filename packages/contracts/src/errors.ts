@@ -39,5 +39,9 @@ export const ErrorCode = {
   TOO_MANY_WEBHOOKS: 'TOO_MANY_WEBHOOKS',
   /** a preference that mutes a kind nobody may mute (security notices such as account.login) (400) */
   KIND_NOT_MUTABLE: 'KIND_NOT_MUTABLE',
+  /** `ttl` and `expiresAt` together, or an expiry not after now and `deliverAt` (400) */
+  INVALID_EXPIRY: 'INVALID_EXPIRY',
+  /** `DELETE /v1/events/:id` of an event already processing or processed (409) */
+  NOT_CANCELABLE: 'NOT_CANCELABLE',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

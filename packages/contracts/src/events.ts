@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { type Static, Type } from 'typebox'
-import { JsonObject, UserId } from './common'
+import { ExpiryFields, JsonObject, UserId } from './common'
 
 /** The BullMQ queue that turns business events into messages (producer: notifier API, auth; consumer: notifier worker). */
 export const EVENTS_QUEUE = 'events'
@@ -25,6 +25,7 @@ export const EventEnvelope = Type.Object(
     data: JsonObject,
     occurredAt: Type.Optional(Type.String({ format: 'date-time' })),
     deliverAt: Type.Optional(Type.String({ format: 'date-time' })),
+    ...ExpiryFields,
   },
   { additionalProperties: false },
 )
@@ -38,6 +39,8 @@ export interface EventJob {
   occurredAt: string
   acceptedAt: number // epoch ms, for latency measurement
   source: string // `sub` of the calling system, or the service that enqueued it
+  /** epoch ms: the messages it becomes expire then; past it the event is not processed */
+  expiresAt?: number
 }
 
 // ---- built-in event types

@@ -47,6 +47,11 @@ export const MessageFrame = Type.Object({
   sessionIds: Type.Optional(Type.Array(SessionId)),
   /** a message sent to every device but one (the sender's): that session */
   exceptSessionId: Type.Optional(SessionId),
+  /**
+   * when the message stops being shown: past it, it is neither delivered nor replayed and it
+   * leaves the inbox; a client drops it from what it shows then (the SDK emits `retract`)
+   */
+  expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
 })
 export type MessageFrame = Static<typeof MessageFrame>
 
@@ -74,10 +79,17 @@ export const StateFrame = Type.Object({
 })
 export type StateFrame = Static<typeof StateFrame>
 
+/**
+ * The sending system took these messages back (`DELETE /v1/messages/:id`): they are gone from
+ * the inbox, and a client removes them from what it shows.
+ */
+export const RetractFrame = Type.Object({ type: Type.Literal('retract'), ids: Type.Array(MessageId) })
+export type RetractFrame = Static<typeof RetractFrame>
+
 export const ErrorFrame = Type.Object({ type: Type.Literal('error'), code: Type.String(), message: Type.String() })
 export type ErrorFrame = Static<typeof ErrorFrame>
 
-export type ServerFrame = WelcomeFrame | MessageFrame | ReadFrame | StateFrame | ErrorFrame
+export type ServerFrame = WelcomeFrame | MessageFrame | ReadFrame | StateFrame | RetractFrame | ErrorFrame
 
 // ---- client → server
 export const MAX_IDS_PER_FRAME = 100

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox'
-import { Cursor, JsonObject, MessageId, SessionId, UserId } from './common'
+import { Cursor, ExpiryFields, JsonObject, MessageId, SessionId, UserId } from './common'
 import { EventId } from './events'
 import { InboxState } from './frames'
 
@@ -41,8 +41,13 @@ export const EventStatus = Type.Union(
     Type.Literal('processing'),
     Type.Literal('done'),
     Type.Literal('failed'),
+    Type.Literal('canceled'),
+    Type.Literal('expired'),
   ],
-  { description: 'queued → (delayed) → processing → done | failed; a failed attempt that will be retried is queued' },
+  {
+    description:
+      'queued → (delayed) → processing → done | failed; a failed attempt that will be retried is queued; canceled (`DELETE /v1/events/:id` before it was processed); expired (its `expiresAt` passed before it was processed)',
+  },
 )
 export type EventStatus = Static<typeof EventStatus>
 
@@ -64,6 +69,7 @@ export const EventView = Type.Object({
   error: Type.Optional(Type.String({ description: 'why the last attempt failed' })),
   acceptedAt: Type.String({ format: 'date-time' }),
   deliverAt: Type.Optional(Type.String({ format: 'date-time' })),
+  expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'when its messages expire' })),
   source: Type.String({ description: '`sub` of the system that sent it' }),
 })
 export type EventView = Static<typeof EventView>
@@ -104,6 +110,7 @@ export const SendMessageBody = Type.Object(
     data: Type.Optional(JsonObject),
     kind: Type.Optional(MessageKind),
     deliverAt: Type.Optional(Type.String({ format: 'date-time' })),
+    ...ExpiryFields,
     exceptSessionId: Type.Optional({
       ...SessionId,
       description:
@@ -136,10 +143,34 @@ export type SendMessageReply = Static<typeof SendMessageReply>
 
 export const MessageIdParams = Type.Object({ id: MessageId })
 
+export const MessageStatus = Type.Union(
+  [
+    Type.Literal('scheduled'),
+    Type.Literal('written'),
+    Type.Literal('delivered'),
+    Type.Literal('read'),
+    Type.Literal('muted'),
+    Type.Literal('expired'),
+    Type.Literal('canceled'),
+    Type.Literal('retracted'),
+  ],
+  {
+    description:
+      'scheduled (`deliverAt` ahead) → written (in the inbox) → delivered (a device acked) → read; or muted (the user turned the kind off), expired (past `expiresAt`), canceled (taken back before it was written), retracted (taken back after)',
+  },
+)
+export type MessageStatus = Static<typeof MessageStatus>
+
 export const MessageReceipt = Type.Object({
   id: MessageId,
   userId: Type.String({ description: 'the recipient, or `*` for a message sent to everyone' }),
-  createdAt: Type.String({ format: 'date-time' }),
+  status: MessageStatus,
+  createdAt: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: 'when it was written to the inbox (absent while scheduled, or when canceled or expired first)',
+    }),
+  ),
   deliveredAt: Type.Optional(Type.String({ format: 'date-time', description: 'first ack from any device' })),
   devices: Type.Integer({ description: 'devices that acked the message' }),
   readAt: Type.Optional(Type.String({ format: 'date-time' })),
@@ -152,8 +183,25 @@ export const MessageReceipt = Type.Object({
       description: 'first accepted by a push service (Web Push, the user was offline)',
     }),
   ),
+  requestId: Type.Optional({ ...EventId, description: 'the `POST /v1/messages` request of a scheduled message' }),
+  dueAt: Type.Optional(Type.String({ format: 'date-time', description: 'when a scheduled message is due' })),
+  expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
+  canceledAt: Type.Optional(Type.String({ format: 'date-time', description: 'taken back before it was written' })),
+  retractedAt: Type.Optional(
+    Type.String({ format: 'date-time', description: 'taken back after it was written: removed from the inbox' }),
+  ),
 })
 export type MessageReceipt = Static<typeof MessageReceipt>
+
+/** Answer of `DELETE /v1/messages/:id`. */
+export const MessageCanceled = Type.Object({
+  id: MessageId,
+  status: Type.Union([Type.Literal('canceled'), Type.Literal('retracted')], {
+    description:
+      'canceled: it had not been written and never will be; retracted: it was written and is removed from the inbox (open clients get a `retract` frame; for a message to everyone, inbox by inbox in the background)',
+  }),
+})
+export type MessageCanceled = Static<typeof MessageCanceled>
 
 // ---- users, presence, stats
 export const UserIdParams = Type.Object({ id: UserId })
@@ -241,6 +289,8 @@ export const InboxItem = Type.Object({
   sessionIds: Type.Optional(Type.Array(SessionId)),
   /** sent to every device but this one */
   exceptSessionId: Type.Optional(SessionId),
+  /** it leaves the inbox at this time (the sender's `expiresAt` or `ttl`) */
+  expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
 })
 export type InboxItem = Static<typeof InboxItem>
 

@@ -15,6 +15,7 @@ import {
   MessageFrame,
   ReadClientFrame,
   ReadFrame,
+  RetractFrame,
   StateClientFrame,
   StateFrame,
   WelcomeFrame,
@@ -75,6 +76,15 @@ const ERROR_CODE_MEANINGS: Record<ErrorCode, { status: string; meaning: string }
     status: '400',
     meaning: '`PUT /inbox/preferences` muted a kind nobody may mute (the `mandatory` list: security notices)',
   },
+  INVALID_EXPIRY: {
+    status: '400',
+    meaning: '`ttl` and `expiresAt` together, or an `expiresAt` not after now (and after `deliverAt`)',
+  },
+  NOT_CANCELABLE: {
+    status: '409',
+    meaning:
+      '`DELETE /v1/events/:id` of an event already processing, done or failed: take its messages back with `DELETE /v1/messages/:id`',
+  },
 }
 
 interface JsonSchema {
@@ -120,6 +130,7 @@ export function protocolTables(): Record<'frames' | 'close-codes' | 'error-codes
     frameRow('server → client', MessageFrame),
     frameRow('server → client', ReadFrame),
     frameRow('server → client', StateFrame),
+    frameRow('server → client', RetractFrame),
     frameRow('server → client', ErrorFrame),
     frameRow('client → server', AckClientFrame),
     frameRow('client → server', ReadClientFrame),

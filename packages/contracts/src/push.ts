@@ -13,6 +13,8 @@ export interface PushJob {
   body: string
   /** a security notice (the catalog's mandatory kinds): sent with urgency high */
   mandatory?: boolean
+  /** epoch ms: the message's expiry — not sent past it, and the push service keeps it no longer */
+  expiresAt?: number
   /** the user was online when it was written: send only if no device has acked it by then */
   unlessDelivered?: boolean
   /** subscriptions already done (sent, gone or refused) by earlier attempts of this job */

@@ -5,12 +5,16 @@
  * field/value pairs so a gateway routes them by `k` and `u` without decoding `p`.
  *
  *   k  kind:  'm' message for user(s) `u`    c = its cursor, p = the ready-to-send `message` frame (JSON)
- *             'r' read/state sync for user `u` p = the ready-to-send `read` or `state` frame; `o` = origin connId (skipped)
+ *             'r' read/state sync for user(s) `u` p = the ready-to-send `read`, `state` or `retract` frame;
+ *                                             `o` = origin connId (skipped)
  *             'x' control for user `u`        `s` = session id (absent: every socket of the user), p = reason
- *   u  target user id; for 'm' possibly several ids joined by ',' (an announcement: this replica's users of a chunk)
+ *   u  target user id; for 'm' and 'r' possibly several ids joined by ',' (an announcement or its
+ *      retraction: this replica's users of a chunk)
  *   c  cursor (messages only): a socket registered at cursor C takes only entries above C
  *   s  session id (control only)
  *   o  origin connection id (read/state sync only)
+ *   d  devices (messages only): 's1,s2' these sessions, '!s0' every one but s0
+ *   x  expiry, epoch ms (messages only): an entry read after it is not sent
  *   p  payload
  */
 export const StreamKind = {

@@ -1,14 +1,17 @@
 import type { Keys } from '@herald/keys'
 import { ReplicaDirectory, type RouteArgs } from '@herald/presence'
 import { defineScripts, type RedisClient } from '@herald/redis'
-import { counts } from './commands/counts-4'
+import { counts } from './commands/counts-6'
 import { deliverMany } from './commands/deliver-many-n'
 import { deliverOne } from './commands/deliver-one-n'
 import { markRead } from './commands/mark-read-n'
-import { page } from './commands/page-5'
+import { page } from './commands/page-6'
 import { recordAcks } from './commands/record-acks-n'
+import { retractMany } from './commands/retract-many-n'
+import { retract } from './commands/retract-n'
+import { schedule } from './commands/schedule-1'
 import { setState } from './commands/set-state-n'
-import { since } from './commands/since-3'
+import { since } from './commands/since-7'
 import {
   CURSOR_RE,
   compareCursors,
@@ -21,6 +24,7 @@ import {
   type InboxFilter,
   type InboxItem,
   type InboxState,
+  type MessageStatus,
   messageIdIn,
   type NewMessage,
   partitionsOfId,
@@ -37,6 +41,7 @@ export {
   type InboxFilter,
   type InboxItem,
   type InboxState,
+  type MessageStatus,
   messageIdIn,
   type NewMessage,
   type Preference,
@@ -68,13 +73,35 @@ const PUSH_MODE = { off: '', offline: 'o', undelivered: 'u' } as const
 
 /** The reply of the deliver script for a user who turned the message's kind off. */
 const MUTED = '!OFF'
+/** The reply of the deliver script for a message past its expiry. */
+const EXPIRED = '!EXP'
+
+/** The expiry argument of the deliver scripts: epoch ms, or '' for a message that does not expire. */
+function expiresMs(m: NewMessage): string | number {
+  if (m.expiresAt === undefined) return ''
+  const ms = Date.parse(m.expiresAt)
+  if (!Number.isFinite(ms)) throw new Error(`invalid expiresAt: ${m.expiresAt}`)
+  return ms
+}
 
 /** The replica list as the routing scripts take it: G, the names, S, the replicas to skip. */
 function routeArgv(r: RouteArgs): (string | number)[] {
   return [r.names.length, ...r.names, r.skip.length, ...r.skip]
 }
 
-const SCRIPTS = [deliverOne, deliverMany, since, page, markRead, recordAcks, setState, counts] as const
+const SCRIPTS = [
+  deliverOne,
+  deliverMany,
+  since,
+  page,
+  markRead,
+  recordAcks,
+  setState,
+  counts,
+  retract,
+  retractMany,
+  schedule,
+] as const
 /** How many ids one mark-read script call takes (a bulk read walks the unread set in chunks). */
 const READ_CHUNK = 500
 const withScripts = (redis: RedisClient) => defineScripts(redis, SCRIPTS)
@@ -101,7 +128,7 @@ export class Inbox {
   }
 
   /** The user's inbox keys in the order inbox_write takes them. */
-  private userKeys(userId: string): [string, string, string, string, string, string] {
+  private userKeys(userId: string): [string, string, string, string, string, string, string] {
     const k = this.keys
     return [
       k.inbox(userId),
@@ -110,6 +137,7 @@ export class Inbox {
       k.inboxMeta(userId),
       k.inboxSeen(userId),
       k.inboxArchived(userId),
+      k.inboxExpiring(userId),
     ]
   }
 
@@ -164,12 +192,14 @@ export class Inbox {
         devices,
         m.hooks ?? '',
         PUSH_MODE[this.opts.push],
+        expiresMs(m),
         r.names.length,
         ...r.names,
         ...r.skip,
       )
     })
     if (cursor === MUTED) return { userId, messageId: m.id, cursor: null, muted: true }
+    if (cursor === EXPIRED) return { userId, messageId: m.id, cursor: null, expired: true }
     if (typeof cursor === 'string' && cursor.at(-2) === '+') {
       const push = cursor.endsWith('p') ? 'offline' : 'undelivered'
       return { userId, messageId: m.id, cursor: cursor.slice(0, -2), push }
@@ -242,6 +272,7 @@ export class Inbox {
         devices,
         // announcements are pushed to offline users only (no "if unacked" delay for them)
         this.opts.push === 'off' ? '' : 'o',
+        expiresMs(m),
         ...routeArgv(r),
         ...chunk,
       )
@@ -260,8 +291,19 @@ export class Inbox {
     limit = 1000,
     upTo = '+inf',
   ): Promise<{ frames: string[]; lastCursor: string | null; gap: boolean; more: boolean }> {
-    const [inbox, messages, , meta] = this.userKeys(userId)
-    const out = (await this.redis.heraldSince(inbox, messages, meta, since, limit, upTo)) as string[]
+    const [inbox, messages, unread, meta, seen, archived, expiring] = this.userKeys(userId)
+    const out = (await this.redis.heraldSince(
+      inbox,
+      messages,
+      meta,
+      unread,
+      seen,
+      archived,
+      expiring,
+      since,
+      limit,
+      upTo,
+    )) as string[]
     const trimmed = out[0] ?? '0'
     const frames = out.slice(1)
     const ageCutoff = String((Date.now() - this.opts.retentionSeconds * 1000) * 1000)
@@ -278,7 +320,7 @@ export class Inbox {
     userId: string,
     opts: { before?: string; limit: number; state?: InboxFilter; kind?: string },
   ): Promise<{ items: InboxItem[]; unread: number; nextBefore: string | null }> {
-    const [inbox, messages, unread, , seen, archived] = this.userKeys(userId)
+    const [inbox, messages, unread, , seen, archived, expiring] = this.userKeys(userId)
     const kind = opts.kind === undefined ? '' : `,"kind":${JSON.stringify(opts.kind)},`
     const before = opts.before ?? '+inf'
     const out = (await this.redis.heraldPage(
@@ -287,6 +329,7 @@ export class Inbox {
       unread,
       seen,
       archived,
+      expiring,
       before,
       opts.limit,
       opts.state ?? '',
@@ -389,12 +432,14 @@ export class Inbox {
 
   /** The user's counts per state, in one script. */
   async counts(userId: string): Promise<InboxCounts> {
-    const [inbox, , unread, , seen, archived] = this.userKeys(userId)
+    const [inbox, messages, unread, , seen, archived, expiring] = this.userKeys(userId)
     const [total, unreadN, unseen, archivedN] = (await this.redis.heraldCounts(
       inbox,
       unread,
       seen,
       archived,
+      messages,
+      expiring,
     )) as number[]
     return { total: Number(total), unseen: Number(unseen), unread: Number(unreadN), archived: Number(archivedN) }
   }
@@ -424,7 +469,7 @@ export class Inbox {
    * The receipt of a message: one partition's for a user's message, merged over every
    * partition for a message to everyone (first delivery, devices summed, first read).
    */
-  async receipt(messageId: string): Promise<Receipt | null> {
+  async receipt(messageId: string, now = Date.now()): Promise<Receipt | null> {
     if (!ID_RE.test(messageId)) return null
     const parts = partitionsOfId(messageId, this.keys.partitions)
     if (!parts) return null
@@ -440,26 +485,168 @@ export class Inbox {
     const min = (a: string | undefined, b: string | undefined) =>
       a === undefined ? b : b === undefined ? a : String(Math.min(Number(a), Number(b)))
     const devices = rows.reduce((n, [, d]) => n + Number(d), 0)
-    const written = rows.map(([row]) => row as Record<string, string | undefined>).filter((row) => row.createdAt)
-    const h: Record<string, string | undefined> = { ...written[0] }
-    for (const row of written.slice(1)) {
-      h.createdAt = min(h.createdAt, row.createdAt)
-      h.deliveredAt = min(h.deliveredAt, row.deliveredAt)
-      h.readAt = min(h.readAt, row.readAt)
+    const found = rows.map(([row]) => row as Record<string, string | undefined>).filter((row) => row.userId)
+    if (found.length === 0) return null
+    const h: Record<string, string | undefined> = { ...found[0] }
+    for (const row of found.slice(1)) {
+      for (const f of ['createdAt', 'deliveredAt', 'readAt', 'pushedAt', 'retractedAt', 'canceledAt'] as const)
+        h[f] = min(h[f], row[f])
+      for (const f of ['source', 'requestId', 'dueAt', 'expiresAt', 'expired'] as const) h[f] ??= row[f]
     }
-    if (!h?.createdAt) return null
     const iso = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : undefined)
-    return {
+    const expired = h.expired === '1' || (h.createdAt !== undefined && Number(h.expiresAt) <= now)
+    const status: MessageStatus = h.retractedAt
+      ? 'retracted'
+      : h.canceledAt
+        ? 'canceled'
+        : expired
+          ? 'expired'
+          : h.muted === '1'
+            ? 'muted'
+            : !h.createdAt
+              ? 'scheduled'
+              : h.readAt
+                ? 'read'
+                : h.deliveredAt
+                  ? 'delivered'
+                  : 'written'
+    const out: Receipt = {
       id: messageId,
       userId: h.userId ?? '*',
+      status,
       source: h.source ?? '',
-      createdAt: iso(h.createdAt) as string,
-      ...(h.deliveredAt ? { deliveredAt: iso(h.deliveredAt) } : {}),
       devices,
-      ...(h.readAt ? { readAt: iso(h.readAt) } : {}),
       ...(h.muted === '1' ? { muted: true } : {}),
-      ...(h.pushedAt ? { pushedAt: iso(h.pushedAt) } : {}),
+      ...(h.requestId ? { requestId: h.requestId } : {}),
     }
+    const dates = ['createdAt', 'deliveredAt', 'readAt', 'pushedAt', 'dueAt', 'expiresAt', 'canceledAt', 'retractedAt']
+    for (const f of dates as (keyof Receipt & keyof typeof h)[]) {
+      const v = iso(h[f])
+      if (v) (out as unknown as Record<string, string>)[f] = v
+    }
+    return out
+  }
+
+  /**
+   * Notes the receipts of messages scheduled for later (`deliverAt`), each naming its user ('*'
+   * for a message to everyone) and request, so they can be looked up and canceled before they
+   * are written. Kept until the retention has passed after their due time.
+   */
+  async schedule(
+    messages: { userId: string; messageId: string }[],
+    info: { source: string; requestId: string; dueAt: number },
+    now = Date.now(),
+  ): Promise<void> {
+    const ttl = this.opts.retentionSeconds + Math.max(0, Math.ceil((info.dueAt - now) / 1000))
+    await Promise.all(
+      messages.map(({ userId, messageId }) => {
+        const p = userId === '*' ? 0 : this.keys.partitionOf(userId)
+        return this.redis.heraldSchedule(
+          this.keys.messageReceipt(p, messageId),
+          ttl,
+          userId,
+          info.source,
+          info.requestId,
+          info.dueAt,
+        )
+      }),
+    )
+  }
+
+  /**
+   * Takes one user's message back: 'canceled' before it is written (the delivery will write
+   * nothing), 'retracted' after — removed from the inbox, and the user's sockets get a
+   * `retract` frame. A second call answers the same.
+   */
+  async retract(userId: string, messageId: string, now = Date.now()): Promise<'canceled' | 'retracted'> {
+    if (!ID_RE.test(messageId)) throw new Error(`invalid message id: ${messageId}`)
+    const k = this.keys
+    const p = k.partitionOf(userId)
+    const [inbox, messages, unread, , seen, archived, expiring] = this.userKeys(userId)
+    const out = await this.directory.run(p, (r) => {
+      const keys = [
+        k.messageRecipients(p, messageId),
+        k.messageReceipt(p, messageId),
+        inbox,
+        messages,
+        unread,
+        seen,
+        archived,
+        expiring,
+        k.routes(userId),
+        ...r.streams,
+      ]
+      return this.redis.heraldRetract(
+        keys.length,
+        ...keys,
+        userId,
+        messageId,
+        now,
+        this.opts.retentionSeconds,
+        this.opts.streamMaxLen,
+        ...routeArgv(r),
+      )
+    })
+    return out as 'canceled' | 'retracted'
+  }
+
+  /**
+   * Marks a message to everyone taken back in every partition — 'canceled' when it was
+   * scheduled and not written, else 'retracted': from then on no delivery writes it. Copies
+   * already written are removed by `retractFrom`, partition by partition.
+   */
+  async markTakenBack(messageId: string, how: 'canceled' | 'retracted', now = Date.now()): Promise<void> {
+    const parts = partitionsOfId(messageId, this.keys.partitions)
+    if (!parts) throw new Error(`invalid message id: ${messageId}`)
+    const field = how === 'canceled' ? 'canceledAt' : 'retractedAt'
+    await Promise.all(parts.map((p) => this.retractChunk(p, [], messageId, now, field)))
+  }
+
+  /** Removes a retracted message from these users of partition `p` (chunked); how many had it. */
+  async retractFrom(
+    p: number,
+    userIds: string[],
+    messageId: string,
+    opts: { chunkSize?: number } = {},
+  ): Promise<number> {
+    const size = opts.chunkSize ?? 500
+    let removed = 0
+    for (let i = 0; i < userIds.length; i += size) {
+      removed += await this.retractChunk(p, userIds.slice(i, i + size), messageId, Date.now())
+    }
+    return removed
+  }
+
+  private async retractChunk(
+    p: number,
+    chunk: string[],
+    messageId: string,
+    now: number,
+    field: 'retractedAt' | 'canceledAt' = 'retractedAt',
+  ): Promise<number> {
+    const k = this.keys
+    const out = await this.directory.run(p, (r) => {
+      const keys = [
+        k.messageReceipt(p, messageId),
+        ...r.streams,
+        ...chunk.flatMap((u) => {
+          const [inbox, messages, unread, , seen, archived, expiring] = this.userKeys(u)
+          return [inbox, messages, unread, seen, archived, expiring, k.routes(u)]
+        }),
+      ]
+      return this.redis.heraldRetractMany(
+        keys.length,
+        ...keys,
+        messageId,
+        now,
+        this.opts.retentionSeconds,
+        this.opts.streamMaxLen,
+        field,
+        ...routeArgv(r),
+        ...chunk,
+      )
+    })
+    return Number(out)
   }
 
   /**

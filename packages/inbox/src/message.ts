@@ -18,6 +18,8 @@ export interface NewMessage {
   exceptSessionId?: string
   /** a kind nobody may mute (the catalog's security notices): preferences are not consulted */
   mandatory?: boolean
+  /** ISO date-time: past it the message is not delivered nor replayed, and it leaves the inbox */
+  expiresAt?: string
   /**
    * the receipt events the source's webhooks want noted on the webhook outbox: 'd' (first
    * ack), 'r' (first read); none when absent (one user's message only)
@@ -35,6 +37,8 @@ export interface DeliverResult {
   cursor: string | null
   /** the user turned this kind off: nothing was written but the receipt */
   muted?: boolean
+  /** it was past its expiry: nothing was written but the receipt */
+  expired?: boolean
   /**
    * Web Push (InboxOptions.push): 'offline' — the user had no live socket and has a push
    * subscription; 'undelivered' — the user was online and has one
@@ -56,6 +60,7 @@ export interface InboxItem {
   archived: boolean
   sessionIds?: string[]
   exceptSessionId?: string
+  expiresAt?: string
 }
 
 /** What a user can do to messages; each but read has its `state` frame for the user's other sockets. */
@@ -73,11 +78,24 @@ export interface InboxCounts {
   archived: number
 }
 
+/** Where a message is, as its sender sees it (`GET /v1/messages/:id`). */
+export type MessageStatus =
+  | 'scheduled'
+  | 'written'
+  | 'delivered'
+  | 'read'
+  | 'muted'
+  | 'expired'
+  | 'canceled'
+  | 'retracted'
+
 export interface Receipt {
   id: string
   /** the recipient, or '*' for a message sent to many users */
   userId: string
-  createdAt: string
+  status: MessageStatus
+  /** when it was written to the inbox (absent while scheduled, and when canceled or expired first) */
+  createdAt?: string
   deliveredAt?: string
   devices: number
   readAt?: string
@@ -87,6 +105,15 @@ export interface Receipt {
   muted?: boolean
   /** first accepted by a Web Push service (the user had no live connection) */
   pushedAt?: string
+  /** the request that sent it (`POST /v1/messages` with `deliverAt`) */
+  requestId?: string
+  /** when a scheduled message is due */
+  dueAt?: string
+  expiresAt?: string
+  /** taken back before it was written (`DELETE /v1/messages/:id`) */
+  canceledAt?: string
+  /** taken back after it was written: removed from the inbox */
+  retractedAt?: string
 }
 
 /** Message ids are restricted so they can be embedded in frames without escaping. */
@@ -132,6 +159,7 @@ export function frameTail(m: NewMessage): string {
     createdAt: m.createdAt,
     ...(m.sessionIds ? { sessionIds: m.sessionIds } : {}),
     ...(m.exceptSessionId !== undefined ? { exceptSessionId: m.exceptSessionId } : {}),
+    ...(m.expiresAt !== undefined ? { expiresAt: m.expiresAt } : {}),
   })
   return json.slice(1)
 }

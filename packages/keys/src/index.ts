@@ -147,13 +147,21 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     inboxSeen: (userId: string) => `${ofUser(userId)}inbox:${userId}:seen`,
     /** sorted set by cursor: archived message ids (hidden from the inbox list, kept until deleted or trimmed) */
     inboxArchived: (userId: string) => `${ofUser(userId)}inbox:${userId}:archived`,
+    /**
+     * sorted set message id by expiry (epoch ms): the user's messages sent with `expiresAt`/`ttl`;
+     * the inbox's read scripts drop those past it
+     */
+    inboxExpiring: (userId: string) => `${ofUser(userId)}inbox:${userId}:expiring`,
     /** hash {trimmed: highest cursor removed by the count bound} */
     inboxMeta: (userId: string) => `${ofUser(userId)}inbox:${userId}:meta`,
     /** hash message kind → 'off' | 'silent' (absent: on): the user's preferences, read by every delivery */
     preferences: (userId: string) => `${ofUser(userId)}user:${userId}:preferences`,
     /** set of user ids of this partition a message was written for (idempotency per (message, user)) */
     messageRecipients: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:recipients`,
-    /** hash delivery receipt {userId, source, createdAt, deliveredAt, readAt, muted}, per partition */
+    /**
+     * hash delivery receipt {userId, source, createdAt, deliveredAt, readAt, muted, expiresAt,
+     * expired, dueAt, requestId, canceledAt, retractedAt}, per partition
+     */
     messageReceipt: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:receipt`,
     /** set of session (device) ids that acked a message, per partition */
     messageDevices: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:devices`,

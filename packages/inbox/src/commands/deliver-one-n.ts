@@ -12,9 +12,9 @@ export const deliverOne = {
   Input (the key count first):
     KEYS[1] the partition's cursor
     KEYS[2] inbox   KEYS[3] inbox messages   KEYS[4] unread   KEYS[5] inbox meta   KEYS[6] seen   KEYS[7] archived
-    KEYS[8] message recipients set   KEYS[9] message receipt hash   KEYS[10] the user's routes hash
-    KEYS[11] the user's preferences hash (kind → 'off' | 'silent')   KEYS[12] the user's Web Push subscriptions
-    KEYS[13..G+12] the streams of the partition's known gateway replicas
+    KEYS[8] expiring   KEYS[9] message recipients set   KEYS[10] message receipt hash   KEYS[11] the user's routes hash
+    KEYS[12] the user's preferences hash (kind → 'off' | 'silent')   KEYS[13] the user's Web Push subscriptions
+    KEYS[14..G+13] the streams of the partition's known gateway replicas
     ARGV[1] user id   ARGV[2] message id   ARGV[3] frame tail (JSON of the message without '{' and cursor)
     ARGV[4] inbox max items   ARGV[5] retention (s)   ARGV[6] stream max length   ARGV[7] created at (ms)
     ARGV[8] source (the calling system)
@@ -22,53 +22,78 @@ export const deliverOne = {
     ARGV[10] devices: '' every session of the user, 's1,s2' only these, '!s0' all but s0
     ARGV[11] the receipt events the source's webhooks want noted: 'd' first ack, 'r' first read, or ''
     ARGV[12] Web Push: '' off, 'o' tell when an offline user has a subscription, 'u' also an online one
-    ARGV[13] G   ARGV[14..G+13] the replicas' names (order of their streams)
-    ARGV[G+14..] replicas to skip (left the cluster)
-  Output: the new cursor; false when this user already has this message; '!OFF' when the user
-  turned the kind off (only the receipt is written, marked muted); {'!STALE', replica…} when
-  the user has a route to a replica not in the call (nothing written: call again).
+    ARGV[13] expires at (ms), '' for never
+    ARGV[14] G   ARGV[15..G+14] the replicas' names (order of their streams)
+    ARGV[G+15..] replicas to skip (left the cluster)
+  Output: the new cursor; false when this user already has this message (or it was canceled
+  for them: DELETE /v1/messages/:id adds the user to the recipients first); '!OFF' when the user
+  turned the kind off (only the receipt is written, marked muted); '!EXP' when it expired before
+  it could be written (only the receipt, marked expired); {'!STALE', replica…} when the user has
+  a route to a replica not in the call (nothing written: call again).
   The inbox write, the receipt and the entries go together: a gateway that holds a socket of
   the user when this runs gets the entry; a socket registered after it finds the message in
   the inbox below the cursor its registration returned. A kind set 'silent' is written to
-  the inbox and the receipt, with no entry: nothing is pushed live.
+  the inbox and the receipt, with no entry: nothing is pushed live. A message with an expiry
+  goes into the expiring set too (the read scripts drop it once past), and its entries carry
+  it as 'x' (a gateway that reads the entry late does not send it).
   With Web Push on, a written message that is not silent ends its cursor with '+p' when the
   user has no route (no live socket) and a push subscription — one EXISTS, only then — and
   with 'u', '+u' when the user has a route and a subscription (a push if it stays unacked).
 ]]
-local g = tonumber(ARGV[13])
-local streams, missing = routes_of(KEYS[10], known_streams(13, 14, g), set_of(g + 14, #ARGV))
+local g = tonumber(ARGV[14])
+local streams, missing = routes_of(KEYS[11], known_streams(14, 15, g), set_of(g + 15, #ARGV))
 if missing then return {'!STALE', unpack(missing)} end
-if redis.call('SADD', KEYS[8], ARGV[1]) == 0 then return false end
+if redis.call('SADD', KEYS[9], ARGV[1]) == 0 then return false end
 local ttl = tonumber(ARGV[5])
-redis.call('EXPIRE', KEYS[8], ttl)
-local pref = false
-if ARGV[9] ~= '' then pref = redis.call('HGET', KEYS[11], ARGV[9]) end
+redis.call('EXPIRE', KEYS[9], ttl)
+local exp = ARGV[13]
 -- the first write of this receipt: SADD above admits one call per (message, user)
+if exp ~= '' and now_ms() >= tonumber(exp) then
+  redis.call('HSET', KEYS[10], 'userId', ARGV[1], 'source', ARGV[8], 'expiresAt', exp, 'expired', '1')
+  redis.call('EXPIRE', KEYS[10], ttl)
+  return '!EXP'
+end
+local pref = false
+if ARGV[9] ~= '' then pref = redis.call('HGET', KEYS[12], ARGV[9]) end
 if pref == 'off' then
-  redis.call('HSET', KEYS[9], 'userId', ARGV[1], 'source', ARGV[8], 'createdAt', ARGV[7], 'muted', '1')
-  redis.call('EXPIRE', KEYS[9], ttl)
+  redis.call('HSET', KEYS[10], 'userId', ARGV[1], 'source', ARGV[8], 'createdAt', ARGV[7], 'muted', '1')
+  redis.call('EXPIRE', KEYS[10], ttl)
   return '!OFF'
 end
 local c, cs = next_cursor(KEYS[1])
 local frame = '{"type":"message","cursor":"' .. cs .. '",' .. ARGV[3]
-inbox_write(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV[2], cs, c, frame, tonumber(ARGV[4]), ttl * 1000000, ttl)
+-- what the age bound removes has left the expiring set too
+local exp_score = exp
+if exp ~= '' then exp_score = string.format('%.0f', math.min(tonumber(exp), tonumber(ARGV[7]) + ttl * 1000)) end
+inbox_write(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], ARGV[2], cs, c, frame, tonumber(ARGV[4]), ttl * 1000000, ttl, exp_score)
 local receipt = {'userId', ARGV[1], 'source', ARGV[8], 'createdAt', ARGV[7]}
 if ARGV[11] ~= '' then
-  receipt[7] = 'wh'
-  receipt[8] = ARGV[11]
+  receipt[#receipt + 1] = 'wh'
+  receipt[#receipt + 1] = ARGV[11]
 end
-redis.call('HSET', KEYS[9], unpack(receipt))
-redis.call('EXPIRE', KEYS[9], ttl)
+if exp ~= '' then
+  receipt[#receipt + 1] = 'expiresAt'
+  receipt[#receipt + 1] = exp
+end
+redis.call('HSET', KEYS[10], unpack(receipt))
+redis.call('EXPIRE', KEYS[10], ttl)
 if pref == 'silent' then return cs end
+local entry = {'k', 'm', 'u', ARGV[1], 'c', cs}
+if ARGV[10] ~= '' then
+  entry[#entry + 1] = 'd'
+  entry[#entry + 1] = ARGV[10]
+end
+if exp ~= '' then
+  entry[#entry + 1] = 'x'
+  entry[#entry + 1] = exp_score
+end
+entry[#entry + 1] = 'p'
+entry[#entry + 1] = frame
 for _, s in ipairs(streams) do
-  if ARGV[10] == '' then
-    redis.call('XADD', s, 'MAXLEN', '~', ARGV[6], '*', 'k', 'm', 'u', ARGV[1], 'c', cs, 'p', frame)
-  else
-    redis.call('XADD', s, 'MAXLEN', '~', ARGV[6], '*', 'k', 'm', 'u', ARGV[1], 'c', cs, 'd', ARGV[10], 'p', frame)
-  end
+  redis.call('XADD', s, 'MAXLEN', '~', ARGV[6], '*', unpack(entry))
 end
 if ARGV[12] == '' or (#streams > 0 and ARGV[12] ~= 'u') then return cs end
-if redis.call('EXISTS', KEYS[12]) == 0 then return cs end
+if redis.call('EXISTS', KEYS[13]) == 0 then return cs end
 if #streams == 0 then return cs .. '+p' end
 return cs .. '+u'
 `,

@@ -1,12 +1,19 @@
 /**
- * Lua shared by the inbox's write scripts (prepended to each): allocation of the
- * partition's cursor and the bounded write of one message into one user's inbox.
+ * Lua shared by the inbox's scripts (prepended to each): allocation of the partition's cursor,
+ * the bounded write of one message into one user's inbox, and the removal of the user's
+ * messages past their expiry.
  *
  * Cursors are microseconds of Redis' clock, made unique and only-growing per partition by
  * the cursor key (so per user): they sort by time, fit a double exactly, and the age bound
  * is a score range.
  */
 export const INBOX_LIB = `
+-- Redis' clock in ms
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
 local function next_cursor(cursor_key)
   local t = redis.call('TIME')
   local c = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -17,13 +24,18 @@ local function next_cursor(cursor_key)
   return c, cs
 end
 
--- inbox, messages, unread, meta, seen, archived: the user's inbox keys. A new message is unseen,
--- unread and not archived with no write but the unread entry; seen and archived are touched
--- only when a bound drops a message (they expire on their own, set by the state script).
-local function inbox_write(inbox, messages, unread, meta, seen, archived, id, cs, c, frame, max_items, retention_us, ttl_s)
+-- inbox, messages, unread, meta, seen, archived, expiring: the user's inbox keys. A new message is
+-- unseen, unread and not archived with no write but the unread entry; seen and archived are
+-- touched only when a bound drops a message (they expire on their own, set by the state script).
+-- exp_ms: the message's expiry (ms), or '' — only then is the expiring set written.
+local function inbox_write(inbox, messages, unread, meta, seen, archived, expiring, id, cs, c, frame, max_items, retention_us, ttl_s, exp_ms)
   redis.call('ZADD', inbox, cs, id)
   redis.call('HSET', messages, id, frame)
   redis.call('ZADD', unread, cs, id)
+  if exp_ms ~= '' then
+    redis.call('ZADD', expiring, exp_ms, id)
+    redis.call('EXPIRE', expiring, ttl_s)
+  end
   local trimmed = nil
   local n = redis.call('ZCARD', inbox)
   if n > max_items then
@@ -33,6 +45,7 @@ local function inbox_write(inbox, messages, unread, meta, seen, archived, id, cs
       redis.call('ZREM', unread, old[i])
       redis.call('ZREM', seen, old[i])
       redis.call('ZREM', archived, old[i])
+      redis.call('ZREM', expiring, old[i])
       redis.call('ZREM', inbox, old[i])
       trimmed = old[i + 1]
     end
@@ -57,6 +70,24 @@ local function inbox_write(inbox, messages, unread, meta, seen, archived, id, cs
   redis.call('EXPIRE', messages, ttl_s)
   redis.call('EXPIRE', unread, ttl_s)
   redis.call('EXPIRE', meta, ttl_s)
+end
+
+-- The most expired messages one call removes (a later read removes the rest).
+local PURGE_MAX = 1000
+
+-- Removes the user's messages past their expiry from every set of the inbox; the count of them.
+-- A message's expiry is at most its creation plus the retention, so what the age bound drops
+-- has left this set by then too. Not a trim: the replay reports no gap for them.
+local function purge_expired(inbox, messages, unread, seen, archived, expiring)
+  local ids = redis.call('ZRANGEBYSCORE', expiring, '-inf', now_ms(), 'LIMIT', 0, PURGE_MAX)
+  if #ids == 0 then return 0 end
+  redis.call('ZREM', inbox, unpack(ids))
+  redis.call('HDEL', messages, unpack(ids))
+  redis.call('ZREM', unread, unpack(ids))
+  redis.call('ZREM', seen, unpack(ids))
+  redis.call('ZREM', archived, unpack(ids))
+  redis.call('ZREM', expiring, unpack(ids))
+  return #ids
 end
 
 local function set_of(first, last)

@@ -1,14 +1,18 @@
+import { INBOX_LIB } from './lib'
+
 /** The user's counts per state, archived messages counted only as archived. */
 export const counts = {
   name: 'heraldCounts',
-  numberOfKeys: 4,
-  lua: `--[[
+  numberOfKeys: 6,
+  lua: `${INBOX_LIB}
+--[[
   Input:
-    KEYS[1] inbox   KEYS[2] unread   KEYS[3] seen   KEYS[4] archived
+    KEYS[1] inbox   KEYS[2] unread   KEYS[3] seen   KEYS[4] archived   KEYS[5] inbox messages   KEYS[6] expiring
   Output: {total, unread, unseen, archived} — total, unread and unseen leave archived messages out.
   Seen is a subset of unread and archived a subset of the inbox, so no member is visited but
-  by ZINTERCARD (bounded by the inbox's count bound).
+  by ZINTERCARD (bounded by the inbox's count bound). Messages past their expiry are removed first.
 ]]
+purge_expired(KEYS[1], KEYS[5], KEYS[2], KEYS[3], KEYS[4], KEYS[6])
 local archived = redis.call('ZCARD', KEYS[4])
 local unread = redis.call('ZCARD', KEYS[2])
 local seen = redis.call('ZCARD', KEYS[3])

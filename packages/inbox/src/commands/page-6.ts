@@ -1,18 +1,23 @@
+import { INBOX_LIB } from './lib'
+
 /** A page of the inbox, newest first, before a cursor, filtered by state and kind. */
 export const page = {
   name: 'heraldPage',
-  numberOfKeys: 5,
-  lua: `--[[
+  numberOfKeys: 6,
+  lua: `${INBOX_LIB}
+--[[
   Input:
-    KEYS[1] inbox   KEYS[2] inbox messages   KEYS[3] unread   KEYS[4] seen   KEYS[5] archived
+    KEYS[1] inbox   KEYS[2] inbox messages   KEYS[3] unread   KEYS[4] seen   KEYS[5] archived   KEYS[6] expiring
     ARGV[1] before (exclusive; '+inf' for the newest)   ARGV[2] limit
     ARGV[3] state: '' (every message not archived) | 'unread' | 'read' (both not archived) | 'archived'
     ARGV[4] kind as the frame spells it, ',"kind":"<kind>",' ('' for every kind)
   Output: {unread count (not archived), more (0|1), frame1, flags1, frame2, flags2, …};
   flags: 1 unread, 2 seen, 4 archived.
   Walks the set the state names (unread, archived, or the inbox) from before, in batches, until
-  limit + 1 messages match: at most the inbox's count bound of members per call.
+  limit + 1 messages match: at most the inbox's count bound of members per call. Messages past
+  their expiry are removed first.
 ]]
+purge_expired(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 local src = KEYS[1]
 if ARGV[3] == 'unread' then src = KEYS[3] elseif ARGV[3] == 'archived' then src = KEYS[5] end
 local max = ARGV[1] == '+inf' and '+inf' or ('(' .. ARGV[1])

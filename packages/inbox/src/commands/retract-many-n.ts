@@ -1,0 +1,74 @@
+import { ROUTE_LIB } from '@herald/presence'
+import { INBOX_LIB } from './lib'
+
+/**
+ * The retraction of a message to everyone, in one partition: marks the partition's receipt
+ * retracted — or canceled, for a scheduled one — (from then on the delivery writes it for nobody
+ * there), then removes it from a chunk of the partition's users' inboxes, with one `retract`
+ * entry per gateway holding any of them. Called with no users first for every partition, then
+ * chunk by chunk.
+ */
+export const retractMany = {
+  name: 'heraldRetractMany',
+  lua: `${INBOX_LIB}${ROUTE_LIB}
+--[[
+  Input (the key count first):
+    KEYS[1] message receipt hash   KEYS[2..G+1] the partition's known gateway streams
+    then per user i (0-based): KEYS[G+2+7i .. G+8+7i] = inbox, inbox messages, unread, seen, archived,
+    expiring, routes
+    ARGV[1] message id   ARGV[2] now (ms)   ARGV[3] retention (s)   ARGV[4] stream max length
+    ARGV[5] the receipt field to mark: 'retractedAt', or 'canceledAt' (a scheduled message: no users)
+    ARGV[6] G   ARGV[7..G+6] the replicas' names   ARGV[G+7] S   ARGV[G+8..G+S+7] replicas to skip
+    ARGV[G+S+8..] the user ids, in KEYS order
+  Output: how many inboxes held it; {'!STALE', replica…} when the replica list was stale (nothing written).
+]]
+local g = tonumber(ARGV[6])
+local s = tonumber(ARGV[g + 7])
+local first_user = g + s + 8
+local by_name = known_streams(2, 7, g)
+local skip = set_of(g + 8, g + s + 7)
+local routes = {}
+local missing_all = nil
+for i = first_user, #ARGV do
+  local r, missing = routes_of(KEYS[g + 8 + 7 * (i - first_user)], by_name, skip)
+  if missing then
+    missing_all = missing_all or {}
+    for _, m in ipairs(missing) do missing_all[#missing_all + 1] = m end
+  end
+  routes[i] = r
+end
+if missing_all then return {'!STALE', unpack(missing_all)} end
+if redis.call('HSETNX', KEYS[1], ARGV[5], ARGV[2]) == 1 then
+  redis.call('HSETNX', KEYS[1], 'userId', '*')
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+end
+local id = ARGV[1]
+local removed = 0
+local per_stream = {}
+local order = {}
+for i = first_user, #ARGV do
+  local b = g + 2 + 7 * (i - first_user)
+  if redis.call('ZREM', KEYS[b], id) == 1 then
+    removed = removed + 1
+    redis.call('HDEL', KEYS[b + 1], id)
+    redis.call('ZREM', KEYS[b + 2], id)
+    redis.call('ZREM', KEYS[b + 3], id)
+    redis.call('ZREM', KEYS[b + 4], id)
+    redis.call('ZREM', KEYS[b + 5], id)
+    for _, st in ipairs(routes[i]) do
+      if not per_stream[st] then
+        per_stream[st] = {}
+        order[#order + 1] = st
+      end
+      local l = per_stream[st]
+      l[#l + 1] = ARGV[i]
+    end
+  end
+end
+local frame = '{"type":"retract","ids":["' .. id .. '"]}'
+for _, st in ipairs(order) do
+  redis.call('XADD', st, 'MAXLEN', '~', ARGV[4], '*', 'k', 'r', 'u', table.concat(per_stream[st], ','), 'o', '', 'p', frame)
+end
+return removed
+`,
+} as const

@@ -1,0 +1,53 @@
+import { ROUTE_LIB } from '@herald/presence'
+import { INBOX_LIB } from './lib'
+
+/**
+ * `DELETE /v1/messages/:id` for one user's message: before it is written (a scheduled
+ * message), it is canceled — the user is added to its recipients, so the delivery writes
+ * nothing; once written, it is retracted — removed from the inbox, and the user's sockets get
+ * a `retract` frame. One atomic step; a second call answers what the first did.
+ */
+export const retract = {
+  name: 'heraldRetract',
+  lua: `${INBOX_LIB}${ROUTE_LIB}
+--[[
+  Input (the key count first):
+    KEYS[1] message recipients set   KEYS[2] message receipt hash
+    KEYS[3] inbox   KEYS[4] inbox messages   KEYS[5] unread   KEYS[6] seen   KEYS[7] archived   KEYS[8] expiring
+    KEYS[9] the user's routes hash   KEYS[10..G+9] the partition's known gateway streams
+    ARGV[1] user id   ARGV[2] message id   ARGV[3] now (ms)   ARGV[4] retention (s)   ARGV[5] stream max length
+    ARGV[6] G   ARGV[7..G+6] the replicas' names   ARGV[G+7] S   ARGV[G+8..G+S+7] replicas to skip
+  Output: 'canceled' | 'retracted'; {'!STALE', replica…} when the replica list was stale (nothing written).
+]]
+local g = tonumber(ARGV[6])
+local s = tonumber(ARGV[g + 7])
+local streams, missing = routes_of(KEYS[9], known_streams(10, 7, g), set_of(g + 8, g + s + 7))
+if missing then return {'!STALE', unpack(missing)} end
+if redis.call('HEXISTS', KEYS[2], 'retractedAt') == 1 then return 'retracted' end
+if redis.call('HEXISTS', KEYS[2], 'canceledAt') == 1 then return 'canceled' end
+local now = ARGV[3]
+local ttl = tonumber(ARGV[4])
+-- a scheduled message's marker outlasts its due time by the retention, like the delivery's would
+local due = tonumber(redis.call('HGET', KEYS[2], 'dueAt') or '0')
+local keep = ttl + math.max(0, math.ceil((due - tonumber(now)) / 1000))
+local added = redis.call('SADD', KEYS[1], ARGV[1]) == 1
+if added then redis.call('EXPIRE', KEYS[1], keep) end
+if added and redis.call('HEXISTS', KEYS[2], 'createdAt') == 0 then
+  redis.call('HSET', KEYS[2], 'canceledAt', now)
+  redis.call('EXPIRE', KEYS[2], keep)
+  return 'canceled'
+end
+redis.call('HSET', KEYS[2], 'retractedAt', now)
+if redis.call('ZREM', KEYS[3], ARGV[2]) == 0 then return 'retracted' end
+redis.call('HDEL', KEYS[4], ARGV[2])
+redis.call('ZREM', KEYS[5], ARGV[2])
+redis.call('ZREM', KEYS[6], ARGV[2])
+redis.call('ZREM', KEYS[7], ARGV[2])
+redis.call('ZREM', KEYS[8], ARGV[2])
+local frame = '{"type":"retract","ids":["' .. ARGV[2] .. '"]}'
+for _, st in ipairs(streams) do
+  redis.call('XADD', st, 'MAXLEN', '~', ARGV[5], '*', 'k', 'r', 'u', ARGV[1], 'o', '', 'p', frame)
+end
+return 'retracted'
+`,
+} as const
