@@ -15,6 +15,12 @@ export const NotifierErrors = {
   ),
   InvalidWebhookUrl: createError(ErrorCode.INVALID_WEBHOOK_URL, 'The webhook url %s', 400),
   KindNotMutable: createError(ErrorCode.KIND_NOT_MUTABLE, 'These kinds cannot be muted: %s', 400),
+  InvalidExpiry: createError(ErrorCode.INVALID_EXPIRY, '%s', 400),
+  NotCancelable: createError(
+    ErrorCode.NOT_CANCELABLE,
+    'Event %s is %s: only a queued or delayed event can be canceled (take its messages back with DELETE /v1/messages/:id)',
+    409,
+  ),
   TooManyWebhooks: createError(
     ErrorCode.TOO_MANY_WEBHOOKS,
     'This caller already has %d webhook endpoints (WEBHOOK_MAX_ENDPOINTS)',

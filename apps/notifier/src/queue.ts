@@ -8,6 +8,13 @@ import { jobIdFor } from './domain/ids'
 export type EventsQueue = Queue<EventJob, { messageIds: string[] }, string>
 
 /**
+ * The job that takes a message to everyone back from every inbox (`DELETE /v1/messages/:id`
+ * once it was written): internal, like the catalog's herald.message; `data.messageId`. Its id
+ * is derived from the message, so repeated DELETEs make one job.
+ */
+export const RETRACT_JOB_TYPE = 'herald.retract'
+
+/**
  * The producer side of EVENTS_QUEUE. On the HTTP path `connection` is a `command`-role
  * client (no offline queue, 2 s command timeout), so a POST fails fast with 503 when
  * Redis is down instead of hanging.

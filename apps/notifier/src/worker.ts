@@ -11,6 +11,7 @@ import { Deliverer } from './domain/deliver'
 import { EventRecords } from './domain/event-records'
 import { deliveryIdFor } from './domain/ids'
 import { createPushQueue, PushEnqueuer, pushQueueOptionsOf } from './push/queue'
+import { RETRACT_JOB_TYPE } from './queue'
 import { createWebhooksQueue, dispatchOptionsOf, WebhookDispatcher } from './webhooks/dispatch'
 import { ReceiptHooks } from './webhooks/receipt-hooks'
 
@@ -70,6 +71,12 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
   async function processJob(job: Job<EventJob, { messageIds: string[] }, string>) {
     const event = job.data
     const attempt = job.attemptsMade + 1
+    // no event record: a failed attempt is retried by BullMQ, and no webhook tells of it
+    if (event.type === RETRACT_JOB_TYPE) {
+      const removed = await deliverer.retractEverywhere(String(event.data.messageId))
+      deps.logger?.info({ messageId: event.data.messageId, removed }, 'message retracted from every inbox')
+      return { messageIds: [] }
+    }
     try {
       const def = catalog.any(event.type)
       if (!def) throw new UnrecoverableError(`Unknown event type "${event.type}"`)
@@ -78,12 +85,21 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
       const record = await records.start(event, job.opts.delay ?? 0)
       // A second job for an event already delivered (it was re-added after the first was removed).
       if (record.status === 'done') return { messageIds: record.messageIds }
+      // canceled (DELETE /v1/events/:id won the race with this start) or expired before: final
+      if (record.status === 'canceled' || record.status === 'expired') return { messageIds: [] }
+      if (event.expiresAt !== undefined && Date.now() >= event.expiresAt) {
+        await records.expired(event)
+        return { messageIds: [] }
+      }
       const delivery = await def.handle(
         { id: event.id, type: event.type, data: event.data, occurredAt: event.occurredAt },
         deliverer.context,
       )
       const direct = event.type === DIRECT_MESSAGE_TYPE
-      const messageIds = await deliverer.deliver(deliveryIdFor(event, direct), delivery, Date.now(), event.source)
+      const messageIds = await deliverer.deliver(deliveryIdFor(event, direct), delivery, {
+        source: event.source,
+        ...(event.expiresAt !== undefined ? { expiresAt: event.expiresAt } : {}),
+      })
       // Holds the job open after it delivered: the worst moment for a crash (chaos tests, demos).
       if (config.WORKER_HANDLER_DELAY_MS > 0) await sleep(config.WORKER_HANDLER_DELAY_MS)
       await records.done(event, messageIds)

@@ -117,6 +117,31 @@ describe('the push worker', () => {
     expect(await counter('herald_push_sent_total')).toEqual(['herald_push_sent_total 2'])
   })
 
+  it('pushes a message with an expiry for no longer than it has left, and not at all once past it or retracted', async () => {
+    const { hh, service, enqueuer, subscribe, send } = await setup({}, { PUSH_UNDELIVERED_AFTER_MS: 100 })
+    const id = await send('u9', 'Driver outside')
+    const gone = await send('u9', 'Old news')
+    const back = await send('u9', 'Wrong price')
+    await subscribe('u9', 'phone')
+    expect(
+      (await hh.app.inject({ method: 'DELETE', url: `/v1/messages/${back}`, headers: hh.auth() })).statusCode,
+    ).toBe(200)
+    const job = { userId: 'u9', kind: 'chat.message', body: 'b' }
+    await enqueuer.enqueue([
+      { ...job, messageId: gone, title: 'Old news', expiresAt: Date.now() - 1 },
+      { ...job, messageId: id, title: 'Driver outside', expiresAt: Date.now() + 120_000 },
+    ])
+    await waitFor(() => service.received.length === 1, 10_000)
+    const ttl = Number(service.received[0]?.headers.ttl)
+    expect(ttl).toBeGreaterThan(100)
+    expect(ttl).toBeLessThanOrEqual(120)
+    expect(JSON.parse(service.received[0]?.payload as string).id).toBe(id)
+    // a held-back job for a retracted message reads the receipt first: nothing is sent
+    await enqueuer.enqueue([{ ...job, messageId: back, title: 'Wrong price', unlessDelivered: true }])
+    await new Promise((r) => setTimeout(r, 500))
+    expect(service.received).toHaveLength(1)
+  })
+
   it('removes a subscription its push service says is gone (410), retries a 429 and a 500 only for the one owed', async () => {
     const { hh, service, enqueuer, subscribe, send, counter } = await setup({ old: [410], busy: [429, 500, 201] })
     // written before the browsers subscribed: only the job below pushes it

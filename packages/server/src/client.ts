@@ -5,6 +5,7 @@ import type {
   EventAccepted,
   EventEnvelope,
   EventView,
+  MessageCanceled,
   MessageReceipt,
   PresenceView,
   SendMessageBody,
@@ -23,6 +24,7 @@ export type {
   EventAccepted,
   EventEnvelope,
   EventView,
+  MessageCanceled,
   MessageReceipt,
   PresenceView,
   SendMessageBody,
@@ -99,9 +101,25 @@ export class HeraldServer {
     })
   }
 
-  /** `GET /v1/messages/:id`: the delivery and read receipt. */
+  /** `GET /v1/messages/:id`: the message's status, delivery and read receipt. */
   getMessage(id: string): Promise<MessageReceipt> {
     return this.call({ method: 'GET', path: `/v1/messages/${encodeURIComponent(id)}`, idempotent: true })
+  }
+
+  /**
+   * `DELETE /v1/messages/:id`: takes a message back — `canceled` if it was scheduled and not
+   * written, `retracted` (removed from the inbox and from open clients) if it was.
+   */
+  cancelMessage(id: string): Promise<MessageCanceled> {
+    return this.call({ method: 'DELETE', path: `/v1/messages/${encodeURIComponent(id)}`, idempotent: true })
+  }
+
+  /**
+   * `DELETE /v1/events/:id`: cancels an event (or a `sendMessage` request, by its `requestId`)
+   * that has not started; a `NOT_CANCELABLE` HeraldError once it has.
+   */
+  cancelEvent(id: string): Promise<EventAccepted> {
+    return this.call({ method: 'DELETE', path: `/v1/events/${encodeURIComponent(id)}`, idempotent: true })
   }
 
   /** `GET /v1/users/:id/presence`: the user's live connections across gateways. */

@@ -20,8 +20,10 @@ afterAll(async () => {
 const CLIENT_ROUTES = [
   'post /v1/events',
   'get /v1/events/{id}',
+  'delete /v1/events/{id}',
   'post /v1/messages',
   'get /v1/messages/{id}',
+  'delete /v1/messages/{id}',
   'get /v1/users/{id}/presence',
   'post /v1/users/{id}/disconnect',
   'get /v1/stats',
@@ -71,6 +73,24 @@ describe('@herald/server against the running stack', () => {
     const again = await client.sendMessage(message, { idempotencyKey: key })
     expect(again.ids).toEqual(first.ids)
     expect(first.ids).toHaveLength(2)
+  })
+
+  it('takes a message back, and cancels a scheduled event', async () => {
+    const sent = await client.sendMessage({ to: { userIds: ['u_back'] }, title: 'Wrong price', body: '', ttl: 3600 })
+    const id = sent.ids[0] as string
+    expect((await client.getMessage(id)).status).toBe('written')
+    expect(await client.cancelMessage(id)).toEqual({ id, status: 'retracted' })
+    expect((await client.getMessage(id)).status).toBe('retracted')
+    const later = new Date(Date.now() + 60_000).toISOString()
+    const ev = await client.sendEvent({
+      id: `server-cancel-${Date.now()}`,
+      type: 'order.shipped',
+      data: { userId: 'u_back', orderId: '1002' },
+      deliverAt: later,
+    })
+    expect(await client.cancelEvent(ev.id)).toEqual({ id: ev.id, status: 'canceled' })
+    expect((await client.getEvent(ev.id)).status).toBe('canceled')
+    await expect(client.cancelMessage('m_nope.p0')).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404 })
   })
 
   it('reads presence and stats, and disconnects a user', async () => {

@@ -5,7 +5,8 @@ import { defineEvent } from './types'
 /** The job of `POST /v1/messages`: internal, not accepted by `POST /v1/events`. */
 export const DIRECT_MESSAGE_TYPE = 'herald.message'
 
-const { deliverAt: _deliverAt, ...props } = SendMessageBody.properties
+// when and how long: resolved by the route into the job (its delay, its expiresAt)
+const { deliverAt: _deliverAt, ttl: _ttl, expiresAt: _expiresAt, ...props } = SendMessageBody.properties
 export const DirectMessageData = Type.Object(props, { additionalProperties: false })
 
 export const directMessage = defineEvent({

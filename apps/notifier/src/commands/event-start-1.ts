@@ -10,13 +10,15 @@ export const eventStart = {
   Input:
     KEYS[1] the event record
     ARGV[1] TTL (s)   ARGV[2] type   ARGV[3] source   ARGV[4] acceptedAt
-  Output: the record after the update (flat HGETALL).
+  Output: the record after the update (flat HGETALL); a final one (done, canceled, expired) unchanged.
 ]]
 redis.call('HSETNX', KEYS[1], 'type', ARGV[2])
 redis.call('HSETNX', KEYS[1], 'source', ARGV[3])
 redis.call('HSETNX', KEYS[1], 'acceptedAt', ARGV[4])
 redis.call('HSETNX', KEYS[1], 'enqueued', '1')
-if redis.call('HGET', KEYS[1], 'status') ~= 'done' then
+-- done, canceled and expired are final: the worker sees them and writes nothing
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'done' and status ~= 'canceled' and status ~= 'expired' then
   redis.call('HSET', KEYS[1], 'status', 'processing')
   redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 end

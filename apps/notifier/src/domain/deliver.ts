@@ -27,9 +27,19 @@ export class Deliverer {
     this.context = { nickname: (userId) => this.users.nickname(userId) }
   }
 
-  /** Returns the ids of the messages written (or written before, on a retry). */
-  async deliver(eventId: string, delivery: Delivery, now = Date.now(), source = ''): Promise<string[]> {
+  /**
+   * Returns the ids of the messages written (or written before, on a retry). `expiresAt`: the
+   * request's expiry (epoch ms), for every message. `ids`: the message ids of a `users`
+   * delivery, in its order, when the caller derived them already.
+   */
+  async deliver(
+    eventId: string,
+    delivery: Delivery,
+    opts: { now?: number; source?: string; expiresAt?: number; ids?: readonly string[] } = {},
+  ): Promise<string[]> {
+    const { now = Date.now(), source = '' } = opts
     const createdAt = new Date(now).toISOString()
+    const expiresAt = opts.expiresAt === undefined ? undefined : new Date(opts.expiresAt).toISOString()
     const message = (id: string, c: MessageContent): NewMessage => ({
       id,
       kind: c.kind,
@@ -41,7 +51,9 @@ export class Deliverer {
       ...(this.mandatoryKinds.has(c.kind) ? { mandatory: true } : {}),
       ...(c.sessionIds ? { sessionIds: c.sessionIds } : {}),
       ...(c.exceptSessionId !== undefined ? { exceptSessionId: c.exceptSessionId } : {}),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
     })
+    const expiry = opts.expiresAt === undefined ? {} : { expiresAt: opts.expiresAt }
     if (delivery.to === 'all') {
       const id = broadcastMessageIdFor(eventId)
       // partition by partition: a partition's users are written in chunks of one slot
@@ -52,7 +64,7 @@ export class Deliverer {
         const { push } = await this.inbox.deliverToMany(userIds, m, { chunkSize: this.chunkSize })
         // the users of the partition it reached with no live socket and a push subscription
         if (push.length > 0 && this.pusher) {
-          const content = { messageId: id, kind: m.kind, title: m.title, body: m.body }
+          const content = { messageId: id, kind: m.kind, title: m.title, body: m.body, ...expiry }
           await this.pusher.enqueue(
             push.map((userId) => ({ userId, ...content, ...(m.mandatory ? { mandatory: true } : {}) })),
           )
@@ -61,10 +73,10 @@ export class Deliverer {
       return [id]
     }
     const hooks = await this.hooksOf(source)
-    const items = delivery.messages.map(({ userId, ...content }) => ({
+    const items = delivery.messages.map(({ userId, ...content }, i) => ({
       userId,
       message: {
-        ...message(this.inbox.messageIdFor(messageIdFor(eventId, userId), userId), content),
+        ...message(opts.ids?.[i] ?? this.inbox.messageIdFor(messageIdFor(eventId, userId), userId), content),
         ...(hooks ? { hooks } : {}),
       },
     }))
@@ -84,10 +96,27 @@ export class Deliverer {
           body: m.body,
           ...(m.mandatory ? { mandatory: true } : {}),
           ...(r.push === 'undelivered' ? { unlessDelivered: true } : {}),
+          ...expiry,
         },
       ]
     })
     if (pushes.length > 0 && this.pusher) await this.pusher.enqueue(pushes)
     return results.map((r) => r.messageId)
+  }
+
+  /**
+   * Takes a message to everyone back from every inbox: marked retracted in every partition
+   * first (no delivery still under way writes it from then on), then removed partition by
+   * partition, in chunks. Returns how many inboxes held it. Safe to run again.
+   */
+  async retractEverywhere(messageId: string): Promise<number> {
+    await this.inbox.markTakenBack(messageId, 'retracted')
+    let removed = 0
+    for (const p of this.inbox.partitions()) {
+      const userIds = await this.users.idsIn(p)
+      if (userIds.length === 0) continue
+      removed += await this.inbox.retractFrom(p, userIds, messageId, { chunkSize: this.chunkSize })
+    }
+    return removed
   }
 }

@@ -1,6 +1,7 @@
 import type { EventJob, EventStatus } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
 import { defineScripts, type RedisClient } from '@herald/redis'
+import { eventCancel } from '../commands/event-cancel-1'
 import { eventClaim } from '../commands/event-claim-1'
 import { eventSet } from '../commands/event-set-1'
 import { eventStart } from '../commands/event-start-1'
@@ -12,7 +13,8 @@ import { eventStart } from '../commands/event-start-1'
  * Every method takes the event's (source, id) — `Pick<EventJob, 'source' | 'id'>`.
  *
  *   type, source, acceptedAt (ms), deliverAt (ms, optional), payload (the EventJob, JSON),
- *   enqueued ('1' once the job is in BullMQ), status, attempts, messageIds (JSON), error
+ *   enqueued ('1' once the job is in BullMQ), status, attempts, messageIds (JSON), error,
+ *   canceledAt (ms)
  */
 /** Which event: the calling system and its id. */
 export type EventRef = Pick<EventJob, 'source' | 'id'>
@@ -35,12 +37,15 @@ type RecordRedis = RedisClient & {
   heraldEventClaim(key: string, ttl: number, ...fields: string[]): Promise<string[] | null>
   heraldEventStart(key: string, ttl: number, type: string, source: string, acceptedAt: string): Promise<string[]>
   heraldEventSet(key: string, ttl: number, deleteCount: number, ...fieldsThenPairs: string[]): Promise<number>
+  heraldEventCancel(key: string, now: number): Promise<EventStatus | null>
 }
 
 const define = (redis: RedisClient) =>
-  defineScripts(redis, [eventClaim, eventStart, eventSet]) as unknown as RecordRedis
+  defineScripts(redis, [eventClaim, eventStart, eventSet, eventCancel]) as unknown as RecordRedis
 
-const STATUSES: readonly EventStatus[] = ['queued', 'delayed', 'processing', 'done', 'failed']
+const STATUSES: readonly EventStatus[] = ['queued', 'delayed', 'processing', 'done', 'failed', 'canceled', 'expired']
+/** Statuses no later step changes. */
+export const FINAL_STATUSES: ReadonlySet<EventStatus> = new Set(['done', 'failed', 'canceled', 'expired'])
 
 function parseJson<T>(s: string | undefined, fallback: T): T {
   if (!s) return fallback
@@ -161,6 +166,19 @@ export class EventRecords {
       'messageIds',
       JSON.stringify(messageIds),
     )
+  }
+
+  /**
+   * Cancels the event unless it started: returns the status after the call ('canceled' when it
+   * is, now or before), or null for no record.
+   */
+  async cancel(event: EventRef, now = Date.now()): Promise<EventStatus | null> {
+    return (await this.redis.heraldEventCancel(this.key(event), now)) ?? null
+  }
+
+  /** The event's expiry passed before it was processed: nothing was written. */
+  async expired(event: EventRef): Promise<void> {
+    await this.redis.heraldEventSet(this.key(event), this.ttlSeconds, 1, 'error', 'status', 'expired')
   }
 
   /** A failed attempt: `final` when no retry follows. */

@@ -3,7 +3,7 @@ import { isRedisUnavailable } from '@herald/service-kit'
 import type { NotifierConfig } from '../config'
 import { NotifierErrors } from '../errors'
 import { type EventsQueue, jobOptions } from '../queue'
-import type { EventRecord, EventRecords, EventRef } from './event-records'
+import { type EventRecord, type EventRecords, type EventRef, FINAL_STATUSES } from './event-records'
 import { jobIdFor } from './ids'
 
 /** 2592000 → "30 days", 90 → "90 s": the limit as a person reads it. */
@@ -32,11 +32,17 @@ export class EventIntake {
     private readonly records: EventRecords,
   ) {}
 
-  async accept(job: EventJob, deliverAt?: number): Promise<Accepted> {
+  /** The delay of a job due at `deliverAt`; DELIVER_AT_TOO_FAR past the horizon. */
+  delayOf(job: EventJob, deliverAt?: number): number {
     const delay = deliverAt === undefined ? 0 : Math.max(0, deliverAt - job.acceptedAt)
     // A far-off deliverAt would keep its job and record in Redis until then: bounded.
     const horizon = this.config.DELIVER_AT_MAX_SECONDS
     if (delay > horizon * 1000) throw new NotifierErrors.DeliverAtTooFar(humanSeconds(horizon), horizon)
+    return delay
+  }
+
+  async accept(job: EventJob, deliverAt?: number): Promise<Accepted> {
+    const delay = this.delayOf(job, deliverAt)
     const status: EventStatus = delay > 0 ? 'delayed' : 'queued'
     const existing = await this.records.claim(job, status, delay > 0 ? deliverAt : undefined)
     if (!existing) {
@@ -56,6 +62,30 @@ export class EventIntake {
     return { created: false, status: (await this.view(job, existing))?.status ?? existing.status }
   }
 
+  /**
+   * Cancels an event that has not started (queued, delayed, or waiting for a retry): its record
+   * says canceled — what the worker checks before it writes anything — and its job is removed.
+   * null for an unknown id (or another system's); NOT_CANCELABLE once it started or ended.
+   */
+  async cancel(event: EventRef): Promise<'canceled' | null> {
+    const status = await this.records.cancel(event)
+    if (status === null) return null
+    if (status !== 'canceled') throw new NotifierErrors.NotCancelable(event.id, status)
+    // The job may be taken by a worker at this moment (then it finds the record canceled and
+    // writes nothing); a job already gone (removed before) is fine too.
+    const job = await this.queue.getJob(jobIdFor(event.source, event.id))
+    await job?.remove().catch(() => {})
+    return 'canceled'
+  }
+
+  /**
+   * Adds an internal job (no idempotency record: its id is derived from its `id`, so adding it
+   * again while it is kept is a no-op).
+   */
+  async enqueueInternal(job: EventJob): Promise<void> {
+    await this.queue.add(job.type, job, jobOptions(this.config, job, 0))
+  }
+
   private async enqueue(job: EventJob, delay: number): Promise<void> {
     await this.queue.add(job.type, job, jobOptions(this.config, job, delay))
     await this.records.markEnqueued(job)
@@ -72,7 +102,7 @@ export class EventIntake {
     if (!rec) return null
     let status = rec.status
     let error = rec.error
-    if (status !== 'done' && status !== 'failed') {
+    if (!FINAL_STATUSES.has(status)) {
       const job = await this.queue.getJob(jobIdFor(event.source, id))
       if (job) {
         const state = await job.getState()
@@ -99,6 +129,7 @@ export class EventIntake {
       ...(error ? { error } : {}),
       acceptedAt: new Date(rec.acceptedAt).toISOString(),
       ...(rec.deliverAt ? { deliverAt: new Date(rec.deliverAt).toISOString() } : {}),
+      ...(rec.payload?.expiresAt ? { expiresAt: new Date(rec.payload.expiresAt).toISOString() } : {}),
       source: rec.source,
     }
   }

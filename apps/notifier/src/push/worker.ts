@@ -21,7 +21,8 @@ export interface PushWorker {
  * subscription is removed), rejected (any other 4xx: dropped, not retried) or retry (429,
  * 5xx, network). The subscriptions done are kept on the job, so a retry (exponential backoff,
  * PUSH_ATTEMPTS) sends only to those still owed. A job held back for an online user
- * (`unlessDelivered`) sends nothing if a device acked or read the message meanwhile.
+ * (`unlessDelivered`) sends nothing if a device acked or read the message meanwhile. A message
+ * past its expiry, or retracted, is not sent; the push service keeps it at most until its expiry.
  * Null when Web Push is off (no VAPID keys): nothing is started.
  */
 export function startPushWorker(
@@ -47,16 +48,23 @@ export function startPushWorker(
   const log = deps.logger
 
   async function push(job: Job<PushJob, void, string>): Promise<void> {
-    const { userId, messageId, unlessDelivered } = job.data
-    if (unlessDelivered) {
+    const { userId, messageId, unlessDelivered, expiresAt } = job.data
+    const left = expiresAt === undefined ? Number.POSITIVE_INFINITY : Math.ceil((expiresAt - Date.now()) / 1000)
+    if (left <= 0) return
+    // held back or retried: the message may have been acked, read or taken back meanwhile
+    if (unlessDelivered || job.attemptsMade > 0) {
       const receipt = await inbox.receipt(messageId)
-      if (!receipt || receipt.deliveredAt || receipt.readAt || receipt.pushedAt) return
+      if (!receipt || receipt.retractedAt) return
+      if (unlessDelivered && (receipt.deliveredAt || receipt.readAt || receipt.pushedAt)) return
     }
     const done = new Set(job.data.done ?? [])
     const owed = (await subscriptions.list(userId)).filter((s) => !done.has(s.id))
     if (owed.length === 0) return
     const payload: PushPayload = { id: messageId, kind: job.data.kind, title: job.data.title, body: job.data.body }
-    const options = { ttl: config.PUSH_TTL_SECONDS, urgency: job.data.mandatory ? 'high' : config.PUSH_URGENCY }
+    const options = {
+      ttl: Math.min(config.PUSH_TTL_SECONDS, left),
+      urgency: job.data.mandatory ? 'high' : config.PUSH_URGENCY,
+    }
     const results = await Promise.all(
       owed.map(async (sub) => ({ sub, res: await sender.send(sub, JSON.stringify(payload), options) })),
     )
