@@ -100,9 +100,11 @@ describe('notifier fuzzing (fast-check, from the route schemas): never a 5xx', (
   })
 
   it('path parameters of every GET/POST/DELETE route', async () => {
-    const routes: Array<['GET' | 'POST', (s: string) => string]> = [
+    const routes: Array<['GET' | 'POST' | 'DELETE', (s: string) => string]> = [
       ['GET', (s) => `/v1/events/${s}`],
+      ['DELETE', (s) => `/v1/events/${s}`],
       ['GET', (s) => `/v1/messages/${s}`],
+      ['DELETE', (s) => `/v1/messages/${s}`],
       ['GET', (s) => `/v1/users/${s}/presence`],
       ['POST', (s) => `/v1/users/${s}/disconnect`],
     ]
