@@ -3,6 +3,9 @@ import type { Connection } from './connection'
 import { frameIsFor } from './delivery'
 import { welcomeFrame } from './frames'
 
+/** How every message frame the inbox stores begins (the delivery scripts write it so). */
+const MESSAGE_FRAME_START = '{"type":"message"'
+
 export interface ReplayRequest {
   conn: Connection
   replica: string
@@ -14,9 +17,10 @@ export interface ReplayRequest {
 }
 
 /**
- * Sends the client what it missed: the `welcome` (resumed, with `gap` when messages after
- * `since` were already trimmed), then every inbox message in (since, upTo], oldest first, in
- * pages. Live frames are held by the connection meanwhile; the caller sends them after.
+ * Sends the client what it missed: the `welcome` (resumed, with `gap` when messages or changes
+ * after `since` were already trimmed), then every inbox message in (since, upTo] and the read,
+ * state and retract changes made meanwhile, in cursor order, in pages. Live frames are held by
+ * the connection meanwhile; the caller sends them after.
  */
 export async function replay(inbox: Inbox, r: ReplayRequest): Promise<void> {
   const { conn } = r
@@ -40,8 +44,10 @@ export async function replay(inbox: Inbox, r: ReplayRequest): Promise<void> {
       first = false
     }
     for (const frame of page.frames) {
+      // a change (read, state, retract) made while the client was away: it has no cursor of its own
+      if (!frame.startsWith(MESSAGE_FRAME_START)) conn.write(frame, null)
       // a device-targeted message replays only to the sessions it was for
-      if (frameIsFor(frame, conn.info.sessionId)) conn.write(frame, cursorOf(frame))
+      else if (frameIsFor(frame, conn.info.sessionId)) conn.write(frame, cursorOf(frame))
     }
     if (!page.more || page.lastCursor === null) return
     cursor = page.lastCursor

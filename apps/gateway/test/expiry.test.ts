@@ -61,6 +61,30 @@ describe.each(redisModes())('expiry and retraction on %s Redis', (mode) => {
     expect(o.of('retract')).toEqual([])
   })
 
+  it('a device away during a read, a state change and a retraction gets them on reconnect, in order', async () => {
+    const r1 = await c.start()
+    const u = await c.user()
+    const cl = await c.online(r1, u)
+    const [a, b, d] = await c.deliver(u.userId, 3)
+    await cl.next('message')
+    await cl.next('message')
+    const last = (await cl.next('message')).cursor as string
+    await cl.close()
+    await c.inbox.markRead(u.userId, [a as string])
+    await c.inbox.setState(u.userId, 'archived', { ids: [b as string] })
+    expect(await c.inbox.retract(u.userId, d as string)).toBe('retracted')
+    const [e] = await c.deliver(u.userId, 1)
+    const back = await c.online(r1, u, last)
+    await back.next('message')
+    expect(back.frames.slice(1)).toEqual([
+      { type: 'read', ids: [a] },
+      { type: 'state', state: 'archived', ids: [b] },
+      { type: 'retract', ids: [d] },
+      expect.objectContaining({ type: 'message', id: e }),
+    ])
+    expect(back.frames[0]).toMatchObject({ type: 'welcome', resumed: true, gap: false })
+  })
+
   it('retracts a message to everyone with one entry per gateway listing its users', async () => {
     const [r1, r2] = [await c.start(), await c.start()]
     const users = await Promise.all([c.user(), c.user(), c.user()])

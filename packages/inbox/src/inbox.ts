@@ -11,11 +11,10 @@ import { retractMany } from './commands/retract-many-n'
 import { retract } from './commands/retract-n'
 import { schedule } from './commands/schedule-1'
 import { setState } from './commands/set-state-n'
-import { since } from './commands/since-7'
+import { since } from './commands/since-8'
 import {
   CURSOR_RE,
   compareCursors,
-  cursorOf,
   type DeliverResult,
   devicesOf,
   frameTail,
@@ -282,8 +281,10 @@ export class Inbox {
   }
 
   /**
-   * Messages after `since` (and at most `upTo`), oldest first: the replay on reconnect.
-   * `gap` is true when messages after `since` were already removed by the count or age bound.
+   * Messages after `since` (and at most `upTo`), oldest first, with the changes made meanwhile
+   * (read, state and retract frames, in cursor order among them): the replay on reconnect.
+   * `gap` is true when messages or changes after `since` were already removed by a bound.
+   * `lastCursor` is the cursor of the last item: where the next page starts.
    */
   async since(
     userId: string,
@@ -300,16 +301,19 @@ export class Inbox {
       seen,
       archived,
       expiring,
+      this.keys.inboxChanges(userId),
       since,
       limit,
       upTo,
     )) as string[]
-    const trimmed = out[0] ?? '0'
-    const frames = out.slice(1)
+    const [trimmed = '0', changesTrimmed = '0', last = ''] = out
+    const frames = out.slice(3)
     const ageCutoff = String((Date.now() - this.opts.retentionSeconds * 1000) * 1000)
-    const gap = compareCursors(since, trimmed) < 0 || (since !== '0' && compareCursors(since, ageCutoff) < 0)
-    const last = frames.length ? cursorOf(frames[frames.length - 1] as string) : null
-    return { frames, lastCursor: last, gap, more: frames.length >= limit }
+    const gap =
+      compareCursors(since, trimmed) < 0 ||
+      compareCursors(since, changesTrimmed) < 0 ||
+      (since !== '0' && compareCursors(since, ageCutoff) < 0)
+    return { frames, lastCursor: last || null, gap, more: frames.length >= limit }
   }
 
   /**
@@ -363,6 +367,9 @@ export class Inbox {
         ...r.streams,
         ...valid.map((id) => k.messageReceipt(p, id)),
         k.webhookOutbox(p),
+        k.cursor(p),
+        k.inboxChanges(userId),
+        k.inboxMeta(userId),
       ]
       return this.redis.heraldMarkRead(
         keys.length,
@@ -371,6 +378,7 @@ export class Inbox {
         this.opts.streamMaxLen,
         userId,
         opts.origin ?? '',
+        this.opts.retentionSeconds,
         ...routeArgv(r),
         ...valid,
       )
@@ -413,7 +421,18 @@ export class Inbox {
     const p = k.partitionOf(userId)
     const [inbox, messages, unread, , seen, archived] = this.userKeys(userId)
     const out = await this.directory.run(p, (r) => {
-      const keys = [inbox, messages, unread, seen, archived, k.routes(userId), ...r.streams]
+      const keys = [
+        inbox,
+        messages,
+        unread,
+        seen,
+        archived,
+        k.routes(userId),
+        ...r.streams,
+        k.cursor(p),
+        k.inboxChanges(userId),
+        k.inboxMeta(userId),
+      ]
       return this.redis.heraldSetState(
         keys.length,
         ...keys,
@@ -575,6 +594,9 @@ export class Inbox {
         expiring,
         k.routes(userId),
         ...r.streams,
+        k.cursor(p),
+        k.inboxChanges(userId),
+        k.inboxMeta(userId),
       ]
       return this.redis.heraldRetract(
         keys.length,
@@ -628,10 +650,11 @@ export class Inbox {
     const out = await this.directory.run(p, (r) => {
       const keys = [
         k.messageReceipt(p, messageId),
+        k.cursor(p),
         ...r.streams,
         ...chunk.flatMap((u) => {
-          const [inbox, messages, unread, , seen, archived, expiring] = this.userKeys(u)
-          return [inbox, messages, unread, seen, archived, expiring, k.routes(u)]
+          const [inbox, messages, unread, meta, seen, archived, expiring] = this.userKeys(u)
+          return [inbox, messages, unread, seen, archived, expiring, k.routes(u), k.inboxChanges(u), meta]
         }),
       ]
       return this.redis.heraldRetractMany(

@@ -147,7 +147,12 @@ describe.each(redisModes())('expiry and retraction on %s Redis', (mode) => {
     expect(await inbox.retract('u', a, 3000)).toBe('retracted')
     expect(await ids()).toEqual([])
     expect(await inbox.counts('u')).toEqual({ total: 0, unseen: 0, unread: 0, archived: 0 })
-    expect((await inbox.since('u', '0')).frames).toEqual([])
+    // a device away meanwhile replays the retractions (the archive of b came in between)
+    expect((await inbox.since('u', '0')).frames.map((f) => JSON.parse(f))).toEqual([
+      { type: 'state', state: 'archived', ids: [b] },
+      { type: 'retract', ids: [a] },
+      { type: 'retract', ids: [b] },
+    ])
     const syncs = (await entries()).filter((e) => e.k === 'r' && e.p?.includes('"retract"'))
     expect(syncs.map((e) => [e.u, e.o, JSON.parse(e.p as string)])).toEqual([
       ['u', '', { type: 'retract', ids: [a] }],

@@ -3,7 +3,7 @@ import { PresenceWriter } from '@herald/presence'
 import type { RedisClient } from '@herald/redis'
 import { connectFor, redisModes, sleep, uniquePrefix } from '@herald/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Inbox, type NewMessage } from '../src/inbox'
+import { compareCursors, Inbox, type NewMessage } from '../src/inbox'
 
 /** Seen, read, unread, archived, deleted: the same suite on one Redis, a Cluster and a Sentinel primary. */
 describe.each(redisModes())('inbox states on %s Redis', (mode) => {
@@ -151,7 +151,12 @@ describe.each(redisModes())('inbox states on %s Redis', (mode) => {
     expect(await states('archived')).toEqual([])
     expect((await states()).map((i) => i.id)).toEqual([b])
     expect(await inbox.counts('u')).toEqual({ total: 1, unseen: 1, unread: 1, archived: 0 })
-    expect((await inbox.since('u', '0')).frames.map((f) => JSON.parse(f).id)).toEqual([b])
+    // the replay: b, then the changes made since (a device away meanwhile applies them too)
+    expect((await inbox.since('u', '0')).frames.map((f) => JSON.parse(f))).toEqual([
+      expect.objectContaining({ type: 'message', id: b }),
+      { type: 'state', state: 'archived', ids: [a] },
+      { type: 'state', state: 'deleted', ids: [a] },
+    ])
     expect((await inbox.deliver([{ userId: 'u', message: msg(a as string) }]))[0]?.cursor).toBeNull()
     expect((await states()).map((i) => i.id)).toEqual([b])
     expect((await syncs()).at(-1)).toEqual({ o: 'c1', frame: { type: 'state', state: 'deleted', ids: [a] } })
@@ -217,5 +222,77 @@ describe.each(redisModes())('inbox states on %s Redis', (mode) => {
     await aged.deliver(['new'])
     expect(await redis.exists(aged.keys.inboxSeen('u'), aged.keys.inboxArchived('u'))).toBe(0)
     expect(await aged.inbox.counts('u')).toEqual({ total: 1, unseen: 1, unread: 1, archived: 0 })
+  })
+})
+
+/** The change log: what a device that was away replays besides messages. */
+describe.each(redisModes())('the change log on %s Redis', (mode) => {
+  let redis: RedisClient
+  beforeAll(async () => {
+    redis = await connectFor(mode)
+  })
+  afterAll(() => redis.quit())
+
+  const msg = (id: string): NewMessage => ({
+    id,
+    kind: 'test',
+    title: id,
+    body: '',
+    data: {},
+    createdAt: new Date().toISOString(),
+  })
+  const kinds = (frames: string[]) =>
+    frames.map((f) => {
+      const j = JSON.parse(f)
+      return j.type === 'message' ? j.id : `${j.type}${j.state ? `:${j.state}` : ''}:${j.ids ?? j.upTo}`
+    })
+
+  it('replays messages and changes merged in cursor order, page by page, up to a cursor', async () => {
+    const keys = createKeys(uniquePrefix('changes'), 4)
+    const inbox = new Inbox(redis, keys)
+    const a = inbox.messageIdFor('a', 'u')
+    const b = inbox.messageIdFor('b', 'u')
+    const [ra] = await inbox.deliver([{ userId: 'u', message: msg(a) }])
+    await inbox.markRead('u', [a])
+    const [rb] = await inbox.deliver([{ userId: 'u', message: msg(b) }])
+    await inbox.setState('u', 'archived', { ids: [b] })
+    const all = await inbox.since('u', '0')
+    expect(kinds(all.frames)).toEqual([a, `read:${a}`, b, `state:archived:${b}`])
+    expect(all.more).toBe(false)
+    // pages of 2: the second starts after the change that ended the first
+    const first = await inbox.since('u', '0', 2)
+    expect(kinds(first.frames)).toEqual([a, `read:${a}`])
+    expect(first.more).toBe(true)
+    const second = await inbox.since('u', first.lastCursor as string, 2)
+    expect(kinds(second.frames)).toEqual([b, `state:archived:${b}`])
+    expect((await inbox.since('u', second.lastCursor as string)).frames).toEqual([])
+    // from a's cursor: what came after it; up to b's cursor: not the archive
+    expect(kinds((await inbox.since('u', ra?.cursor as string)).frames)).toEqual([
+      `read:${a}`,
+      b,
+      `state:archived:${b}`,
+    ])
+    expect(kinds((await inbox.since('u', '0', 100, rb?.cursor as string)).frames)).toEqual([a, `read:${a}`, b])
+    expect(all.gap).toBe(false)
+  })
+
+  it('keeps the last 500 changes: a device behind the dropped ones is told of a gap', async () => {
+    const keys = createKeys(uniquePrefix('changes'), 4)
+    const inbox = new Inbox(redis, keys)
+    const ids = Array.from({ length: 510 }, (_, i) => inbox.messageIdFor(`m${i}`, 'u'))
+    const written = await inbox.deliver(ids.map((id) => ({ userId: 'u', message: msg(id) })))
+    const cursor = written
+      .map((r) => r.cursor as string)
+      .sort(compareCursors)
+      .at(-1) as string
+    // one change each (the same frame twice is one entry, moved to its later cursor)
+    for (const id of ids) await inbox.markRead('u', [id])
+    expect(await redis.zcard(keys.inboxChanges('u'))).toBe(500)
+    const behind = await inbox.since('u', cursor, 1000)
+    expect(behind.gap).toBe(true)
+    expect(behind.frames).toHaveLength(500)
+    expect(JSON.parse(behind.frames[0] as string)).toEqual({ type: 'read', ids: [ids[10]] })
+    const recent = await inbox.since('u', behind.lastCursor as string)
+    expect(recent.gap).toBe(false)
   })
 })

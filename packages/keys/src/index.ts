@@ -152,7 +152,12 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
      * the inbox's read scripts drop those past it
      */
     inboxExpiring: (userId: string) => `${ofUser(userId)}inbox:${userId}:expiring`,
-    /** hash {trimmed: highest cursor removed by the count bound} */
+    /**
+     * sorted set change frame (read, state, retract) by the cursor it was made at: what a device
+     * that reconnects with an older cursor replays (bounded in count and age)
+     */
+    inboxChanges: (userId: string) => `${ofUser(userId)}inbox:${userId}:changes`,
+    /** hash {trimmed: highest cursor removed by the count bound, changesTrimmed: the same for the change log} */
     inboxMeta: (userId: string) => `${ofUser(userId)}inbox:${userId}:meta`,
     /** hash message kind → 'off' | 'silent' (absent: on): the user's preferences, read by every delivery */
     preferences: (userId: string) => `${ofUser(userId)}user:${userId}:preferences`,

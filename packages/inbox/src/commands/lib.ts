@@ -90,6 +90,24 @@ local function purge_expired(inbox, messages, unread, seen, archived, expiring)
   return #ids
 end
 
+-- The most changes a user's change log keeps.
+local CHANGES_MAX = 500
+
+-- Notes a change frame (read, state, retract) on the user's change log at cursor cs, so a
+-- device that reconnects with an older cursor replays it. Changes older than the retention,
+-- and beyond the count bound, are dropped; the highest cursor dropped by the count is kept in
+-- meta ('changesTrimmed'): a device behind it is told of a gap.
+local function log_change(changes, meta, cs, c, frame, retention_us, ttl_s)
+  redis.call('ZADD', changes, cs, frame)
+  if redis.call('ZCARD', changes) > CHANGES_MAX then
+    local dropped = redis.call('ZPOPMIN', changes)
+    redis.call('HSET', meta, 'changesTrimmed', dropped[2])
+  end
+  redis.call('ZREMRANGEBYSCORE', changes, '-inf', string.format('%.0f', c - retention_us))
+  redis.call('EXPIRE', changes, ttl_s)
+  redis.call('EXPIRE', meta, ttl_s)
+end
+
 local function set_of(first, last)
   local s = {}
   for i = first, last do s[ARGV[i]] = true end

@@ -13,24 +13,25 @@ export const retractMany = {
   lua: `${INBOX_LIB}${ROUTE_LIB}
 --[[
   Input (the key count first):
-    KEYS[1] message receipt hash   KEYS[2..G+1] the partition's known gateway streams
-    then per user i (0-based): KEYS[G+2+7i .. G+8+7i] = inbox, inbox messages, unread, seen, archived,
-    expiring, routes
+    KEYS[1] message receipt hash   KEYS[2] the partition's cursor   KEYS[3..G+2] the partition's known gateway streams
+    then per user i (0-based): KEYS[G+3+9i .. G+11+9i] = inbox, inbox messages, unread, seen, archived,
+    expiring, routes, change log, inbox meta
     ARGV[1] message id   ARGV[2] now (ms)   ARGV[3] retention (s)   ARGV[4] stream max length
     ARGV[5] the receipt field to mark: 'retractedAt', or 'canceledAt' (a scheduled message: no users)
     ARGV[6] G   ARGV[7..G+6] the replicas' names   ARGV[G+7] S   ARGV[G+8..G+S+7] replicas to skip
     ARGV[G+S+8..] the user ids, in KEYS order
   Output: how many inboxes held it; {'!STALE', replica…} when the replica list was stale (nothing written).
+  Each inbox that held it notes the retract frame on its change log (one cursor for the chunk).
 ]]
 local g = tonumber(ARGV[6])
 local s = tonumber(ARGV[g + 7])
 local first_user = g + s + 8
-local by_name = known_streams(2, 7, g)
+local by_name = known_streams(3, 7, g)
 local skip = set_of(g + 8, g + s + 7)
 local routes = {}
 local missing_all = nil
 for i = first_user, #ARGV do
-  local r, missing = routes_of(KEYS[g + 8 + 7 * (i - first_user)], by_name, skip)
+  local r, missing = routes_of(KEYS[g + 9 + 9 * (i - first_user)], by_name, skip)
   if missing then
     missing_all = missing_all or {}
     for _, m in ipairs(missing) do missing_all[#missing_all + 1] = m end
@@ -46,9 +47,14 @@ local id = ARGV[1]
 local removed = 0
 local per_stream = {}
 local order = {}
+local frame = '{"type":"retract","ids":["' .. id .. '"]}'
+local ttl = tonumber(ARGV[3])
+local c, cs = nil, nil
 for i = first_user, #ARGV do
-  local b = g + 2 + 7 * (i - first_user)
+  local b = g + 3 + 9 * (i - first_user)
   if redis.call('ZREM', KEYS[b], id) == 1 then
+    if not c then c, cs = next_cursor(KEYS[2]) end
+    log_change(KEYS[b + 7], KEYS[b + 8], cs, c, frame, ttl * 1000000, ttl)
     removed = removed + 1
     redis.call('HDEL', KEYS[b + 1], id)
     redis.call('ZREM', KEYS[b + 2], id)
@@ -65,7 +71,6 @@ for i = first_user, #ARGV do
     end
   end
 end
-local frame = '{"type":"retract","ids":["' .. id .. '"]}'
 for _, st in ipairs(order) do
   redis.call('XADD', st, 'MAXLEN', '~', ARGV[4], '*', 'k', 'r', 'u', table.concat(per_stream[st], ','), 'o', '', 'p', frame)
 end

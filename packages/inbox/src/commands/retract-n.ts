@@ -15,9 +15,11 @@ export const retract = {
     KEYS[1] message recipients set   KEYS[2] message receipt hash
     KEYS[3] inbox   KEYS[4] inbox messages   KEYS[5] unread   KEYS[6] seen   KEYS[7] archived   KEYS[8] expiring
     KEYS[9] the user's routes hash   KEYS[10..G+9] the partition's known gateway streams
+    KEYS[G+10] the partition's cursor   KEYS[G+11] the user's change log   KEYS[G+12] inbox meta
     ARGV[1] user id   ARGV[2] message id   ARGV[3] now (ms)   ARGV[4] retention (s)   ARGV[5] stream max length
     ARGV[6] G   ARGV[7..G+6] the replicas' names   ARGV[G+7] S   ARGV[G+8..G+S+7] replicas to skip
   Output: 'canceled' | 'retracted'; {'!STALE', replica…} when the replica list was stale (nothing written).
+  The retract frame goes to the user's sockets and onto the change log.
 ]]
 local g = tonumber(ARGV[6])
 local s = tonumber(ARGV[g + 7])
@@ -45,6 +47,8 @@ redis.call('ZREM', KEYS[6], ARGV[2])
 redis.call('ZREM', KEYS[7], ARGV[2])
 redis.call('ZREM', KEYS[8], ARGV[2])
 local frame = '{"type":"retract","ids":["' .. ARGV[2] .. '"]}'
+local c, cs = next_cursor(KEYS[g + 10])
+log_change(KEYS[g + 11], KEYS[g + 12], cs, c, frame, ttl * 1000000, ttl)
 for _, st in ipairs(streams) do
   redis.call('XADD', st, 'MAXLEN', '~', ARGV[5], '*', 'k', 'r', 'u', ARGV[1], 'o', '', 'p', frame)
 end

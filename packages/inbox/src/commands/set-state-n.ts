@@ -13,13 +13,15 @@ export const setState = {
   Input (the key count first):
     KEYS[1] inbox   KEYS[2] inbox messages   KEYS[3] unread   KEYS[4] seen   KEYS[5] archived
     KEYS[6] the user's routes hash   KEYS[7..G+6] the partition's known gateway streams
+    KEYS[G+7] the partition's cursor   KEYS[G+8] the user's change log   KEYS[G+9] inbox meta
     ARGV[1] state: 'seen' | 'unread' | 'archived' | 'unarchived' | 'deleted'
     ARGV[2] up to (inclusive cursor; '' when ids are listed)   ARGV[3] stream max length
     ARGV[4] ttl (s) of the seen and archived sets   ARGV[5] user id   ARGV[6] origin connId ('' for none)
     ARGV[7] G   ARGV[8..G+7] the replicas' names   ARGV[G+8] S   ARGV[G+9..G+S+8] replicas to skip
     ARGV[G+S+9..] message ids (none when up to is given)
   Output: the ids whose state changed (ids not in the inbox are skipped);
-  {'!STALE', replica…} when the replica list was stale (nothing written).
+  {'!STALE', replica…} when the replica list was stale (nothing written). The state frame goes to
+  the user's sockets and onto the change log.
   Seen holds only unread ids (a read message is seen), so counts need no scan: unseen = unread − seen.
 ]]
 local g = tonumber(ARGV[7])
@@ -66,6 +68,9 @@ if ARGV[2] ~= '' then
 else
   frame = '{"type":"state","state":"' .. state .. '","ids":["' .. table.concat(changed, '","') .. '"]}'
 end
+local ttl = tonumber(ARGV[4])
+local c, cs = next_cursor(KEYS[g + 7])
+log_change(KEYS[g + 8], KEYS[g + 9], cs, c, frame, ttl * 1000000, ttl)
 for _, st in ipairs(streams) do
   redis.call('XADD', st, 'MAXLEN', '~', ARGV[3], '*', 'k', 'r', 'u', ARGV[5], 'o', ARGV[6], 'p', frame)
 end
