@@ -151,7 +151,10 @@ export function createClient(options: ClientOptions): HeraldClient {
     welcomed = false
     replica = connId = null
     if (!ws) return
-    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null
+    ws.onopen = ws.onmessage = ws.onclose = null
+    // closing a socket still connecting makes it emit an error, which the ws package throws
+    // when nobody listens (an uncaught exception in Node): keep a listener that ignores it
+    ws.onerror = () => {}
     try {
       ws.close(code)
     } catch {}

@@ -128,6 +128,17 @@ describe('stop()', () => {
     expect(rec.statuses.at(-1)).toEqual({ newState: 'stopped', oldState: 'connected' })
   })
 
+  it('while the WebSocket is still connecting: it is abandoned without an uncaught error', async () => {
+    fake.stallWebSockets = true
+    rec = recordedClient(fake, { transport: 'websocket' })
+    rec.client.connect()
+    await until(() => fake.stalledUpgrades === 1, 'the upgrade request')
+    rec.client.stop()
+    // the ws package emits an error for a socket closed before it opened, and throws it if unheard
+    await sleep(100)
+    expect(rec.client.status).toBe('stopped')
+  })
+
   it('cancels a pending reconnect: nothing more happens after it', async () => {
     fake.failTickets = 1000
     rec = recordedClient(fake)

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import type { ClientFrame, InboxItem, InboxState, MessageFrame, PreferenceValue, ServerFrame } from '../src/types'
 
@@ -61,6 +62,9 @@ export interface FakeHerald {
   silentSockets: number
   /** WebSocket upgrades are refused with 403 (a proxy that blocks WebSockets) */
   blockWebSockets: boolean
+  /** WebSocket upgrades get no answer at all (the socket stays connecting); counts the ones held */
+  stallWebSockets: boolean
+  stalledUpgrades: number
   publish(fields?: Partial<MessageFrame>): MessageFrame
   /** the sender took these back (`DELETE /v1/messages/:id`): out of the inbox, a `retract` frame to every open socket */
   retract(...ids: string[]): void
@@ -117,6 +121,8 @@ export async function startFakeHerald(): Promise<FakeHerald> {
     refuseTickets: 0,
     silentSockets: 0,
     blockWebSockets: false,
+    stallWebSockets: false,
+    stalledUpgrades: 0,
     publish(fields = {}) {
       const n = ++messageSeq
       const m: MessageFrame = {
@@ -144,6 +150,7 @@ export async function startFakeHerald(): Promise<FakeHerald> {
     live: () => fake.connections.filter((c) => !c.closed && c.ws.readyState === c.ws.OPEN),
     close: async () => {
       for (const c of fake.connections) c.ws.terminate()
+      for (const s of stalled) s.destroy()
       await new Promise<void>((r) => wss.close(() => r()))
       await new Promise<void>((r) => server.close(() => r()))
     },
@@ -250,7 +257,13 @@ export async function startFakeHerald(): Promise<FakeHerald> {
   })
 
   const wss = new WebSocketServer({ noServer: true })
+  const stalled: Duplex[] = []
   server.on('upgrade', (req, socket, head) => {
+    if (fake.stallWebSockets) {
+      fake.stalledUpgrades++
+      stalled.push(socket)
+      return
+    }
     if (fake.blockWebSockets || !req.url?.startsWith('/ws')) {
       socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n')
       return
