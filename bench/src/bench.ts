@@ -42,6 +42,11 @@ export interface BenchOptions {
   write?: boolean
   /** write a .cpuprofile of every herald Node process into this folder (`--cpu-prof`) */
   cpuProfDir?: string
+  /**
+   * a full run as it stands (no system, rate, cycle or size narrowed): its fanout plot replaces
+   * docs/bench-fanout-p99.svg; a narrowed run writes its plot under results/ only
+   */
+  publish?: boolean
 }
 
 export interface BenchResults {
@@ -195,7 +200,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     await stopAll()
   }
   results.durationSec = Math.round((Date.now() - t0) / 1000)
-  if (o.write !== false) writeResults(results, log)
+  if (o.write !== false) writeResults(results, log, o.publish === true)
   return results
 }
 
@@ -209,7 +214,7 @@ function fanoutSeries(steps: FanoutResult['steps']): Series[] {
   }))
 }
 
-function writeResults(r: BenchResults, log: (l: string) => void): void {
+function writeResults(r: BenchResults, log: (l: string) => void, publish: boolean): void {
   const dir = join(BENCH_DIR, 'results')
   mkdirSync(dir, { recursive: true })
   const stamp = r.startedAt.replace(/[:.]/g, '-')
@@ -230,8 +235,8 @@ function writeResults(r: BenchResults, log: (l: string) => void): void {
     )
     writeFileSync(join(dir, 'fanout-p99.svg'), svg)
     svgs.push(join(dir, 'fanout-p99.svg'))
-    // a full run publishes its plot next to BENCHMARKS.md's other figures
-    if (r.profile.name === 'full') {
+    // a full run, not narrowed, publishes its plot next to BENCHMARKS.md's other figures
+    if (publish && r.profile.name === 'full') {
       mkdirSync(join(REPO_ROOT, 'docs'), { recursive: true })
       writeFileSync(join(REPO_ROOT, 'docs/bench-fanout-p99.svg'), svg)
       svgs.push('docs/bench-fanout-p99.svg')

@@ -49,6 +49,7 @@ try {
     scenarios: SCENARIOS.filter((s) => asked.includes(s)) as Scenario[],
     profile,
     ...(values.only ? { only: values.only.split(',') as SystemName[] } : {}),
+    publish: !values.quick && !values.only && !values.rates && !values.cycles && !values.sockets,
     ...(values['cpu-prof']
       ? { cpuProfDir: join(BENCH_DIR, 'results', `cpu-${new Date().toISOString().replace(/[:.]/g, '-')}`) }
       : {}),
