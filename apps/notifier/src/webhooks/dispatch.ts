@@ -5,6 +5,7 @@ import type { RedisClient } from '@herald/redis'
 import type { WebhookRegistry } from '@herald/webhooks'
 import { Queue } from 'bullmq'
 import type { WorkerConfig } from '../config'
+import { ExpiringCache } from '../domain/expiring-cache'
 
 export type WebhooksQueue = Queue<WebhookJob, void, string>
 
@@ -46,25 +47,18 @@ export function dispatchOptionsOf(config: WorkerConfig): DispatchOptions {
  * and the webhook id, so the same event emitted twice is queued once.
  */
 export class WebhookDispatcher {
-  private readonly cache = new Map<string, { ids: string[]; until: number }>()
+  private readonly cache: ExpiringCache<string[]>
 
   constructor(
     private readonly registry: WebhookRegistry,
     private readonly queue: WebhooksQueue,
     private readonly opts: DispatchOptions,
-  ) {}
+  ) {
+    this.cache = new ExpiringCache(opts.cacheMs)
+  }
 
-  private async subscribers(caller: string | null, type: WebhookEventType): Promise<string[]> {
-    const key = `${type}\0${caller ?? '*'}`
-    const hit = this.cache.get(key)
-    if (hit && hit.until > Date.now()) return hit.ids
-    const ids = await this.registry.subscribers(caller, type)
-    if (this.opts.cacheMs > 0) {
-      // a bounded cache: callers are few, but a flood of distinct ones must not grow it without end
-      if (this.cache.size >= 10_000) this.cache.clear()
-      this.cache.set(key, { ids, until: Date.now() + this.opts.cacheMs })
-    }
-    return ids
+  private subscribers(caller: string | null, type: WebhookEventType): Promise<string[]> {
+    return this.cache.get(`${type}\0${caller ?? '*'}`, () => this.registry.subscribers(caller, type))
   }
 
   /**

@@ -1,5 +1,6 @@
 import { WebhookEventType } from '@herald/contracts'
 import type { WebhookRegistry } from '@herald/webhooks'
+import { ExpiringCache } from '../domain/expiring-cache'
 
 /**
  * Which receipt events a calling system's webhooks want, as the letters the delivery script
@@ -10,26 +11,24 @@ import type { WebhookRegistry } from '@herald/webhooks'
  * sent from `cacheMs` on.
  */
 export class ReceiptHooks {
-  private readonly cache = new Map<string, { hooks: string; until: number }>()
+  private readonly cache: ExpiringCache<string>
 
   constructor(
     private readonly registry: Pick<WebhookRegistry, 'subscribers'>,
-    private readonly cacheMs: number,
-    private readonly clock: () => number = Date.now,
-  ) {}
+    cacheMs: number,
+    clock: () => number = Date.now,
+  ) {
+    this.cache = new ExpiringCache(cacheMs, 10_000, clock)
+  }
 
   async of(source: string): Promise<string> {
     if (!source) return ''
-    const hit = this.cache.get(source)
-    if (hit && hit.until > this.clock()) return hit.hooks
-    const [delivered, read] = await Promise.all([
-      this.registry.subscribers(source, WebhookEventType.MESSAGE_DELIVERED),
-      this.registry.subscribers(source, WebhookEventType.MESSAGE_READ),
-    ])
-    const hooks = `${delivered.length > 0 ? 'd' : ''}${read.length > 0 ? 'r' : ''}`
-    // bounded: callers are few, but a flood of distinct ones must not grow it without end
-    if (this.cache.size >= 10_000) this.cache.clear()
-    this.cache.set(source, { hooks, until: this.clock() + this.cacheMs })
-    return hooks
+    return this.cache.get(source, async () => {
+      const [delivered, read] = await Promise.all([
+        this.registry.subscribers(source, WebhookEventType.MESSAGE_DELIVERED),
+        this.registry.subscribers(source, WebhookEventType.MESSAGE_READ),
+      ])
+      return `${delivered.length > 0 ? 'd' : ''}${read.length > 0 ? 'r' : ''}`
+    })
   }
 }
