@@ -54,6 +54,19 @@ describe('/docs', () => {
         expect(Object.keys(op.responses).length, `${method} ${path}`).toBeGreaterThan(1)
       }
     }
+    // what herald POSTs to a webhook endpoint, per event type: the envelope with its typed data
+    expect(Object.keys(doc.webhooks).sort()).toEqual([
+      'event.failed',
+      'message.delivered',
+      'message.read',
+      'user.offline',
+      'user.online',
+    ])
+    const delivered = doc.webhooks['message.delivered'].post
+    expect(delivered.requestBody.content['application/json'].schema.properties.data.required).toEqual(
+      expect.arrayContaining(['messageId', 'userId', 'deliveredAt']),
+    )
+    expect(delivered.parameters.map((p: { name: string }) => p.name)).toContain('webhook-signature')
     // a full OpenAPI 3.1 validation (schema + semantics), on a copy: validate() dereferences in place
     await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeTruthy()
     // no hidden health routes

@@ -242,7 +242,14 @@ describe('webhook deliveries', () => {
       keepCompletedSeconds: 60,
       keepFailedSeconds: 60,
     })
-    expect(await dispatcher.emit('billing', 'event.failed', { eventId: 'x' }, 'x')).toBe(1)
+    const failed = {
+      eventId: 'x',
+      type: 'order.shipped',
+      error: 'boom',
+      attempts: 5,
+      failedAt: new Date().toISOString(),
+    }
+    expect(await dispatcher.emit('billing', 'event.failed', failed, 'x')).toBe(1)
     const registry = new WebhookRegistry(h.redis, keys)
     const entries = await waitFor(() => registry.deliveries('billing', endpoint?.id as string, 10).then((l) => l?.[0]))
     expect(entries).toMatchObject({ ok: false, error: 'url targets a refused address' })

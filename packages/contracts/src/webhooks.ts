@@ -1,4 +1,5 @@
-import { type Static, Type } from 'typebox'
+import { type Static, type TSchema, Type } from 'typebox'
+import { MessageId, UserId } from './common'
 
 /**
  * Webhooks to the calling systems (`/v1/webhooks`, scope `webhooks:write`): the events a
@@ -106,11 +107,49 @@ export type WebhookDelivery = Static<typeof WebhookDelivery>
 export const WebhookDeliveries = Type.Object({ items: Type.Array(WebhookDelivery, { description: 'newest first' }) })
 export type WebhookDeliveries = Static<typeof WebhookDeliveries>
 
+const At = (description: string) => Type.String({ format: 'date-time', description })
+
+/** The `data` of each webhook event type. */
+export const WebhookData = {
+  [WebhookEventType.MESSAGE_DELIVERED]: Type.Object({
+    messageId: MessageId,
+    userId: UserId,
+    deliveredAt: At('the first ack by a device of the user'),
+  }),
+  [WebhookEventType.MESSAGE_READ]: Type.Object({
+    messageId: MessageId,
+    userId: UserId,
+    readAt: At('the first read'),
+  }),
+  [WebhookEventType.EVENT_FAILED]: Type.Object({
+    eventId: Type.String({ description: 'your event id, or the requestId of a POST /v1/messages request' }),
+    type: Type.String({ description: 'the event type' }),
+    error: Type.String({ description: 'why the last attempt failed' }),
+    attempts: Type.Integer(),
+    failedAt: At('when it failed for good'),
+  }),
+  [WebhookEventType.USER_ONLINE]: Type.Object({ userId: UserId, at: At('when its first socket opened') }),
+  [WebhookEventType.USER_OFFLINE]: Type.Object({
+    userId: UserId,
+    at: At('when its last socket closed (sent WEBHOOK_OFFLINE_DELAY_MS later, if it stayed offline)'),
+  }),
+} as const satisfies Record<WebhookEventType, TSchema>
+export type WebhookData<T extends WebhookEventType> = Static<(typeof WebhookData)[T]>
+
 /** The body of every delivery: `{type, timestamp, data}` (Standard Webhooks' envelope). */
-export interface WebhookPayload {
-  type: WebhookEventType
+export interface WebhookPayload<T extends WebhookEventType = WebhookEventType> {
+  type: T
   timestamp: string
-  data: Record<string, unknown>
+  data: WebhookData<T>
+}
+
+/** The JSON Schema of the body of one event type's deliveries. */
+export function webhookPayloadSchema(type: WebhookEventType) {
+  return Type.Object({
+    type: Type.Literal(type),
+    timestamp: Type.String({ format: 'date-time', description: 'when it was sent' }),
+    data: WebhookData[type],
+  })
 }
 
 /** BullMQ queue of webhook deliveries (one job per endpoint and event). */

@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType, webhookPayloadSchema } from '@herald/contracts'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Catalog } from '../catalog'
@@ -24,6 +25,52 @@ export const DOCS_CSP = [
   "img-src 'self' data:",
   "connect-src 'self'",
 ].join('; ')
+
+const WEBHOOK_SUMMARIES: Record<WebhookEventType, string> = {
+  'message.delivered': 'A message of yours was acked by a first device of its user',
+  'message.read': 'A message of yours was read (first read)',
+  'event.failed': 'An event (or queued messages request) of yours failed for good',
+  'user.online': 'A user opened a first socket',
+  'user.offline': 'A user has had no socket for WEBHOOK_OFFLINE_DELAY_MS',
+}
+
+/**
+ * The OpenAPI 3.1 `webhooks`: what herald POSTs to an endpoint registered with
+ * `POST /v1/webhooks`, per event type — the Standard Webhooks envelope and its `data`.
+ */
+function webhookDocs(): Record<string, object> {
+  const headers = {
+    'webhook-id': {
+      description: 'unique per event and endpoint, the same on every retry: deduplicate on it',
+      schema: { type: 'string' },
+    },
+    'webhook-timestamp': {
+      description: 'seconds since the epoch; refuse one far from now (replays)',
+      schema: { type: 'string' },
+    },
+    'webhook-signature': {
+      description:
+        "`v1,` and the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the base64-decoded part of the endpoint's secret after `whsec_` (any Standard Webhooks library verifies it)",
+      schema: { type: 'string' },
+    },
+  }
+  return Object.fromEntries(
+    WEBHOOK_EVENT_TYPES.map((type) => [
+      type,
+      {
+        post: {
+          tags: ['webhooks'],
+          summary: WEBHOOK_SUMMARIES[type],
+          description:
+            'Sent to each enabled endpoint of yours subscribed to this type. Answer 2xx within WEBHOOK_TIMEOUT_MS; anything else is retried with backoff, and a long failure streak disables the endpoint.',
+          parameters: Object.entries(headers).map(([name, h]) => ({ in: 'header', name, required: true, ...h })),
+          requestBody: { required: true, content: { 'application/json': { schema: webhookPayloadSchema(type) } } },
+          responses: { '200': { description: 'Any 2xx: received' } },
+        },
+      },
+    ]),
+  )
+}
 
 export interface OpenApiOptions {
   catalog: Catalog
@@ -78,6 +125,7 @@ export const openApiPlugin = fp<OpenApiOptions>(
           },
           schemas: eventSchemas as Record<string, object>,
         },
+        webhooks: webhookDocs(),
       },
     })
     await app.register(swaggerUi, {

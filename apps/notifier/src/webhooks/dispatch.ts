@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto'
-import { WEBHOOKS_QUEUE, type WebhookEventType, type WebhookJob, type WebhookPayload } from '@herald/contracts'
+import {
+  WEBHOOKS_QUEUE,
+  type WebhookData,
+  type WebhookEventType,
+  type WebhookJob,
+  type WebhookPayload,
+} from '@herald/contracts'
 import type { Keys } from '@herald/keys'
 import type { RedisClient } from '@herald/redis'
 import type { WebhookRegistry } from '@herald/webhooks'
@@ -66,10 +72,10 @@ export class WebhookDispatcher {
    * `eventKey` names the occurrence. `delayMs` holds the jobs back; `settle` makes them check
    * the user is still offline before sending. Returns the jobs queued.
    */
-  async emit(
+  async emit<T extends WebhookEventType>(
     caller: string | null,
-    type: WebhookEventType,
-    data: Record<string, unknown>,
+    type: T,
+    data: WebhookData<T>,
     eventKey: string,
     opts: { now?: number; delayMs?: number; settle?: WebhookJob['settle'] } = {},
   ): Promise<number> {
@@ -78,7 +84,7 @@ export class WebhookDispatcher {
     if (ids.length === 0) return 0
     const now = opts.now ?? Date.now()
     const messageId = webhookMessageId(caller ?? '*', type, eventKey)
-    const payload: WebhookPayload = { type, timestamp: new Date(now).toISOString(), data }
+    const payload: WebhookPayload<T> = { type, timestamp: new Date(now).toISOString(), data }
     const body = JSON.stringify(payload)
     await this.queue.addBulk(
       ids.map((endpointId) => ({

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { WebhookEventType } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
 import type { RedisClient } from '@herald/redis'
 import type { WorkerLogger } from '../worker'
@@ -17,11 +16,6 @@ export interface OutboxRelayOptions {
   pollMs: number
   /** how long a note may stay pending with a consumer before another claims it @default 30000 */
   claimIdleMs?: number
-}
-
-const RECEIPTS: Record<string, { type: WebhookEventType; at: string }> = {
-  d: { type: 'message.delivered', at: 'deliveredAt' },
-  r: { type: 'message.read', at: 'readAt' },
 }
 
 type Entry = [id: string, fields: string[]]
@@ -121,8 +115,11 @@ export class OutboxRelay {
       await this.dispatcher.emit(null, 'user.offline', { userId: f.u, at }, `${f.u}:${t}`, { delayMs, settle })
       return
     }
-    const kind = RECEIPTS[f.e ?? '']
-    if (!kind || !f.m || !f.s) return
-    await this.dispatcher.emit(f.s, kind.type, { messageId: f.m, userId: f.u, [kind.at]: at }, f.m)
+    if (!f.m || !f.s) return
+    // a first ack ('d') or a first read ('r') of a message of the caller `s`
+    if (f.e === 'd')
+      await this.dispatcher.emit(f.s, 'message.delivered', { messageId: f.m, userId: f.u, deliveredAt: at }, f.m)
+    else if (f.e === 'r')
+      await this.dispatcher.emit(f.s, 'message.read', { messageId: f.m, userId: f.u, readAt: at }, f.m)
   }
 }
