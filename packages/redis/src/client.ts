@@ -114,9 +114,12 @@ function createCluster(
     // (node-timeout + election, ~2-4 s); 16 redirections at these delays cover ~5 s
     retryDelayOnFailover: 300,
     retryDelayOnClusterDown: 300,
-    // a slot being migrated: the command is retried (writes during a migration must be idempotent)
+    // a slot being migrated: the command is retried (writes during a migration must be idempotent).
+    // A script's keys stay split between the two primaries until the last of them has moved,
+    // which for a partition's slot of thousands of keys takes seconds: retried for 6 s (a
+    // `command` client's commandTimeout ends it sooner, with a 503).
     retryDelayOnTryAgain: 100,
-    maxRedirections: 16,
+    maxRedirections: 60,
     clusterRetryStrategy: reconnectDelay,
   }
   return new Cluster(target.nodes, options)
