@@ -75,6 +75,10 @@ export async function buildApp(config: GatewayConfig, deps: GatewayAppDeps): Pro
   const origins = allowedOrigins(config)
   await root.register(wsRoutes, { allowedOrigins: origins })
   await root.register(sseRoutes, { allowedOrigins: origins, retryMs: config.SSE_RETRY_MS, streams: metrics.sseStreams })
-  await root.register(framesRoutes, { inbox, sessions })
+  await root.register(framesRoutes, {
+    inbox,
+    sessions,
+    limits: { ratePerSecond: config.FRAME_RATE_PER_SECOND, burst: config.FRAME_BURST },
+  })
   return app
 }

@@ -238,6 +238,29 @@ describe('SSE: tickets, limits, liveness and drain', () => {
     }
   })
 
+  it('limits POST /sse/frames per session like a socket: past the burst 429 TOO_MANY_REQUESTS with Retry-After, then refilled', async () => {
+    const r = await c.start({ FRAME_RATE_PER_SECOND: 2, FRAME_BURST: 3 })
+    const [u, other] = [await c.user(), await c.user()]
+    const [id] = await c.deliver(u.userId, 1)
+    const post = (token: string) =>
+      fetch(`${r.http}/sse/frames`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ type: 'ack', ids: [id] }),
+      })
+    const statuses = []
+    for (let i = 0; i < 4; i++) statuses.push((await post(u.token)).status)
+    expect(statuses).toEqual([204, 204, 204, 429])
+    const refused = await post(u.token)
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('retry-after')).toBe('1')
+    expect(await refused.json()).toMatchObject({ code: 'TOO_MANY_REQUESTS' })
+    // another session has its own bucket; this one refills at 2 frames per second
+    expect((await post(other.token)).status).toBe(204)
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    expect((await post(u.token)).status).toBe(204)
+  })
+
   it('sends a comment line every ping period', async () => {
     const r = await c.start({ PING_INTERVAL_MS: 100 })
     const s = stream(c, r, await c.user())
