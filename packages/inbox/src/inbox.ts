@@ -140,6 +140,12 @@ export class Inbox {
     ]
   }
 
+  /** A message's sets in the user's inbox, in the order purge_expired (and the scripts removing a message) take them. */
+  private messageSets(userId: string): [string, string, string, string, string, string] {
+    const [inbox, messages, unread, , seen, archived, expiring] = this.userKeys(userId)
+    return [inbox, messages, unread, seen, archived, expiring]
+  }
+
   /** Every partition number (announcements walk them one by one). */
   partitions(): number[] {
     return this.keys.allPartitions()
@@ -230,6 +236,7 @@ export class Inbox {
       tail: frameTail(message),
       created: Date.parse(message.createdAt) || Date.now(),
       devices: devicesOf(message),
+      expires: expiresMs(message),
     }
     const calls: Promise<{ written: number; push: string[] }>[] = []
     for (const [p, users] of byPartition) {
@@ -245,7 +252,7 @@ export class Inbox {
     p: number,
     chunk: string[],
     m: NewMessage,
-    { tail, created, devices }: { tail: string; created: number; devices: string },
+    { tail, created, devices, expires }: { tail: string; created: number; devices: string; expires: string | number },
   ): Promise<{ written: number; push: string[] }> {
     const k = this.keys
     const { maxItems, retentionSeconds, streamMaxLen } = this.opts
@@ -271,7 +278,7 @@ export class Inbox {
         devices,
         // announcements are pushed to offline users only (no "if unacked" delay for them)
         this.opts.push === 'off' ? '' : 'o',
-        expiresMs(m),
+        expires,
         ...routeArgv(r),
         ...chunk,
       )
@@ -324,16 +331,10 @@ export class Inbox {
     userId: string,
     opts: { before?: string; limit: number; state?: InboxFilter; kind?: string },
   ): Promise<{ items: InboxItem[]; unread: number; nextBefore: string | null }> {
-    const [inbox, messages, unread, , seen, archived, expiring] = this.userKeys(userId)
     const kind = opts.kind === undefined ? '' : `,"kind":${JSON.stringify(opts.kind)},`
     const before = opts.before ?? '+inf'
     const out = (await this.redis.heraldPage(
-      inbox,
-      messages,
-      unread,
-      seen,
-      archived,
-      expiring,
+      ...this.messageSets(userId),
       before,
       opts.limit,
       opts.state ?? '',
@@ -581,17 +582,11 @@ export class Inbox {
     if (!ID_RE.test(messageId)) throw new Error(`invalid message id: ${messageId}`)
     const k = this.keys
     const p = k.partitionOf(userId)
-    const [inbox, messages, unread, , seen, archived, expiring] = this.userKeys(userId)
     const out = await this.directory.run(p, (r) => {
       const keys = [
         k.messageRecipients(p, messageId),
         k.messageReceipt(p, messageId),
-        inbox,
-        messages,
-        unread,
-        seen,
-        archived,
-        expiring,
+        ...this.messageSets(userId),
         k.routes(userId),
         ...r.streams,
         k.cursor(p),
@@ -652,10 +647,7 @@ export class Inbox {
         k.messageReceipt(p, messageId),
         k.cursor(p),
         ...r.streams,
-        ...chunk.flatMap((u) => {
-          const [inbox, messages, unread, meta, seen, archived, expiring] = this.userKeys(u)
-          return [inbox, messages, unread, seen, archived, expiring, k.routes(u), k.inboxChanges(u), meta]
-        }),
+        ...chunk.flatMap((u) => [...this.messageSets(u), k.routes(u), k.inboxChanges(u), k.inboxMeta(u)]),
       ]
       return this.redis.heraldRetractMany(
         keys.length,

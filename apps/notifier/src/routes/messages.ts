@@ -113,7 +113,7 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
         await Promise.all([recorded, durability.delivered(data.to.userIds)])
         return reply.status(202).send({ requestId, ids, status: 'done' })
       }
-      if (due > now && intake.delayOf(job, due) > 0) {
+      if (deliverAt && intake.delayOf(job, due) > 0) {
         // scheduled: each message's receipt names its user and this request before anything is
         // written, so DELETE /v1/messages/:id can cancel it (written again by a retry: kept)
         const userIds = 'all' in data.to ? ['*'] : data.to.userIds

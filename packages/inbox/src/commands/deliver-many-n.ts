@@ -35,18 +35,8 @@ local s = tonumber(ARGV[g + 13])
 local first_user = g + s + 14
 local by_name = known_streams(4, 13, g)
 local skip = set_of(g + 14, g + s + 13)
-local routes = {}
-local missing_all = nil
-for i = first_user, #ARGV do
-  local b = g + 4 + 10 * (i - first_user)
-  local r, missing = routes_of(KEYS[b + 7], by_name, skip)
-  if missing then
-    missing_all = missing_all or {}
-    for _, m in ipairs(missing) do missing_all[#missing_all + 1] = m end
-  end
-  routes[i] = r
-end
-if missing_all then return {'!STALE', unpack(missing_all)} end
+local routes, missing = routes_of_users(first_user, function(i) return KEYS[g + 11 + 10 * (i - first_user)] end, by_name, skip)
+if missing then return {'!STALE', unpack(missing)} end
 local ttl = tonumber(ARGV[4])
 local exp = ARGV[11]
 local taken_back = redis.call('HMGET', KEYS[3], 'retractedAt', 'canceledAt')
@@ -72,8 +62,7 @@ redis.call('EXPIRE', KEYS[2], ttl)
 if #fresh == 0 then return {false, 0} end
 local c, cs = next_cursor(KEYS[1])
 local frame = '{"type":"message","cursor":"' .. cs .. '",' .. ARGV[2]
-local exp_score = exp
-if exp ~= '' then exp_score = string.format('%.0f', math.min(tonumber(exp), tonumber(ARGV[6]) + ttl * 1000)) end
+local exp_score = expiry_score(exp, ARGV[6], ttl)
 local per_stream = {}
 local order = {}
 local push = {}
@@ -98,18 +87,7 @@ redis.call('HSETNX', KEYS[3], 'createdAt', ARGV[6])
 if exp ~= '' then redis.call('HSETNX', KEYS[3], 'expiresAt', exp) end
 redis.call('EXPIRE', KEYS[3], ttl)
 for _, st in ipairs(order) do
-  local entry = {'k', 'm', 'u', table.concat(per_stream[st], ','), 'c', cs}
-  if ARGV[9] ~= '' then
-    entry[#entry + 1] = 'd'
-    entry[#entry + 1] = ARGV[9]
-  end
-  if exp ~= '' then
-    entry[#entry + 1] = 'x'
-    entry[#entry + 1] = exp_score
-  end
-  entry[#entry + 1] = 'p'
-  entry[#entry + 1] = frame
-  redis.call('XADD', st, 'MAXLEN', '~', ARGV[5], '*', unpack(entry))
+  add_message_entry(st, ARGV[5], table.concat(per_stream[st], ','), cs, ARGV[9], exp_score, frame)
 end
 return {cs, #fresh, unpack(push)}
 `,

@@ -62,9 +62,7 @@ if pref == 'off' then
 end
 local c, cs = next_cursor(KEYS[1])
 local frame = '{"type":"message","cursor":"' .. cs .. '",' .. ARGV[3]
--- what the age bound removes has left the expiring set too
-local exp_score = exp
-if exp ~= '' then exp_score = string.format('%.0f', math.min(tonumber(exp), tonumber(ARGV[7]) + ttl * 1000)) end
+local exp_score = expiry_score(exp, ARGV[7], ttl)
 inbox_write(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], ARGV[2], cs, c, frame, tonumber(ARGV[4]), ttl * 1000000, ttl, exp_score)
 local receipt = {'userId', ARGV[1], 'source', ARGV[8], 'createdAt', ARGV[7]}
 if ARGV[11] ~= '' then
@@ -78,20 +76,7 @@ end
 redis.call('HSET', KEYS[10], unpack(receipt))
 redis.call('EXPIRE', KEYS[10], ttl)
 if pref == 'silent' then return cs end
-local entry = {'k', 'm', 'u', ARGV[1], 'c', cs}
-if ARGV[10] ~= '' then
-  entry[#entry + 1] = 'd'
-  entry[#entry + 1] = ARGV[10]
-end
-if exp ~= '' then
-  entry[#entry + 1] = 'x'
-  entry[#entry + 1] = exp_score
-end
-entry[#entry + 1] = 'p'
-entry[#entry + 1] = frame
-for _, s in ipairs(streams) do
-  redis.call('XADD', s, 'MAXLEN', '~', ARGV[6], '*', unpack(entry))
-end
+for _, s in ipairs(streams) do add_message_entry(s, ARGV[6], ARGV[1], cs, ARGV[10], exp_score, frame) end
 if ARGV[12] == '' or (#streams > 0 and ARGV[12] ~= 'u') then return cs end
 if redis.call('EXISTS', KEYS[13]) == 0 then return cs end
 if #streams == 0 then return cs .. '+p' end

@@ -72,6 +72,29 @@ local function inbox_write(inbox, messages, unread, meta, seen, archived, expiri
   redis.call('EXPIRE', meta, ttl_s)
 end
 
+-- A message's expiry (ms) as the expiring set and the gateway entries carry it: capped at its
+-- creation plus the retention, so what the age bound drops has left the set too; '' for none.
+local function expiry_score(exp, created_ms, ttl_s)
+  if exp == '' then return '' end
+  return string.format('%.0f', math.min(tonumber(exp), tonumber(created_ms) + ttl_s * 1000))
+end
+
+-- Appends a message's entry to a gateway stream: 'd' (devices) and 'x' (expiry) only when set.
+local function add_message_entry(stream, maxlen, users, cs, devices, exp_score, frame)
+  local entry = {'k', 'm', 'u', users, 'c', cs}
+  if devices ~= '' then
+    entry[#entry + 1] = 'd'
+    entry[#entry + 1] = devices
+  end
+  if exp_score ~= '' then
+    entry[#entry + 1] = 'x'
+    entry[#entry + 1] = exp_score
+  end
+  entry[#entry + 1] = 'p'
+  entry[#entry + 1] = frame
+  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(entry))
+end
+
 -- The most expired messages one call removes (a later read removes the rest).
 local PURGE_MAX = 1000
 

@@ -28,17 +28,8 @@ local s = tonumber(ARGV[g + 7])
 local first_user = g + s + 8
 local by_name = known_streams(3, 7, g)
 local skip = set_of(g + 8, g + s + 7)
-local routes = {}
-local missing_all = nil
-for i = first_user, #ARGV do
-  local r, missing = routes_of(KEYS[g + 9 + 9 * (i - first_user)], by_name, skip)
-  if missing then
-    missing_all = missing_all or {}
-    for _, m in ipairs(missing) do missing_all[#missing_all + 1] = m end
-  end
-  routes[i] = r
-end
-if missing_all then return {'!STALE', unpack(missing_all)} end
+local routes, missing = routes_of_users(first_user, function(i) return KEYS[g + 9 + 9 * (i - first_user)] end, by_name, skip)
+if missing then return {'!STALE', unpack(missing)} end
 if redis.call('HSETNX', KEYS[1], ARGV[5], ARGV[2]) == 1 then
   redis.call('HSETNX', KEYS[1], 'userId', '*')
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))

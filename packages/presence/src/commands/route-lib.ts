@@ -29,6 +29,22 @@ local function routes_of(routes_key, by_name, skip)
   end
   return out, missing
 end
+
+-- routes_of for each user of a chunk, ARGV[first_user..]: their routes by ARGV index, and every
+-- replica missing for any of them (nil when none). routes_key(i): KEYS entry of user i's routes.
+local function routes_of_users(first_user, routes_key, by_name, skip)
+  local routes = {}
+  local missing_all = nil
+  for i = first_user, #ARGV do
+    local r, missing = routes_of(routes_key(i), by_name, skip)
+    if missing then
+      missing_all = missing_all or {}
+      for _, m in ipairs(missing) do missing_all[#missing_all + 1] = m end
+    end
+    routes[i] = r
+  end
+  return routes, missing_all
+end
 `
 
 /** The reply of a routed script whose replica list was stale: nothing was written. */
