@@ -139,9 +139,14 @@ describe('webhook deliveries', () => {
       [1, false, 500],
     ])
     expect(await view()).toMatchObject({ status: 'enabled', failureStreak: 0 })
-    const counted = await metrics.getSingleMetricAsString('herald_webhook_attempts_total')
+    // BullMQ emits 'completed' once the job is moved to completed, after the attempt's log entry:
+    // wait for the counter rather than read it the moment the log shows two entries
+    const completed = /^herald_webhook_attempts_total\{type="event.failed",outcome="completed"\} 1$/m
+    const counted = await waitFor(async () => {
+      const text = await metrics.getSingleMetricAsString('herald_webhook_attempts_total')
+      return completed.test(text) ? text : null
+    })
     expect(counted).toMatch(/^herald_webhook_attempts_total\{type="event.failed",outcome="failed"\} 1$/m)
-    expect(counted).toMatch(/^herald_webhook_attempts_total\{type="event.failed",outcome="completed"\} 1$/m)
   })
 
   it('disables an endpoint after WEBHOOK_DISABLE_AFTER_FAILURES failures in a row, and sends no more', async () => {

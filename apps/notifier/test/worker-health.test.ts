@@ -63,7 +63,12 @@ describe('the worker process: health and Prometheus like every service', () => {
       15_000,
     )
 
-    const metrics = (await get(port, '/metrics')).text
+    // the API reads 'done' from Redis; the worker counts the job when BullMQ emits 'completed'
+    // in its own process, just after: wait for the count rather than scrape once
+    const metrics = await waitFor(async () => {
+      const text = (await get(port, '/metrics')).text
+      return /^herald_jobs_total\{type="order.shipped",outcome="completed"\} 1$/m.test(text) ? text : null
+    }, 5_000)
     for (const state of ['waiting', 'active', 'delayed', 'failed'])
       expect(metrics).toMatch(new RegExp(`^herald_queue_jobs\\{state="${state}"\\} 0$`, 'm'))
     expect(metrics).toMatch(/^herald_job_duration_seconds_count\{type="order.shipped",outcome="completed"\} 1$/m)
