@@ -3,6 +3,7 @@ import type { Percentiles } from './hist'
 import type { GeneratorHealth } from './loadgen/ipc'
 import { Generator } from './loadgen/ipc'
 import type { RunResult, SendKind } from './loadgen/sender'
+import { diffStats, totals } from './redis-stats'
 import { BENCH_DIR, type System, type SystemName, type User } from './systems'
 
 /** How big and how long: `full` fits ≤ 15 min on 2 cores, `quick` ≤ 3 min. */
@@ -150,6 +151,8 @@ export interface DeliveryRun {
   cpuMsPerDelivered: Record<string, number>
   /** Redis commands per delivered message (scripts' inner calls too; the system's background work included) */
   redisCallsPerDelivered: number
+  /** the same by command, the commands of at least 0.1 per message, most first: [command, calls per message, µs per message] */
+  redisByCommand: [string, number, number][]
   /** broadcast only: sockets reached per second, median over the broadcasts */
   deliveriesPerSec?: number
   generator: { clients: GeneratorHealth; sender: GeneratorHealth; lagged: boolean }
@@ -238,7 +241,8 @@ export async function deliveryRun(
   }
   const cpuSec = sys.cpu() - cpu0
   const byProcess = sys.cpuByProcess()
-  const calls = (await sys.redisCalls()) - calls0
+  const commands = diffStats(await sys.redisCalls(), calls0)
+  const calls = totals(commands).calls
   const c = await gen.call<ClientsReport>({ cmd: 'collect' })
   const counted = tally(sent, c, expectedPer)
   const { lost } = counted
@@ -256,6 +260,17 @@ export async function deliveryRun(
     cpuSec: Math.round(cpuSec * 100) / 100,
     perCpuSec: cpuSec > 0 ? Math.round(c.unique / cpuSec) : 0,
     redisCallsPerDelivered: c.unique > 0 ? Math.round((10 * calls) / c.unique) / 10 : 0,
+    redisByCommand:
+      c.unique > 0
+        ? Object.entries(commands)
+            .map(([name, v]): [string, number, number] => [
+              name,
+              Math.round((100 * v.calls) / c.unique) / 100,
+              Math.round((100 * v.usec) / c.unique) / 100,
+            ])
+            .filter(([, perMsg]) => perMsg >= 0.1)
+            .sort((a, b) => b[1] - a[1])
+        : [],
     cpuMsPerDelivered: Object.fromEntries(
       Object.entries(byProcess).map(([k, v]) => [
         k,

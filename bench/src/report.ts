@@ -1,8 +1,9 @@
 import type { BenchResults } from './bench'
+import type { DeliveryRun } from './context'
 import { median } from './hist'
 import type { AmplificationResult } from './scenarios/amplification'
 import { ENTRIES_PER_MESSAGE_GOAL, REDIS_CPU_RATIO_GOAL } from './scenarios/amplification'
-import { type FanoutResult, medianCpuByProcess } from './scenarios/fanout'
+import { type FanoutResult, medianByCommand, medianCpuByProcess } from './scenarios/fanout'
 import type { SystemName } from './systems'
 
 const SYSTEMS: SystemName[] = ['herald', 'herald-cluster', 'ws', 'socketio', 'express-session']
@@ -134,7 +135,13 @@ const PROCESS_KINDS = [
  */
 export function cpuByProcessTable(r: BenchResults): string {
   const s = r.scenarios
-  const cases: { scenario: string; system: SystemName; cpu: Record<string, number>; calls: number }[] = []
+  const cases: {
+    scenario: string
+    system: SystemName
+    cpu: Record<string, number>
+    calls: number
+    byCommand: DeliveryRun['redisByCommand']
+  }[] = []
   const fanoutAt = (label: string, steps: FanoutResult['steps']) => {
     const first = steps[0]?.rate
     const names = [...new Set(steps.map((x) => x.system))]
@@ -148,6 +155,7 @@ export function cpuByProcessTable(r: BenchResults): string {
           system: x.system,
           cpu: x.cpuMsPerDelivered,
           calls: x.redisCallsPerDelivered,
+          byCommand: x.redisByCommand,
         })
     }
   }
@@ -161,6 +169,7 @@ export function cpuByProcessTable(r: BenchResults): string {
         system: n,
         cpu: medianCpuByProcess(mine),
         calls: median(mine.map((x) => x.redisCallsPerDelivered)),
+        byCommand: medianByCommand(mine),
       })
     }
   }
@@ -171,6 +180,7 @@ export function cpuByProcessTable(r: BenchResults): string {
       system: 'herald',
       cpu: held.cpuMsPerDelivered,
       calls: held.redisCallsPerDelivered,
+      byCommand: held.redisByCommand,
     })
   if (cases.length === 0) return ''
   const kinds = PROCESS_KINDS.filter((k) => cases.some((c) => c.cpu[k] !== undefined))
@@ -182,7 +192,20 @@ export function cpuByProcessTable(r: BenchResults): string {
     const cells = kinds.map((k) => (c.cpu[k] === undefined ? '—' : ms(c.cpu[k] as number)))
     lines.push(`| ${c.scenario} | ${c.system} | ${cells.join(' | ')} | ${ms(total)} | ${fmt(c.calls)} |`)
   }
-  return `Server CPU per delivered message, ms, by process ↓\n\n${lines.join('\n')}`
+  // where herald's Redis commands go: calls (and Redis's own µs) per delivered message, by command
+  const herald = cases.filter((c) => c.system.startsWith('herald') && c.byCommand?.length)
+  const byCommand = herald.map(
+    (c) =>
+      `| ${c.scenario} | ${c.system} | ${fmt(c.calls)} | ${c.byCommand
+        .slice(0, 12)
+        .map(([name, calls, usec]) => `${name} ${calls} (${usec} µs)`)
+        .join(', ')} |`,
+  )
+  const commands =
+    byCommand.length === 0
+      ? ''
+      : `\n\nRedis commands per delivered message by command, herald (calls, and Redis's own µs, per message; ≥ 0.1 per message) ↓\n\n| scenario | system | total | by command |\n|---|---|---|---|\n${byCommand.join('\n')}`
+  return `Server CPU per delivered message, ms, by process ↓\n\n${lines.join('\n')}${commands}`
 }
 
 /** The amplification figures: one column per gateway count, the last ÷ the first, the goal and whether it held. */

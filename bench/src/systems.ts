@@ -10,7 +10,7 @@ import { gcHeapUsed, inspectorUrl } from './inspector'
 import type { Proto } from './loadgen/clients'
 import { login } from './login'
 import { childPids, totalCpuSeconds } from './proc'
-import { commandStats, totals } from './redis-stats'
+import { type CommandStats, commandStats } from './redis-stats'
 
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -41,8 +41,8 @@ export interface System {
   cpu(): number
   /** CPU seconds so far by kind of process (herald: notifier API, worker, gateways…; a peer: its replicas…) */
   cpuByProcess(): Record<string, number>
-  /** Redis commands run so far on every data node (Lua scripts' inner calls counted too) */
-  redisCalls(): Promise<number>
+  /** Redis commands run so far on every data node, by command (Lua scripts' inner calls counted too) */
+  redisCalls(): Promise<CommandStats>
   /** sessions created the way that system creates them, `n` at least */
   users(n: number): Promise<User[]>
   stop(): Promise<void>
@@ -315,11 +315,11 @@ async function seedSessions(redisUrl: string, n: number, offset: number): Promis
   }
 }
 
-/** INFO commandstats of each node, every command's calls summed (the probe itself left out). */
-async function redisCalls(ports: number[]): Promise<number> {
+/** INFO commandstats of each node, summed per command (the probe itself left out). */
+async function redisCalls(ports: number[]): Promise<CommandStats> {
   const nodes = ports.map((port) => new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, lazyConnect: true }))
   try {
-    return totals(await commandStats(nodes)).calls
+    return await commandStats(nodes)
   } finally {
     for (const n of nodes) n.disconnect()
   }

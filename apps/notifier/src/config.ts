@@ -41,7 +41,7 @@ export const NotifierConfig = serviceConfigSchema({
   JOB_LOCK_MS: Type.Integer({ minimum: 500, default: 10_000 }),
   /** How often workers look for jobs whose lock expired (stalled) and put them back. */
   JOB_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, default: 5_000 }),
-  /** How long finished jobs stay in BullMQ (the idempotency record outlives them). */
+  /** How long completed push and webhook jobs stay in BullMQ (their ids dedupe a repeat); an event job goes when done. */
   JOB_KEEP_COMPLETED_SECONDS: Type.Integer({ minimum: 0, default: 3600 }),
   /** How long failed jobs stay in BullMQ for inspection. */
   JOB_KEEP_FAILED_SECONDS: Type.Integer({ minimum: 0, default: 7 * 24 * 3600 }),

@@ -17,8 +17,16 @@ export interface StepSummary {
   cpuMsPerDelivered: Record<string, number>
   /** median over the cycles */
   redisCallsPerDelivered: number
+  /** the cycle with the median command count: Redis commands per delivered message by command */
+  redisByCommand: DeliveryRun['redisByCommand']
   held: boolean
   lost: number
+}
+
+/** The by-command breakdown of the run with the median command count (the upper one of two). */
+export function medianByCommand(runs: DeliveryRun[]): DeliveryRun['redisByCommand'] {
+  const sorted = [...runs].sort((a, b) => a.redisCallsPerDelivered - b.redisCallsPerDelivered)
+  return sorted[Math.floor(sorted.length / 2)]?.redisByCommand ?? []
 }
 
 /** The median of each process kind's CPU per delivered message over some runs. */
@@ -78,6 +86,7 @@ export async function fanout(ctx: Ctx, names: SystemName[]): Promise<FanoutResul
         perCpuSec: cpu,
         cpuMsPerDelivered,
         redisCallsPerDelivered,
+        redisByCommand: medianByCommand(mine),
         held,
         lost,
       })
@@ -149,6 +158,7 @@ export async function notifyE2e(ctx: Ctx): Promise<NotifyResult> {
       perCpuSec: median(mine.map((r) => r.perCpuSec)),
       cpuMsPerDelivered: medianCpuByProcess(mine),
       redisCallsPerDelivered: median(mine.map((r) => r.redisCallsPerDelivered)),
+      redisByCommand: medianByCommand(mine),
       held,
       lost: mine.reduce((a, r) => a + r.lost, 0),
     })

@@ -13,8 +13,7 @@ import { eventStart } from '../commands/event-start-1'
  * Every method takes the event's (source, id) — `Pick<EventJob, 'source' | 'id'>`.
  *
  *   type, source, acceptedAt (ms), deliverAt (ms, optional), payload (the EventJob, JSON),
- *   enqueued ('1' once the job is in BullMQ), status, attempts, messageIds (JSON), error,
- *   canceledAt (ms)
+ *   status, attempts, messageIds (JSON), error, canceledAt (ms)
  */
 /** Which event: the calling system and its id. */
 export type EventRef = Pick<EventJob, 'source' | 'id'>
@@ -26,7 +25,6 @@ export interface EventRecord {
   acceptedAt: number
   deliverAt?: number
   payload: EventJob | null
-  enqueued: boolean
   status: EventStatus
   attempts: number
   messageIds: string[]
@@ -66,7 +64,6 @@ export function toRecord(id: string, h: Record<string, string>): EventRecord | n
     acceptedAt: Number(h.acceptedAt) || 0,
     ...(h.deliverAt ? { deliverAt: Number(h.deliverAt) } : {}),
     payload: parseJson<EventJob | null>(h.payload, null),
-    enqueued: h.enqueued === '1',
     status,
     attempts: Number(h.attempts) || 0,
     messageIds: parseJson<string[]>(h.messageIds, []),
@@ -113,10 +110,6 @@ export class EventRecords {
     return flat ? toRecord(job.id, flatToHash(flat)) : null
   }
 
-  async markEnqueued(event: EventRef): Promise<void> {
-    await this.redis.hset(this.key(event), 'enqueued', '1')
-  }
-
   /** Undoes a claim whose job could not be added (the next POST may try again). */
   async release(event: EventRef): Promise<void> {
     await this.redis.del(this.key(event))
@@ -127,7 +120,7 @@ export class EventRecords {
     return toRecord(event.id, await this.redis.hgetall(this.key(event)))
   }
 
-  /** Counts an attempt as started; returns the record (status 'done' means: already delivered). */
+  /** Counts an attempt as started; returns the record without its payload (status 'done' means: already delivered). */
   async start(job: EventJob, delayMs = 0): Promise<EventRecord> {
     const flat = await this.redis.heraldEventStart(
       this.key(job),

@@ -20,10 +20,10 @@ export interface Accepted {
 }
 
 /**
- * Accepting an event: claim the idempotency record atomically, then add the job. Only the
- * claim's winner answers 202, and only once the job is in Redis. A loser that finds a
- * record whose job never made it into BullMQ (the winner's Redis call failed) adds it
- * from the record's payload; BullMQ ignores a second add of the same job id.
+ * Accepting an event: claim the idempotency record atomically, then add the job — two round
+ * trips. Only the claim's winner answers 202, and only once the job is in Redis. A loser that
+ * finds a queued record with no job (the winner's Redis call failed) adds it from the record's
+ * payload; BullMQ ignores a second add of the same job id.
  */
 export class EventIntake {
   constructor(
@@ -55,7 +55,14 @@ export class EventIntake {
       }
       return { created: true, status }
     }
-    if (!existing.enqueued && existing.payload && (existing.status === 'queued' || existing.status === 'delayed')) {
+    // Queued or delayed with no job: the winner's add never reached Redis (a job that ran has
+    // moved the record on; a canceled one says so). Adding it while the winner's add is in
+    // flight is harmless: BullMQ keeps one job per id, and the worker honours the record.
+    if (
+      existing.payload &&
+      (existing.status === 'queued' || existing.status === 'delayed') &&
+      !(await this.queue.getJob(jobIdFor(job.source, job.id)))
+    ) {
       const due = existing.deliverAt ?? 0
       await this.enqueue(existing.payload, Math.max(0, due - Date.now()))
     }
@@ -88,7 +95,6 @@ export class EventIntake {
 
   private async enqueue(job: EventJob, delay: number): Promise<void> {
     await this.queue.add(job.type, job, jobOptions(this.config, job, delay))
-    await this.records.markEnqueued(job)
   }
 
   /**
