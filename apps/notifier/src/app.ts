@@ -26,6 +26,7 @@ import { statsRoutes } from './routes/stats'
 import { userRoutes } from './routes/users'
 import { webhookRoutes } from './routes/webhooks'
 import { ReceiptHooks } from './webhooks/receipt-hooks'
+import { CachedSubscribers } from './webhooks/subscribers'
 
 export interface AppDeps {
   /** a `command`-role client (no offline queue): every HTTP-path call, the queue's producer included */
@@ -98,7 +99,7 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
   )
   app.register(eventRoutes, { catalog, intake, durability })
   const webhookRegistry = new WebhookRegistry(redis, keys)
-  const hooks = new ReceiptHooks(webhookRegistry, config.WEBHOOK_SUBSCRIBERS_CACHE_MS)
+  const hooks = new ReceiptHooks(new CachedSubscribers(webhookRegistry, config.WEBHOOK_SUBSCRIBERS_CACHE_MS))
   const deliverer = new Deliverer(
     new UserStore(redis, keys),
     inbox,

@@ -14,6 +14,7 @@ import { createPushQueue, PushEnqueuer, pushQueueOptionsOf } from './push/queue'
 import { RETRACT_JOB_TYPE } from './queue'
 import { createWebhooksQueue, dispatchOptionsOf, WebhookDispatcher } from './webhooks/dispatch'
 import { ReceiptHooks } from './webhooks/receipt-hooks'
+import { CachedSubscribers } from './webhooks/subscribers'
 
 export interface WorkerDeps {
   /** a `worker`-role client (maxRetriesPerRequest: null); BullMQ duplicates it for its blocking reads */
@@ -56,7 +57,9 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
   })
   const pushQueue = createPushQueue(deps.redis, keys)
   const registry = new WebhookRegistry(deps.redis, keys)
-  const hooks = new ReceiptHooks(registry, config.WEBHOOK_SUBSCRIBERS_CACHE_MS)
+  // one cached look-up of the callers' endpoints for the receipts' `wh` and for event.failed
+  const subscribers = new CachedSubscribers(registry, config.WEBHOOK_SUBSCRIBERS_CACHE_MS)
+  const hooks = new ReceiptHooks(subscribers)
   const deliverer = new Deliverer(
     new UserStore(deps.redis, keys),
     inbox,
@@ -66,7 +69,7 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
     new PushEnqueuer(pushQueue, pushQueueOptionsOf(config)),
   )
   const webhooksQueue = createWebhooksQueue(deps.redis, keys)
-  const webhooks = new WebhookDispatcher(registry, webhooksQueue, dispatchOptionsOf(config))
+  const webhooks = new WebhookDispatcher(subscribers, webhooksQueue, dispatchOptionsOf(config))
 
   async function processJob(job: Job<EventJob, { messageIds: string[] }, string>) {
     const event = job.data

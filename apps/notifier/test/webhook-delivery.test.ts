@@ -12,6 +12,7 @@ import { defineEvent } from '../src/catalog/types'
 import type { NotifierConfig } from '../src/config'
 import { createWebhooksQueue, WebhookDispatcher } from '../src/webhooks/dispatch'
 import { registerWebhookMetrics } from '../src/webhooks/metrics'
+import { CachedSubscribers } from '../src/webhooks/subscribers'
 import { startWebhookWorker } from '../src/webhooks/worker'
 import { type Harness, harness } from './helpers'
 
@@ -240,8 +241,7 @@ describe('webhook deliveries', () => {
     })
     const queue = createWebhooksQueue(h.redis, keys)
     closers.push(() => queue.close())
-    const dispatcher = new WebhookDispatcher(new WebhookRegistry(h.redis, keys), queue, {
-      cacheMs: 0,
+    const dispatcher = new WebhookDispatcher(new CachedSubscribers(new WebhookRegistry(h.redis, keys), 0), queue, {
       attempts: 1,
       backoffMs: 10,
       keepCompletedSeconds: 60,

@@ -8,10 +8,9 @@ import {
 } from '@herald/contracts'
 import type { Keys } from '@herald/keys'
 import type { RedisClient } from '@herald/redis'
-import type { WebhookRegistry } from '@herald/webhooks'
 import { Queue } from 'bullmq'
 import type { WorkerConfig } from '../config'
-import { ExpiringCache } from '../domain/expiring-cache'
+import type { CachedSubscribers } from './subscribers'
 
 export type WebhooksQueue = Queue<WebhookJob, void, string>
 
@@ -29,7 +28,6 @@ export function webhookMessageId(caller: string, type: WebhookEventType, eventKe
 }
 
 export interface DispatchOptions {
-  cacheMs: number
   attempts: number
   backoffMs: number
   keepCompletedSeconds: number
@@ -38,7 +36,6 @@ export interface DispatchOptions {
 
 export function dispatchOptionsOf(config: WorkerConfig): DispatchOptions {
   return {
-    cacheMs: config.WEBHOOK_SUBSCRIBERS_CACHE_MS,
     attempts: config.WEBHOOK_ATTEMPTS,
     backoffMs: config.WEBHOOK_BACKOFF_MS,
     keepCompletedSeconds: config.JOB_KEEP_COMPLETED_SECONDS,
@@ -48,24 +45,16 @@ export function dispatchOptionsOf(config: WorkerConfig): DispatchOptions {
 
 /**
  * Turns something that happened into one delivery job per subscribed endpoint of the
- * calling system it concerns. Endpoints are looked up through a short cache (a caller with
- * no webhooks costs no Redis call per event while it is fresh); the job id is the endpoint
- * and the webhook id, so the same event emitted twice is queued once.
+ * calling system it concerns. Endpoints are looked up through the process's CachedSubscribers
+ * (a caller with no webhooks costs no Redis call per event while it is fresh); the job id is
+ * the endpoint and the webhook id, so the same event emitted twice is queued once.
  */
 export class WebhookDispatcher {
-  private readonly cache: ExpiringCache<string[]>
-
   constructor(
-    private readonly registry: WebhookRegistry,
+    private readonly subscribers: Pick<CachedSubscribers, 'of'>,
     private readonly queue: WebhooksQueue,
     private readonly opts: DispatchOptions,
-  ) {
-    this.cache = new ExpiringCache(opts.cacheMs)
-  }
-
-  private subscribers(caller: string | null, type: WebhookEventType): Promise<string[]> {
-    return this.cache.get(`${type}\0${caller ?? '*'}`, () => this.registry.subscribers(caller, type))
-  }
+  ) {}
 
   /**
    * Queues `type` with `data` for the caller's endpoints (every system's with `caller` null);
@@ -80,7 +69,7 @@ export class WebhookDispatcher {
     opts: { now?: number; delayMs?: number; settle?: WebhookJob['settle'] } = {},
   ): Promise<number> {
     if (caller === '') return 0
-    const ids = await this.subscribers(caller, type)
+    const ids = await this.subscribers.of(caller, type)
     if (ids.length === 0) return 0
     const now = opts.now ?? Date.now()
     const messageId = webhookMessageId(caller ?? '*', type, eventKey)

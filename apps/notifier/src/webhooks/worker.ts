@@ -8,6 +8,7 @@ import { type WorkerConfig, webhookPolicyOf } from '../config'
 import type { WorkerLogger } from '../worker'
 import { createWebhooksQueue, dispatchOptionsOf, WebhookDispatcher } from './dispatch'
 import { OutboxRelay } from './outbox'
+import { CachedSubscribers } from './subscribers'
 
 export interface WebhookWorker {
   worker: Worker<WebhookJob, void, string>
@@ -34,7 +35,11 @@ export function startWebhookWorker(
   const relay = new OutboxRelay(
     deps.redis,
     keys,
-    new WebhookDispatcher(registry, queue, dispatchOptionsOf(config)),
+    new WebhookDispatcher(
+      new CachedSubscribers(registry, config.WEBHOOK_SUBSCRIBERS_CACHE_MS),
+      queue,
+      dispatchOptionsOf(config),
+    ),
     { pollMs: config.WEBHOOK_OUTBOX_POLL_MS },
     log,
   )
