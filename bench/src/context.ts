@@ -94,6 +94,9 @@ export interface Ctx {
 
 export function makeContext(profile: Profile, systems: Map<SystemName, System>, log: (l: string) => void): Ctx {
   const gens = new Map<SystemName, Generator>()
+  // Unique within the run (event ids and login phones are made from it: a repeat would be a
+  // duplicate, answered 200 and counted failed); the base varies between runs.
+  const tagBase = Date.now() % 900
   let tags = 0
   return {
     profile,
@@ -108,7 +111,7 @@ export function makeContext(profile: Profile, systems: Map<SystemName, System>, 
     },
     connected: new Map(),
     log,
-    tag: () => String(++tags + (Date.now() % 900)).padStart(3, '0'),
+    tag: () => String(tagBase + ++tags).padStart(3, '0'),
     deadline: Number.POSITIVE_INFINITY,
   }
 }
