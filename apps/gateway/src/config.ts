@@ -23,7 +23,7 @@ export const GatewayConfig = serviceConfigSchema({
   PING_INTERVAL_MS: int(
     50,
     25_000,
-    'ping period (WebSocket pings, SSE comment lines); two missed pongs terminate the connection',
+    'ping period (WebSocket pings, SSE comment lines; each socket once, in 10 slices spread over it); two missed pongs terminate the connection',
   ),
   SSE_RETRY_MS: int(
     0,

@@ -1,4 +1,5 @@
 import { compareCursors } from '@herald/inbox'
+import { PING_SLICES } from './keep-alive'
 import type { Sink } from './sink'
 
 export interface ConnectionInfo {
@@ -37,9 +38,14 @@ const SLOW_TERMINATE_MS = 5000
  * above it reaches this replica's stream. So live message frames at or below C are dropped,
  * held or not: the replay and the live stream join with no gap and no duplicate.
  */
+/** Round-robin over the ping slices: each new connection is pinged in the next one. */
+let nextPingSlot = 0
+
 export class Connection {
   state: 'holding' | 'live' | 'closed' = 'holding'
   missedPongs = 0
+  /** which of KeepAlive's PING_SLICES pings this socket */
+  readonly pingSlot = nextPingSlot++ % PING_SLICES
   badFrames = 0
   /** the cursor registration returned; message frames at or below it are not sent live */
   private liveFrom: string | null = null

@@ -9,7 +9,7 @@ import type { Authenticator } from './auth'
 import { ClientFrames } from './client-frames'
 import type { GatewayConfig } from './config'
 import { Delivery } from './delivery'
-import { KeepAlive } from './keep-alive'
+import { KeepAlive, PING_SLICES } from './keep-alive'
 import type { GatewayMetrics } from './metrics'
 import { Registry } from './registry'
 import type { Sink } from './sink'
@@ -114,7 +114,7 @@ export class Gateway {
     await Promise.all(this.consumers.map((c) => c.start()))
     await presence.heartbeat()
     this.every(config.HEARTBEAT_INTERVAL_MS, () => this.keepAlive.heartbeat())
-    this.every(config.PING_INTERVAL_MS, () => this.keepAlive.ping())
+    this.every(Math.max(1, Math.floor(config.PING_INTERVAL_MS / PING_SLICES)), () => this.keepAlive.pingSlice())
     this.every(config.SESSION_TOUCH_INTERVAL_MS, () => this.keepAlive.touchSessions())
   }
 

@@ -80,6 +80,28 @@ describe('limits and liveness', () => {
     expect(r.app.gateway.registry.get(alive.frames[0]?.connId)).toBeDefined()
   })
 
+  it('spreads its pings over the interval: each socket once per interval, not every socket in one burst', async () => {
+    const r = await c.start({ PING_INTERVAL_MS: 1000 })
+    const clients = []
+    for (let i = 0; i < 20; i++) clients.push(await c.online(r, await c.user()))
+    const pings = new Map<number, number[]>()
+    const started = Date.now()
+    for (const [i, client] of clients.entries())
+      client.ws.on('ping', () => pings.set(i, [...(pings.get(i) ?? []), Date.now()]))
+    await sleep(2100)
+    // once per interval: two pings in 2.1 s, 1 s apart, and never two close together
+    for (const i of clients.keys()) {
+      const times = pings.get(i) ?? []
+      expect(times.length).toBeGreaterThanOrEqual(2)
+      expect(times.length).toBeLessThanOrEqual(3)
+      for (let k = 1; k < times.length; k++)
+        expect((times[k] as number) - (times[k - 1] as number)).toBeGreaterThan(700)
+    }
+    // 20 sockets in 10 slices of 100 ms: their first pings span most of the interval
+    const firsts = [...pings.values()].map((t) => (t[0] as number) - started).sort((a, b) => a - b)
+    expect((firsts.at(-1) as number) - (firsts[0] as number)).toBeGreaterThan(500)
+  })
+
   it('keeps the sessions of open sockets alive in one batch, and closes a socket whose session is gone 4409', async () => {
     const r = await c.start({ SESSION_TOUCH_INTERVAL_MS: 100 })
     const u = await c.user()
