@@ -231,6 +231,43 @@ describe('the push trigger (the delivery script)', () => {
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1)
   })
 
+  it('a push the first attempt wrote the message for but could not queue is queued by the retry, and sent once', async () => {
+    const { hh, service, subscribe } = await setup()
+    await subscribe('u9', 'offline-user')
+    hh.startWorker()
+    const res = await hh.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: { ...hh.auth('messages:write'), 'idempotency-key': 'push-after-fault' },
+      payload: {
+        to: { userIds: ['u9'] },
+        title: 'Owed',
+        body: 'b',
+        kind: 'chat.message',
+        deliverAt: new Date(Date.now() + 1000).toISOString(),
+      },
+    })
+    expect(res.statusCode).toBe(202)
+    const { ids, requestId } = res.json() as { ids: string[]; requestId: string }
+    const id = ids[0] as string
+    // a real fault in the push queue: its id counter holds a word, so BullMQ's add fails at its
+    // first command (INCR) — after the inbox write — and the event job fails that attempt
+    const jobKey = `${hh.keys.bullPrefix()}:push:id`
+    await hh.redis.set(jobKey, 'in the way')
+    const event = async () => (await hh.app.inject({ url: `/v1/events/${requestId}`, headers: hh.auth() })).json()
+    await waitFor(async () => {
+      const e = await event()
+      return e.attempts >= 1 && e.status !== 'processing'
+    }, 10_000)
+    expect((await new Inbox(hh.redis, hh.keys).receipt(id))?.createdAt).toBeDefined()
+    expect(service.received).toHaveLength(0)
+    await hh.redis.del(jobKey)
+    await waitFor(() => service.received.length >= 1, 10_000)
+    await waitFor(async () => (await event()).status === 'done', 10_000)
+    await new Promise((r) => setTimeout(r, 300))
+    expect(service.received.map((r) => JSON.parse(r.payload as string).id)).toEqual([id])
+  })
+
   it('pushes an announcement (to.all) to the users it reached offline with a subscription, once each', async () => {
     const { hh, service, subscribe } = await setup()
     await hh.addUsers('u1', 'u6', 'u7')

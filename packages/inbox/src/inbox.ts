@@ -74,6 +74,8 @@ const PUSH_MODE = { off: '', offline: 'o', undelivered: 'u' } as const
 const MUTED = '!OFF'
 /** The reply of the deliver script for a message past its expiry. */
 const EXPIRED = '!EXP'
+/** The start of the deliver script's reply for a message written before whose push is still owed. */
+const OWED = '!DUP+'
 
 /** The expiry argument of the deliver scripts: epoch ms, or '' for a message that does not expire. */
 function expiresMs(m: NewMessage): string | number {
@@ -203,6 +205,9 @@ export class Inbox {
         ...r.skip,
       )
     })
+    // written before, and a push still owed: asked for again (its job id dedupes)
+    if (typeof cursor === 'string' && cursor.startsWith(OWED))
+      return { userId, messageId: m.id, cursor: null, push: cursor.endsWith('p') ? 'offline' : 'undelivered' }
     if (cursor === MUTED) return { userId, messageId: m.id, cursor: null, muted: true }
     if (cursor === EXPIRED) return { userId, messageId: m.id, cursor: null, expired: true }
     if (typeof cursor === 'string' && cursor.at(-2) === '+') {

@@ -41,7 +41,8 @@ export interface DeliverResult {
   expired?: boolean
   /**
    * Web Push (InboxOptions.push): 'offline' — the user had no live socket and has a push
-   * subscription; 'undelivered' — the user was online and has one
+   * subscription; 'undelivered' — the user was online and has one. Also on a retried delivery
+   * (cursor null) while the push is still owed: in the inbox, not acked, not pushed yet
    */
   push?: 'offline' | 'undelivered'
 }

@@ -46,8 +46,26 @@ describe.each(redisModes())('the Web Push flag of a delivery on %s Redis', (mode
     expect((await deliver('online', 'm1'))?.push).toBeUndefined()
     expect((await deliver('nosub', 'm1'))?.push).toBeUndefined()
     expect((await deliver('quiet', 'm1'))?.push).toBeUndefined()
-    // a retried delivery writes nothing and asks for no second push
-    expect(await deliver('offline', 'm1')).toMatchObject({ cursor: null })
+    // a retried delivery writes nothing; it asks again for the push while it is still owed
+    // (the first run's caller may not have queued it; the job id dedupes a second one)
+    expect(await deliver('offline', 'm1')).toMatchObject({ cursor: null, push: 'offline' })
+    expect(await deliver('online', 'm1')).toEqual({ userId: 'online', messageId: expect.any(String), cursor: null })
+    expect(await deliver('quiet', 'm1')).toMatchObject({ cursor: null })
+    expect((await deliver('quiet', 'm1'))?.push).toBeUndefined()
+  })
+
+  it('a retried delivery asks for no push once one was sent or a device acked the message', async () => {
+    const { deliver, inbox } = await setup('offline')
+    const pushed = (await deliver('offline', 'p1'))?.messageId as string
+    await inbox.markPushed('offline', pushed)
+    expect(await deliver('offline', 'p1')).toEqual({ userId: 'offline', messageId: pushed, cursor: null })
+    const acked = (await deliver('offline', 'p2'))?.messageId as string
+    await inbox.recordAcks('offline', 'device-1', [acked])
+    expect(await deliver('offline', 'p2')).toEqual({ userId: 'offline', messageId: acked, cursor: null })
+    // retracted: out of the inbox, nothing owed
+    const gone = (await deliver('offline', 'p3'))?.messageId as string
+    await inbox.retract('offline', gone)
+    expect((await deliver('offline', 'p3'))?.push).toBeUndefined()
   })
 
   it("with 'undelivered' also flags an online user with a subscription; with 'off' never", async () => {

@@ -26,7 +26,8 @@ export const deliverOne = {
     ARGV[14] G   ARGV[15..G+14] the replicas' names (order of their streams)
     ARGV[G+15..] replicas to skip (left the cluster)
   Output: the new cursor; false when this user already has this message (or it was canceled
-  for them: DELETE /v1/messages/:id adds the user to the recipients first); '!OFF' when the user
+  for them: DELETE /v1/messages/:id adds the user to the recipients first) — or, with Web Push
+  on, '!DUP+p' / '!DUP+u' when they have it and a push is still owed (below); '!OFF' when the user
   turned the kind off (only the receipt is written, marked muted); '!EXP' when it expired before
   it could be written (only the receipt, marked expired); {'!STALE', replica…} when the user has
   a route to a replica not in the call (nothing written: call again).
@@ -43,7 +44,19 @@ export const deliverOne = {
 local g = tonumber(ARGV[14])
 local streams, missing = routes_of(KEYS[11], known_streams(14, 15, g), set_of(g + 15, #ARGV))
 if missing then return {'!STALE', unpack(missing)} end
-if redis.call('SADD', KEYS[9], ARGV[1]) == 0 then return false end
+if redis.call('SADD', KEYS[9], ARGV[1]) == 0 then
+  -- written before (a retried delivery): nothing is written again, but a push still owed —
+  -- in the inbox, not acked, not pushed, not silent — is asked for again, in case the first
+  -- run's caller could not queue it (the push job's id dedupes a second one)
+  if ARGV[12] == '' or not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return false end
+  local r = redis.call('HMGET', KEYS[10], 'deliveredAt', 'pushedAt')
+  if r[1] or r[2] then return false end
+  if #streams > 0 and ARGV[12] ~= 'u' then return false end
+  if ARGV[9] ~= '' and redis.call('HGET', KEYS[12], ARGV[9]) == 'silent' then return false end
+  if redis.call('EXISTS', KEYS[13]) == 0 then return false end
+  if #streams == 0 then return '!DUP+p' end
+  return '!DUP+u'
+end
 local ttl = tonumber(ARGV[5])
 redis.call('EXPIRE', KEYS[9], ttl)
 local exp = ARGV[13]
