@@ -53,7 +53,7 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
         tags: ['messages'],
         summary: 'Send a message to users, or to everyone',
         description:
-          'A message for `to.userIds` (one message id per user) or for every user (`to.all`, one id). A small immediate request (few users, no `deliverAt`, no `Idempotency-Key`) is written at once and answered with status `done`; any other is queued and processed like an event: retried, delivered once, `deliverAt` delays it. `ttl` or `expiresAt` ends its life: past it, it is not delivered nor replayed and it leaves the inbox. The ids answered work with `GET /v1/messages/:id` and `DELETE /v1/messages/:id`; `requestId` with `GET` and `DELETE /v1/events/:id`.',
+          'A message for `to.userIds` (one message id per user) or for every user (`to.all`, one id). A small immediate request (few users, no `deliverAt`, no `Idempotency-Key`) is written at once and answered with status `done`; any other is queued and processed like an event: retried, delivered once, `deliverAt` delays it. `ttl` or `expiresAt` ends its life: past it, it is not delivered nor replayed and it leaves the inbox. The ids answered work with `GET /v1/messages/:id` and `DELETE /v1/messages/:id`; `requestId` with `GET` and `DELETE /v1/events/:id` (scope `events:write`).',
         security: [{ [SERVICE_TOKEN]: [] }],
         headers: IdempotencyHeaders,
         body: SendMessageBody,
