@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { createWriteStream, existsSync, readdirSync, readFileSync, readlinkSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
@@ -58,6 +58,7 @@ export class Proc {
     const { spec } = this
     this.exitCode = null
     this.exitSignal = null
+    this.tail.length = 0
     const child = spawn(spec.command, spec.args, {
       // its own process group: a Ctrl-C at the terminal reaches only the stack, which then
       // stops every service in order (a service must not get the signal twice)
@@ -121,11 +122,39 @@ export class Proc {
       }
       try {
         const res = await fetch(`http://127.0.0.1:${this.spec.port}/readyz`, { signal: AbortSignal.timeout(1000) })
-        if (res.ok) return
+        // only its own answer counts: a process that took the port between freePort() and this
+        // one's bind (another test's stack) answers /readyz too, and this one then exits EADDRINUSE
+        if (res.ok && this.ownsPort()) return
       } catch {}
       await new Promise((r) => setTimeout(r, 100))
     }
     throw new Error(`${this.label} not ready within ${timeoutMs} ms`)
+  }
+
+  /**
+   * Whether the socket listening on `spec.port` is this child's (Linux: /proc/net/tcp* and the
+   * child's open files). Where /proc is missing it cannot tell, and says yes.
+   */
+  private ownsPort(): boolean {
+    const pid = this.child?.pid
+    if (pid === undefined || this.spec.port === undefined || !existsSync(`/proc/${pid}/fd`)) return true
+    const port = `:${this.spec.port.toString(16).toUpperCase().padStart(4, '0')}`
+    const listening = new Set<string>()
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      if (!existsSync(table)) continue
+      for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const cols = line.trim().split(/\s+/)
+        // local address, state 0A (LISTEN), inode
+        if (cols[1]?.endsWith(port) && cols[3] === '0A' && cols[9]) listening.add(cols[9])
+      }
+    }
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1]
+        if (inode && listening.has(inode)) return true
+      } catch {}
+    }
+    return false
   }
 
   closeLog(): void {

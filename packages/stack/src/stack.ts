@@ -194,18 +194,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await add('worker', opts.workers ?? 1, 'worker-main.js', false)
 
   const ports = (n: string) => procs.filter((p) => p.spec.name === n).map((p) => p.spec.port as number)
-  writeFileSync(
-    join(nginxDir, 'nginx.conf'),
-    localNginxConf({
-      dir: nginxDir,
-      port,
-      auth: ports('auth'),
-      gateway: ports('gateway'),
-      notifier: ports('notifier'),
-      staticRoot: staticRoot(),
-      refuseWebSockets: opts.refuseWebSockets ?? false,
-    }),
-  )
+  // written once every service is up on its final port (see startOnFreePort)
+  const writeNginxConf = () =>
+    writeFileSync(
+      join(nginxDir, 'nginx.conf'),
+      localNginxConf({
+        dir: nginxDir,
+        port,
+        auth: ports('auth'),
+        gateway: ports('gateway'),
+        notifier: ports('notifier'),
+        staticRoot: staticRoot(),
+        refuseWebSockets: opts.refuseWebSockets ?? false,
+      }),
+    )
   const nginx = new Proc(
     {
       name: 'nginx',
@@ -225,8 +227,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     for (const p of [...procs, nginx]) p.closeLog()
   }
   try {
-    for (const p of procs) p.start()
-    await Promise.all(procs.map((p) => p.waitReady()))
+    await Promise.all(procs.map((p) => startOnFreePort(p)))
+    writeNginxConf()
     nginx.start()
     // the static page: nginx alone answers it, no service logs a probe
     await waitHttp(`http://127.0.0.1:${port}/`, nginx)
@@ -280,6 +282,28 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     stop: stopAll,
   }
   return stack
+}
+
+/**
+ * Starts a service and waits until it is ready. Its port came from freePort(), free when it was
+ * picked; another process (a test running beside this one) can bind it before the service
+ * does, and the service then exits EADDRINUSE: it gets a new port and starts again (3 tries).
+ */
+async function startOnFreePort(p: Proc): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    p.start()
+    try {
+      await p.waitReady()
+      return
+    } catch (err) {
+      const clash = p.spec.port !== undefined && p.tail.some((line) => line.includes('EADDRINUSE'))
+      if (!clash || attempt >= 3) throw err
+      await p.stop('SIGKILL', 1000)
+      const port = await freePort()
+      p.spec.port = port
+      p.spec.env.PORT = String(port)
+    }
+  }
 }
 
 /** Waits until nginx answers anything at all on its port. */
