@@ -91,10 +91,15 @@ describe('fan-out', () => {
       payload: { id: 'ann-1', type: 'announcement', data: { title: 'Hello', body: 'everyone' } },
     })
     expect(res.statusCode).toBe(202)
-    const view = await waitFor(async () => {
-      const v = await statusOf(hh, 'ann-1')
-      return v.status === 'done' ? v : null
-    }, 20_000)
+    // polled every 200 ms: each poll is a few reads of its own, counted below with the work's
+    const view = await waitFor(
+      async () => {
+        const v = await statusOf(hh, 'ann-1')
+        return v.status === 'done' ? v : null
+      },
+      20_000,
+      200,
+    )
     const elapsed = Date.now() - t0
     const reads = (await readsProcessed(hh.redis)) - before
     const id = broadcastMessageIdFor(deliveryIdFor({ source: 'test-system', id: 'ann-1' }, false))
@@ -103,8 +108,9 @@ describe('fan-out', () => {
     for (const u of users) pipe.zscore(hh.keys.inbox(u), id)
     const scores = (await pipe.exec())!.map(([, s]) => s)
     expect(scores.filter((s) => s !== null)).toHaveLength(N)
-    // 10,000 round trips would be ≥ 10,000 socket reads on the server; one pipeline is a handful
-    expect(reads).toBeLessThan(1000)
+    // 10,000 round trips would be ≥ 10,000 socket reads on the server; one pipeline is what its
+    // bytes take in 16 KB reads (hundreds), plus the polls
+    expect(reads).toBeLessThan(2500)
     expect(elapsed).toBeLessThan(10_000)
   })
 
@@ -124,12 +130,13 @@ describe('fan-out', () => {
     const { requestId, ids } = res.json()
     expect(ids).toHaveLength(N)
     expect(ids[42]).toBe(idFor(requestId, 'u42', hh.keys))
-    await waitFor(async () => (await statusOf(hh, requestId)).status === 'done', 20_000)
+    await waitFor(async () => (await statusOf(hh, requestId)).status === 'done', 20_000, 200)
     const reads = (await readsProcessed(hh.redis)) - before
     expect(await inboxIds(hh.redis, hh.keys, 'u9999')).toEqual([ids[9999]])
     // only the users a gateway holds cost a stream entry
     expect((await hh.entries()).length).toBe(2)
-    expect(reads).toBeLessThan(1000)
+    // one pipeline, not 10,000 round trips (see above); 1105 reads were seen on a loaded CI machine
+    expect(reads).toBeLessThan(2500)
   })
 })
 
