@@ -133,11 +133,14 @@ export class Proc {
 
   /**
    * Whether the socket listening on `spec.port` is this child's (Linux: /proc/net/tcp* and the
-   * child's open files). Where /proc is missing it cannot tell, and says yes.
+   * child's open files). Where /proc is missing it cannot tell, and says yes. A child that exited
+   * meanwhile (its /proc entry gone) is not the owner.
    */
   private ownsPort(): boolean {
     const pid = this.child?.pid
-    if (pid === undefined || this.spec.port === undefined || !existsSync(`/proc/${pid}/fd`)) return true
+    // no /proc here: it cannot tell. With /proc, a child whose entry is gone has exited: not it
+    if (pid === undefined || this.spec.port === undefined || !existsSync('/proc/self/fd')) return true
+    if (!existsSync(`/proc/${pid}/fd`)) return false
     const port = `:${this.spec.port.toString(16).toUpperCase().padStart(4, '0')}`
     const listening = new Set<string>()
     for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
