@@ -31,6 +31,9 @@ interface Held {
 /** a socket closed for slowness gets this long to take its close frame before it is cut */
 const SLOW_TERMINATE_MS = 5000
 
+/** Round-robin over the ping slices: each new connection is pinged in the next one. */
+let nextPingSlot = 0
+
 /**
  * One client connection, over whichever transport its sink is. Until it goes live (while it registers, then replays), live frames
  * are held, not sent. Registration returns the cursor C the connection starts from: every
@@ -38,9 +41,6 @@ const SLOW_TERMINATE_MS = 5000
  * above it reaches this replica's stream. So live message frames at or below C are dropped,
  * held or not: the replay and the live stream join with no gap and no duplicate.
  */
-/** Round-robin over the ping slices: each new connection is pinged in the next one. */
-let nextPingSlot = 0
-
 export class Connection {
   state: 'holding' | 'live' | 'closed' = 'holding'
   missedPongs = 0
