@@ -171,12 +171,17 @@ export async function ensureConnected(ctx: Ctx, name: SystemName): Promise<User[
   const sys = ctx.systems.get(name)
   if (!sys) throw new Error(`${name} is not started`)
   const users = await sys.users(ctx.profile.sockets)
-  const r = await ctx
-    .clients(name)
-    .call<{ connected: number; failed: number; ms: number }>(
-      { cmd: 'connect', proto: sys.proto, urls: [sys.wsUrl], tokens: users.map((u) => u.token), concurrency: 64 },
-      180_000,
-    )
+  const r = await ctx.clients(name).call<{ connected: number; failed: number; ms: number }>(
+    {
+      cmd: 'connect',
+      proto: sys.proto,
+      acks: sys.acks,
+      urls: [sys.wsUrl],
+      tokens: users.map((u) => u.token),
+      concurrency: 64,
+    },
+    180_000,
+  )
   if (r.failed > 0) throw new Error(`${name}: ${r.failed} of ${users.length} sockets failed to connect`)
   ctx.log(`  ${name}: ${r.connected} sockets through nginx in ${(r.ms / 1000).toFixed(1)} s`)
   ctx.connected.set(name, users)

@@ -26,6 +26,11 @@ export interface User {
 export interface System {
   name: SystemName
   proto: Proto
+  /**
+   * its clients acknowledge every message as herald's SDK does (`ack` frames, the ids of 100 ms
+   * together): the delivery receipts are part of what herald does per message; the peers have none
+   */
+  acks: boolean
   /** nginx, HTTP */
   url: string
   /** the WebSocket endpoint through nginx */
@@ -146,6 +151,7 @@ export async function startHerald(o: HeraldStartOptions): Promise<HeraldSystem> 
         nginx: totalCpuSeconds(ngx),
       }),
       proto: 'herald',
+      acks: true,
       gatewayMetricsUrls: gateways.map((g) => `http://127.0.0.1:${g.spec.port}/metrics`),
       redisPids,
       redisPorts: () =>
@@ -261,6 +267,7 @@ export async function startPeer(
         nginx: totalCpuSeconds(ngx),
       }),
       proto,
+      acks: false,
       url,
       wsUrl: `ws://127.0.0.1:${port}${wsPath(proto)}`,
       replicaWsUrl: (i) => `ws://127.0.0.1:${procs[i]?.spec.port}${wsPath(proto)}`,

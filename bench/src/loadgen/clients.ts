@@ -15,12 +15,20 @@ export type Proto = 'herald' | 'sio'
 interface Client {
   ws: WebSocket
   open: boolean
+  /** message ids not acknowledged yet (herald's clients, `acks`) */
+  pending: string[]
+  ackTimer: NodeJS.Timeout | undefined
 }
+
+/** As herald's SDK: the ids delivered within this window go back in one `ack` frame of at most 100 ids. */
+const ACK_DELAY_MS = 100
+const MAX_IDS_PER_FRAME = 100
 
 const health = healthMonitor()
 const hist = latencyHistogram()
 let clients: Client[] = []
 let proto: Proto = 'herald'
+let acks = false
 let seen: Set<number>[] = []
 let maxSeq: Int32Array = new Int32Array(0)
 let received = 0
@@ -72,7 +80,7 @@ function open(i: number, url: string, token: string, localAddress: string | unde
       handshakeTimeout: timeoutMs,
       ...(localAddress ? { localAddress } : {}),
     })
-    const c: Client = { ws, open: false }
+    const c: Client = { ws, open: false, pending: [], ackTimer: undefined }
     clients[i] = c
     let settled = false
     const done = (ok: boolean) => {
@@ -106,15 +114,28 @@ function open(i: number, url: string, token: string, localAddress: string | unde
       } else {
         frame = JSON.parse(text) as Record<string, unknown>
       }
-      if (frame.type === 'message') record(i, frame, at)
-      else if (frame.type === 'welcome') done(true)
+      if (frame.type === 'message') {
+        record(i, frame, at)
+        if (acks && typeof frame.id === 'string') ack(c, frame.id)
+      } else if (frame.type === 'welcome') done(true)
     })
   })
+}
+
+function ack(c: Client, id: string): void {
+  c.pending.push(id)
+  c.ackTimer ??= setTimeout(() => {
+    c.ackTimer = undefined
+    while (c.pending.length > 0 && c.ws.readyState === WebSocket.OPEN)
+      c.ws.send(JSON.stringify({ type: 'ack', ids: c.pending.splice(0, MAX_IDS_PER_FRAME) }))
+    c.pending.length = 0
+  }, ACK_DELAY_MS)
 }
 
 /** Opens sockets[i] with tokens[i], at most `concurrency` handshakes at a time. */
 async function connect(msg: Record<string, unknown>) {
   proto = msg.proto as Proto
+  acks = msg.acks === true
   const urls = msg.urls as string[]
   const tokens = msg.tokens as string[]
   const concurrency = Number(msg.concurrency ?? 100)
@@ -173,7 +194,9 @@ async function disconnect() {
   const closing = clients.map(
     (c) =>
       new Promise<void>((resolve) => {
-        if (!c || c.ws.readyState === WebSocket.CLOSED) return resolve()
+        if (!c) return resolve()
+        clearTimeout(c.ackTimer)
+        if (c.ws.readyState === WebSocket.CLOSED) return resolve()
         c.open = false
         const t = setTimeout(() => {
           c.ws.terminate()

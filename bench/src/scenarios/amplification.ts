@@ -127,7 +127,14 @@ async function setUp(ctx: Ctx, dir: string, g: number): Promise<Side> {
     side.online = users.slice(0, profile.ampUsers)
     side.offline = users.slice(profile.ampUsers)
     const r = await clients.call<{ connected: number; failed: number }>(
-      { cmd: 'connect', proto: 'herald', urls: [sys.wsUrl], tokens: side.online.map((u) => u.token), concurrency: 32 },
+      {
+        cmd: 'connect',
+        proto: 'herald',
+        acks: sys.acks,
+        urls: [sys.wsUrl],
+        tokens: side.online.map((u) => u.token),
+        concurrency: 32,
+      },
       180_000,
     )
     if (r.failed > 0) throw new Error(`G=${g}: ${r.failed} of ${side.online.length} sockets failed to connect`)

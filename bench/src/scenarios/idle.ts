@@ -55,6 +55,7 @@ export async function idle(ctx: Ctx, names: SystemName[]): Promise<IdleResult> {
         {
           cmd: 'connect',
           proto: sys.proto,
+          acks: sys.acks,
           urls: [sys.replicaWsUrl(0)],
           tokens: users.map((u) => u.token),
           concurrency: 64,
