@@ -3,6 +3,7 @@ import { PresenceWriter, ReplicaDirectory } from '@herald/presence'
 import type { RedisClient } from '@herald/redis'
 import { createServiceApp, keysFor, replicaName, type ServiceApp, SessionStore } from '@herald/service-kit'
 import type { FastifyInstance } from 'fastify'
+import { AckBatcher } from './ack-batcher'
 import { Authenticator } from './auth'
 import { allowedOrigins, type GatewayConfig } from './config'
 import { createGatewayMetrics } from './metrics'
@@ -50,6 +51,7 @@ export async function buildApp(config: GatewayConfig, deps: GatewayAppDeps): Pro
     },
     new ReplicaDirectory(deps.redis, keys),
   )
+  const acks = new AckBatcher(inbox, config.ACK_BATCH_MS)
   const root = app as unknown as FastifyInstance
   await root.register(ticketPlugin, { secret: config.TICKET_SECRET })
   const authenticator = new Authenticator({
@@ -67,6 +69,7 @@ export async function buildApp(config: GatewayConfig, deps: GatewayAppDeps): Pro
     redis: deps.redis,
     readerClient: deps.readerClient,
     inbox,
+    acks,
     sessions,
     presence: new PresenceWriter(deps.redis, keys, { replica, replicaTtlMs: config.REPLICA_TTL_MS }),
     authenticator,
@@ -77,6 +80,7 @@ export async function buildApp(config: GatewayConfig, deps: GatewayAppDeps): Pro
   await root.register(sseRoutes, { allowedOrigins: origins, retryMs: config.SSE_RETRY_MS, streams: metrics.sseStreams })
   await root.register(framesRoutes, {
     inbox,
+    acks,
     sessions,
     limits: { ratePerSecond: config.FRAME_RATE_PER_SECOND, burst: config.FRAME_BURST },
   })

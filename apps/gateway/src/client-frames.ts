@@ -1,8 +1,7 @@
 import { CloseCode } from '@herald/contracts'
-import type { Inbox } from '@herald/inbox'
 import type { RawData } from 'ws'
 import type { Connection } from './connection'
-import { applyClientFrame, clientFrame, errorFrame, FrameError } from './frames'
+import { applyClientFrame, clientFrame, errorFrame, FrameError, type FrameTarget } from './frames'
 import type { GatewayMetrics, RejectReason } from './metrics'
 import { TokenBucket } from './rate-limit'
 
@@ -22,7 +21,7 @@ const errMsg = (err: unknown) => ({ err: { message: (err as Error)?.message, typ
 /** What a client may send: `ack` (delivery receipts), `read` and `state`, rate-limited and validated. */
 export class ClientFrames {
   constructor(
-    private readonly inbox: Inbox,
+    private readonly target: FrameTarget,
     private readonly limits: ClientFrameLimits,
     private readonly metrics: GatewayMetrics,
     private readonly log: FrameLog,
@@ -56,7 +55,7 @@ export class ClientFrames {
       this.bad(conn, 'invalid', 'Expected {"type":"ack"|"read","ids":[…]} or {"type":"state","state":…,"ids":[…]}')
       return
     }
-    const done = applyClientFrame(this.inbox, value, {
+    const done = applyClientFrame(this.target, value, {
       userId: conn.userId,
       sessionId: conn.info.sessionId,
       origin: conn.connId,

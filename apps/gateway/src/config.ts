@@ -35,6 +35,12 @@ export const GatewayConfig = serviceConfigSchema({
   SESSION_TOUCH_INTERVAL_MS: int(50, 60_000, 'how often open sockets keep their sessions alive'),
   STREAM_BLOCK_MS: int(10, 5_000, 'XREAD BLOCK timeout'),
   STREAM_BATCH: int(1, 500, 'XREAD COUNT'),
+  ACK_BATCH_MS: int(
+    0,
+    20,
+    "how long a client's ack may wait to be recorded with the others of its window (one script per partition); 0: each at once",
+    1000,
+  ),
   FRAME_RATE_PER_SECOND: int(1, 20, 'client frames per second per socket (token bucket refill)'),
   FRAME_BURST: int(1, 40, 'client frame burst per socket (token bucket size)'),
   MAX_BAD_FRAMES: int(1, 5, 'invalid client frames before the socket is closed 1008'),

@@ -4,6 +4,7 @@ import type { Keys } from '@herald/keys'
 import type { PresenceWriter } from '@herald/presence'
 import type { RedisClient } from '@herald/redis'
 import type { SessionStore } from '@herald/sessions'
+import type { AckBatcher } from './ack-batcher'
 import { Admission, type UpgradeRequest } from './admission'
 import type { Authenticator } from './auth'
 import { ClientFrames } from './client-frames'
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   /** a new dedicated client for one blocking stream reader (the gateway owns and closes it) */
   readerClient: () => RedisClient
   inbox: Inbox
+  /** the replica's ack batcher, shared with `POST /sse/frames`; flushed when the gateway stops */
+  acks: AckBatcher
   sessions: SessionStore
   presence: PresenceWriter
   authenticator: Authenticator
@@ -81,7 +84,7 @@ export class Gateway {
         }),
     )
     const frames = new ClientFrames(
-      deps.inbox,
+      { inbox: deps.inbox, acks: deps.acks },
       { ratePerSecond: config.FRAME_RATE_PER_SECOND, burst: config.FRAME_BURST, maxBadFrames: config.MAX_BAD_FRAMES },
       metrics,
       log,
@@ -129,12 +132,13 @@ export class Gateway {
     return this.draining
   }
 
-  /** Stops the timers and the stream readers (after drain). */
+  /** Stops the timers and the stream readers (after drain), and records the acks still waiting. */
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
     await this.drain()
     for (const t of this.timers.splice(0)) clearInterval(t)
+    await this.deps.acks.flush()
     await Promise.all(this.consumers.map((c) => c.stop()))
   }
 

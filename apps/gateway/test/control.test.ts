@@ -1,6 +1,8 @@
+import { Inbox } from '@herald/inbox'
 import { ControlWriter } from '@herald/presence'
 import { redisModes, sleep, waitFor } from '@herald/test-utils'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { AckBatcher } from '../src/ack-batcher'
 import { Cluster } from './helpers'
 
 /** The same suite on one Redis, a Redis Cluster and a Sentinel-managed primary. */
@@ -100,6 +102,59 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       })
       expect(receipt?.deliveredAt).toBeDefined()
       expect(a.of('error')).toEqual([])
+    })
+
+    it('records the acks of every socket within ACK_BATCH_MS together, each at its arrival time', async () => {
+      const r = await c.start({ ACK_BATCH_MS: 1000 })
+      const users = [await c.user(), await c.user(), await c.user()]
+      const sockets = await Promise.all(users.map((u) => c.online(r, u)))
+      // the three acks must come within one window (a slow machine: the window is 1 s)
+      const ids = await Promise.all(users.map(async (u) => (await c.deliver(u.userId, 1))[0] as string))
+      for (const s of sockets) await s.next('message')
+      const record = Inbox.prototype.recordAckBatch
+      const calledAt: number[] = []
+      const batches = vi.spyOn(Inbox.prototype, 'recordAckBatch').mockImplementation(function (this: Inbox, acks) {
+        calledAt.push(Date.now())
+        return record.call(this, acks)
+      })
+      try {
+        for (const [i, s] of sockets.entries()) s.send({ type: 'ack', ids: [ids[i]] })
+        const receipts = await waitFor(async () => {
+          const all = await Promise.all(ids.map((id) => c.inbox.receipt(id)))
+          return all.every((rc) => rc?.devices === 1) ? all : null
+        })
+        // one call for the window (one script per partition inside it), not one per frame
+        expect(batches).toHaveBeenCalledTimes(1)
+        const items = batches.mock.calls[0]?.[0] ?? []
+        expect(items.map((a) => a.userId).sort()).toEqual(users.map((u) => u.userId).sort())
+        // the first ack waited for the window; each receipt says when its ack came, not when it was written
+        expect((calledAt[0] as number) - Math.min(...items.map((a) => a.at))).toBeGreaterThanOrEqual(900)
+        for (const [i, rc] of (receipts ?? []).entries()) {
+          const item = items.find((a) => a.userId === users[i]?.userId)
+          expect(Date.parse(rc?.deliveredAt as string)).toBe(item?.at)
+        }
+      } finally {
+        batches.mockRestore()
+      }
+      for (const s of sockets) expect(s.of('error')).toEqual([])
+    })
+
+    it('records the acks still waiting for their window when the replica stops', async () => {
+      const r = await c.start({ ACK_BATCH_MS: 1000 })
+      const u = await c.user()
+      const a = await c.online(r, u)
+      const [id] = await c.deliver(u.userId, 1)
+      await a.next('message')
+      const added = vi.spyOn(AckBatcher.prototype, 'add')
+      try {
+        a.send({ type: 'ack', ids: [id] })
+        await waitFor(() => added.mock.calls.length === 1)
+        expect((await c.inbox.receipt(id as string))?.devices).toBe(0)
+        await r.close()
+        expect((await c.inbox.receipt(id as string))?.devices).toBe(1)
+      } finally {
+        added.mockRestore()
+      }
     })
 
     it('answers garbage with error frames and closes a socket that keeps sending it 1008', async () => {

@@ -48,6 +48,14 @@ export {
   UP_TO_STATES,
 } from './message'
 
+/** One ack frame's worth: a user's device acknowledging message ids, at `at` (epoch ms). */
+export interface AckBatchItem {
+  userId: string
+  deviceId: string
+  ids: readonly string[]
+  at: number
+}
+
 export interface InboxOptions {
   /** most messages kept per user @default 1000 */
   maxItems: number
@@ -475,19 +483,54 @@ export class Inbox {
    * the same script: no extra round trip.
    */
   async recordAcks(userId: string, deviceId: string, ids: string[], now = Date.now()): Promise<number> {
-    const valid = [...new Set(ids)].filter((id) => ID_RE.test(id))
-    if (valid.length === 0) return 0
-    const k = this.keys
-    const p = k.partitionOf(userId)
-    const keys = [
-      k.inbox(userId),
-      ...valid.flatMap((id) => [k.messageReceipt(p, id), k.messageDevices(p, id)]),
-      k.webhookOutbox(p),
-    ]
-    const { retentionSeconds, streamMaxLen } = this.opts
-    return Number(
-      await this.redis.heraldAcks(keys.length, ...keys, now, deviceId, retentionSeconds, streamMaxLen, ...valid),
+    const [call] = this.ackCalls([{ userId, deviceId, ids, at: now }])
+    return call ? Number(await call.run()) : 0
+  }
+
+  /**
+   * The acks of many users and devices at once (a gateway's window of them): one script per
+   * partition, side by side. Answers, per ack in order, null once recorded or the error of its
+   * partition's call — the others are recorded all the same.
+   */
+  async recordAckBatch(acks: readonly AckBatchItem[]): Promise<(Error | null)[]> {
+    const calls = this.ackCalls(acks)
+    const failed = new Map<number, Error>()
+    await Promise.all(
+      calls.map((c) =>
+        c.run().catch((err: unknown) => {
+          const e = err instanceof Error ? err : new Error(String(err))
+          for (const i of c.acks) failed.set(i, e)
+        }),
+      ),
     )
+    return acks.map((_, i) => failed.get(i) ?? null)
+  }
+
+  /** One record-acks call per partition of the acks: which acks (by index) it carries. */
+  private ackCalls(acks: readonly AckBatchItem[]): { acks: number[]; run: () => Promise<unknown> }[] {
+    const k = this.keys
+    const { retentionSeconds, streamMaxLen } = this.opts
+    const groups = new Map<number, { acks: number[]; keys: string[]; args: (string | number)[] }>()
+    acks.forEach((a, i) => {
+      const ids = [...new Set(a.ids)].filter((id) => ID_RE.test(id))
+      if (ids.length === 0) return
+      const p = k.partitionOf(a.userId)
+      let g = groups.get(p)
+      if (!g) {
+        g = { acks: [], keys: [k.webhookOutbox(p)], args: [retentionSeconds, streamMaxLen] }
+        groups.set(p, g)
+      }
+      g.acks.push(i)
+      const inbox = k.inbox(a.userId)
+      for (const id of ids) {
+        g.keys.push(inbox, k.messageReceipt(p, id), k.messageDevices(p, id))
+        g.args.push(a.at, a.deviceId, id)
+      }
+    })
+    return [...groups.values()].map((g) => ({
+      acks: g.acks,
+      run: () => this.redis.heraldAcks(g.keys.length, ...g.keys, ...g.args),
+    }))
   }
 
   /**

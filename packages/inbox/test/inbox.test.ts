@@ -263,6 +263,44 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect(await inbox.receipt('unknown.p1')).toBeNull()
     })
 
+    it('records a window of acks of many users in one call per partition, each at its own arrival time; a failing partition fails only its acks', async () => {
+      const { inbox, keys } = setup()
+      // users spread over the 4 partitions, two of them sharing one
+      const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7', 'u8']
+      const byPartition = new Map<number, string[]>()
+      for (const u of users) byPartition.set(keys.partitionOf(u), [...(byPartition.get(keys.partitionOf(u)) ?? []), u])
+      const shared = [...byPartition.values()].find((us) => us.length >= 2) as string[]
+      const failing = [...byPartition.entries()].find(([, us]) => !us.includes(shared[0] as string)) as [
+        number,
+        string[],
+      ]
+      const ids = new Map(users.map((u) => [u, inbox.messageIdFor(`w-${u}`, u)]))
+      await inbox.deliver(users.map((u) => ({ userId: u, message: msg(ids.get(u) as string, { source: 'shop' }) })))
+      // a real fault in one partition: its first user's message's devices set holds a string (WRONGTYPE)
+      const broken = failing[1][0] as string
+      await redis.set(keys.messageDevices(failing[0], ids.get(broken) as string), 'x')
+      const items = users.map((u, i) => ({
+        userId: u,
+        deviceId: `d-${u}`,
+        ids: [ids.get(u) as string, 'bad id!'],
+        at: 1000 + i,
+      }))
+      // someone else's message is not theirs to ack
+      items.push({ userId: 'intruder', deviceId: 'd-x', ids: [ids.get('u1') as string], at: 5000 })
+      const results = await inbox.recordAckBatch(items)
+      users.forEach((u, i) => {
+        if (keys.partitionOf(u) === failing[0]) expect(results[i]).toBeInstanceOf(Error)
+        else expect(results[i]).toBeNull()
+      })
+      for (const [i, u] of users.entries()) {
+        if (keys.partitionOf(u) === failing[0]) continue
+        const r = await inbox.receipt(ids.get(u) as string)
+        expect(r).toMatchObject({ devices: 1, deliveredAt: new Date(1000 + i).toISOString() })
+      }
+      expect((await inbox.receipt(ids.get('u1') as string))?.devices).toBe(1)
+      expect(await inbox.recordAckBatch([])).toEqual([])
+    })
+
     it('notes the first ack and the first read of a message on the webhook outbox, once each, as its source asked', async () => {
       const { inbox, keys } = setup()
       const id = (s: string) => inbox.messageIdFor(s, 'u')

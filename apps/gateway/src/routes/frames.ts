@@ -3,11 +3,14 @@ import type { Inbox } from '@herald/inbox'
 import { requireSession, type SessionStore, sessionAuthPlugin } from '@herald/service-kit'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
+import type { AckBatcher } from '../ack-batcher'
 import { applyClientFrame } from '../frames'
 import { TokenBucket } from '../rate-limit'
 
 export interface FramesRouteOptions {
   inbox: Inbox
+  /** the replica's ack batcher (the sockets' acks and these go together) */
+  acks: AckBatcher
   sessions: SessionStore
   /** the socket's frame limits, per session (FRAME_RATE_PER_SECOND, FRAME_BURST) */
   limits: { ratePerSecond: number; burst: number }
@@ -59,7 +62,7 @@ export async function framesRoutes(app: FastifyInstance, opts: FramesRouteOption
             message: 'Too many frames for this session; retry later',
           })
       }
-      await applyClientFrame(opts.inbox, request.body, { userId: session.userId, sessionId: session.id })
+      await applyClientFrame(opts, request.body, { userId: session.userId, sessionId: session.id })
       return reply.status(204).send(null)
     },
   )

@@ -1,26 +1,34 @@
 import { OUTBOX_LIB } from './webhook-outbox'
 
-/** Delivery receipts from a device, for messages that are in the user's inbox. */
+/**
+ * Delivery receipts, for messages that are in the acking user's inbox: any number of acks of
+ * one partition's users (a gateway sends those of a short window together), one atomic step.
+ */
 export const recordAcks = {
   name: 'heraldAcks',
   lua: `${OUTBOX_LIB}
 --[[
   Input (the key count first):
-    KEYS[1] inbox   then per id i (1-based): KEYS[2i] receipt hash, KEYS[2i+1] devices set
-    KEYS[#KEYS] the partition's webhook outbox stream
-    ARGV[1] now (ms)   ARGV[2] device id   ARGV[3] ttl (s)   ARGV[4] outbox max length   ARGV[5..] message ids
-  Output: the number of ids recorded. A message's first ack is noted on the webhook outbox.
+    KEYS[1] the partition's webhook outbox stream
+    then per ack i (0-based): KEYS[2+3i] the acking user's inbox, KEYS[3+3i] the message's receipt
+    hash, KEYS[4+3i] its devices set
+    ARGV[1] ttl (s)   ARGV[2] outbox max length
+    then per ack i: ARGV[3+3i] when it arrived (ms), ARGV[4+3i] the device, ARGV[5+3i] the message id
+  Output: the number of acks recorded (those of messages in the user's inbox). A message's
+  first ack is noted on the webhook outbox.
 ]]
 local n = 0
-local outbox = KEYS[#KEYS]
-for i = 5, #ARGV do
-  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-    local j = (i - 4) * 2
-    if redis.call('HSETNX', KEYS[j], 'deliveredAt', ARGV[1]) == 1 then
-      outbox_note(outbox, ARGV[4], 'd', KEYS[j], ARGV[i], ARGV[1])
+local ttl = tonumber(ARGV[1])
+for i = 0, (#KEYS - 1) / 3 - 1 do
+  local k = 2 + 3 * i
+  local a = 3 + 3 * i
+  local id = ARGV[a + 2]
+  if redis.call('ZSCORE', KEYS[k], id) then
+    if redis.call('HSETNX', KEYS[k + 1], 'deliveredAt', ARGV[a]) == 1 then
+      outbox_note(KEYS[1], ARGV[2], 'd', KEYS[k + 1], id, ARGV[a])
     end
-    redis.call('SADD', KEYS[j + 1], ARGV[2])
-    redis.call('EXPIRE', KEYS[j + 1], tonumber(ARGV[3]))
+    redis.call('SADD', KEYS[k + 2], ARGV[a + 1])
+    redis.call('EXPIRE', KEYS[k + 2], ttl)
     n = n + 1
   end
 end
