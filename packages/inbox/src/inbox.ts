@@ -5,13 +5,13 @@ import { counts } from './commands/counts-6'
 import { deliverMany } from './commands/deliver-many-n'
 import { deliverOne } from './commands/deliver-one-n'
 import { markRead } from './commands/mark-read-n'
-import { page } from './commands/page-6'
+import { page } from './commands/page-7'
 import { recordAcks } from './commands/record-acks-n'
 import { retractMany } from './commands/retract-many-n'
 import { retract } from './commands/retract-n'
 import { schedule } from './commands/schedule-1'
 import { setState } from './commands/set-state-n'
-import { since } from './commands/since-8'
+import { since } from './commands/since-9'
 import {
   CURSOR_RE,
   compareCursors,
@@ -276,6 +276,8 @@ export class Inbox {
         k.messageReceipt(p, m.id),
         ...r.streams,
         ...chunk.flatMap((u) => [...this.userKeys(u), k.routes(u), k.preferences(u), k.pushSubscriptions(u)]),
+        k.announcementFrames(p),
+        k.announcementFramesUntil(p),
       ]
       return this.redis.heraldDeliverMany(
         keys.length,
@@ -322,6 +324,7 @@ export class Inbox {
       archived,
       expiring,
       this.keys.inboxChanges(userId),
+      this.keys.announcementFrames(this.keys.partitionOf(userId)),
       since,
       limit,
       upTo,
@@ -348,6 +351,7 @@ export class Inbox {
     const before = opts.before ?? '+inf'
     const out = (await this.redis.heraldPage(
       ...this.messageSets(userId),
+      this.keys.announcementFrames(this.keys.partitionOf(userId)),
       before,
       opts.limit,
       opts.state ?? '',
@@ -696,6 +700,8 @@ export class Inbox {
         k.cursor(p),
         ...r.streams,
         ...chunk.flatMap((u) => [...this.messageSets(u), k.routes(u), k.inboxChanges(u), k.inboxMeta(u)]),
+        k.announcementFrames(p),
+        k.announcementFramesUntil(p),
       ]
       return this.redis.heraldRetractMany(
         keys.length,

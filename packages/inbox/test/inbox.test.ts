@@ -190,6 +190,59 @@ describe.each(redisModes())('on %s Redis', (mode) => {
     })
   })
 
+  describe('messages to everyone, stored once per partition', () => {
+    it('keeps the frame once per partition, not in each inbox; a page and a replay rebuild it at the inbox’s own cursor, as the live entry had it', async () => {
+      const { keys, inbox, online, entries } = setup()
+      const users = Array.from({ length: 40 }, (_, i) => `v${i}`)
+      await online(...users.slice(0, 8))
+      // chunks of 7: several cursors in one partition
+      const ann = msg('ann2.all', { source: 'shop', data: { n: 2 } })
+      expect(await inbox.deliverToMany(users, ann, { chunkSize: 7 })).toEqual({ written: 40, push: [] })
+      for (const u of users) expect(await redis.hexists(keys.inboxMessages(u), 'ann2.all')).toBe(0)
+      for (const p of keys.allPartitions()) {
+        const here = users.some((u) => keys.partitionOf(u) === p)
+        expect(await redis.hkeys(keys.announcementFrames(p))).toEqual(here ? ['ann2.all'] : [])
+      }
+      const live = new Map<string, string>()
+      for (const e of await entries()) for (const u of (e.u as string).split(',')) live.set(u, e.p as string)
+      for (const u of users.slice(0, 8)) {
+        const cursor = await redis.zscore(keys.inbox(u), 'ann2.all')
+        const { frames } = await inbox.since(u, '0')
+        expect(frames).toEqual([live.get(u)])
+        expect(JSON.parse(frames[0] as string)).toMatchObject({
+          type: 'message',
+          cursor,
+          id: 'ann2.all',
+          data: { n: 2 },
+        })
+        const [item] = (await inbox.page(u, { limit: 5 })).items
+        expect(item).toMatchObject({ id: 'ann2.all', cursor, title: ann.title, body: ann.body, read: false })
+      }
+      // a retraction takes the frame away at once, in every partition
+      await inbox.markTakenBack('ann2.all', 'retracted')
+      for (const p of keys.allPartitions()) expect(await redis.hlen(keys.announcementFrames(p))).toBe(0)
+      expect((await inbox.page('v9', { limit: 5 })).items).toEqual([])
+      expect((await inbox.since('v9', '0')).frames).toEqual([])
+    })
+
+    it('prunes a stored frame once no inbox can name it (past its expiry), at the next message to everyone', async () => {
+      const { keys, inbox } = setup()
+      const users = ['w1', 'w2', 'w3']
+      const p = keys.partitionOf('w1')
+      const mine = users.filter((u) => keys.partitionOf(u) === p)
+      await inbox.deliverToMany(mine, msg('ann3.all', { expiresAt: new Date(Date.now() + 300).toISOString() }))
+      expect(await redis.hkeys(keys.announcementFrames(p))).toEqual(['ann3.all'])
+      await sleep(400)
+      await inbox.deliverToMany(mine, msg('ann4.all'))
+      expect(await redis.hkeys(keys.announcementFrames(p))).toEqual(['ann4.all'])
+      expect(await redis.zrange(keys.announcementFramesUntil(p), 0, -1)).toEqual(['ann4.all'])
+      expect((await inbox.page('w1', { limit: 5 })).items.map((i) => i.id)).toEqual(['ann4.all'])
+      const ttl = await redis.ttl(keys.announcementFrames(p))
+      expect(ttl).toBeGreaterThan(0)
+      expect(ttl).toBeLessThanOrEqual(inbox.opts.retentionSeconds)
+    })
+  })
+
   describe('Inbox bounds and replay', () => {
     it('keeps at most maxItems per user and reports the gap to a client that was behind', async () => {
       const { inbox } = setup({ maxItems: 3 })

@@ -141,6 +141,14 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     inbox: (userId: string) => `${ofUser(userId)}inbox:${userId}`,
     /** hash message id → message JSON */
     inboxMessages: (userId: string) => `${ofUser(userId)}inbox:${userId}:messages`,
+    /**
+     * hash message id → its frame without the cursor (`{"type":"message","cursor":"…",` is rebuilt
+     * from each inbox's score): a message to everyone is stored once per partition, not once per
+     * inbox; the inbox read scripts fall back to it for an id the user's own hash lacks
+     */
+    announcementFrames: (partition: number) => `${part(partition)}announcements`,
+    /** sorted set message id by when no inbox can still name it (epoch ms): what prunes announcementFrames */
+    announcementFramesUntil: (partition: number) => `${part(partition)}announcements:until`,
     /** sorted set of unread message ids by cursor */
     inboxUnread: (userId: string) => `${ofUser(userId)}inbox:${userId}:unread`,
     /** sorted set by cursor: unread message ids the user has seen (listed) — always a subset of unread */

@@ -22,6 +22,7 @@ export const deliverMany = {
     ARGV[11] expires at (ms), '' for never
     ARGV[12] G   ARGV[13..G+12] the replicas' names   ARGV[G+13] S   ARGV[G+14..G+S+13] replicas to skip
     ARGV[G+S+14..] the user ids, in KEYS order
+    KEYS[#KEYS-1] the partition's announcement frames   KEYS[#KEYS] their keep-until set (after the users)
   Output: {cursor or false, written, user…}: written = users that did not have it yet and did
   not turn its kind off; then the users it was written for with no live socket and a push
   subscription (Web Push on, kind not silent); {'!STALE', replica…} when a user has a route to
@@ -29,6 +30,7 @@ export const deliverMany = {
   users of the chunk; a user who set the kind 'silent' gets it in the inbox only.
   Nothing is written once the message was taken back (its receipt has retractedAt or
   canceledAt: the retraction walks the users after marking every partition) or past its expiry.
+  The frame is stored once for the partition (store_announcement), not in each inbox's hash.
 ]]
 local g = tonumber(ARGV[12])
 local s = tonumber(ARGV[g + 13])
@@ -61,7 +63,7 @@ end
 redis.call('EXPIRE', KEYS[2], ttl)
 if #fresh == 0 then return {false, 0} end
 local c, cs = next_cursor(KEYS[1])
-local frame = '{"type":"message","cursor":"' .. cs .. '",' .. ARGV[2]
+local frame = message_frame(cs, ARGV[2])
 local exp_score = expiry_score(exp, ARGV[6], ttl)
 local per_stream = {}
 local order = {}
@@ -71,7 +73,7 @@ for _, i in ipairs(fresh) do
   if ARGV[10] ~= '' and not silent[i] and #routes[i] == 0 and redis.call('EXISTS', KEYS[b + 9]) == 1 then
     push[#push + 1] = ARGV[i]
   end
-  inbox_write(KEYS[b], KEYS[b + 1], KEYS[b + 2], KEYS[b + 3], KEYS[b + 4], KEYS[b + 5], KEYS[b + 6], ARGV[1], cs, c, frame, tonumber(ARGV[3]), ttl * 1000000, ttl, exp_score)
+  inbox_write(KEYS[b], KEYS[b + 1], KEYS[b + 2], KEYS[b + 3], KEYS[b + 4], KEYS[b + 5], KEYS[b + 6], ARGV[1], cs, c, false, tonumber(ARGV[3]), ttl * 1000000, ttl, exp_score)
   for _, st in ipairs(silent[i] and {} or routes[i]) do
     if not per_stream[st] then
       per_stream[st] = {}
@@ -81,6 +83,7 @@ for _, i in ipairs(fresh) do
     l[#l + 1] = ARGV[i]
   end
 end
+store_announcement(KEYS[#KEYS - 1], KEYS[#KEYS], ARGV[1], ARGV[2], ttl, exp_score)
 redis.call('HSETNX', KEYS[3], 'userId', '*')
 redis.call('HSETNX', KEYS[3], 'source', ARGV[7])
 redis.call('HSETNX', KEYS[3], 'createdAt', ARGV[6])

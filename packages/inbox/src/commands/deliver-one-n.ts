@@ -74,7 +74,7 @@ if pref == 'off' then
   return '!OFF'
 end
 local c, cs = next_cursor(KEYS[1])
-local frame = '{"type":"message","cursor":"' .. cs .. '",' .. ARGV[3]
+local frame = message_frame(cs, ARGV[3])
 local exp_score = expiry_score(exp, ARGV[7], ttl)
 inbox_write(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], ARGV[2], cs, c, frame, tonumber(ARGV[4]), ttl * 1000000, ttl, exp_score)
 local receipt = {'userId', ARGV[1], 'source', ARGV[8], 'createdAt', ARGV[7]}

@@ -27,10 +27,11 @@ end
 -- inbox, messages, unread, meta, seen, archived, expiring: the user's inbox keys. A new message is
 -- unseen, unread and not archived with no write but the unread entry; seen and archived are
 -- touched only when a bound drops a message (they expire on their own, set by the state script).
--- exp_ms: the message's expiry (ms), or '' — only then is the expiring set written.
+-- frame: the message's frame, or false for a message to everyone (its frame is the partition's:
+-- store_announcement). exp_ms: the message's expiry (ms), or '' — only then is the expiring set written.
 local function inbox_write(inbox, messages, unread, meta, seen, archived, expiring, id, cs, c, frame, max_items, retention_us, ttl_s, exp_ms)
   redis.call('ZADD', inbox, cs, id)
-  redis.call('HSET', messages, id, frame)
+  if frame then redis.call('HSET', messages, id, frame) end
   redis.call('ZADD', unread, cs, id)
   if exp_ms ~= '' then
     redis.call('ZADD', expiring, exp_ms, id)
@@ -93,6 +94,51 @@ local function add_message_entry(stream, maxlen, users, cs, devices, exp_score, 
   entry[#entry + 1] = 'p'
   entry[#entry + 1] = frame
   redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', unpack(entry))
+end
+
+-- A message frame as every inbox and stream entry holds it: its cursor, then the rest (the tail).
+local function message_frame(cs, tail)
+  return '{"type":"message","cursor":"' .. cs .. '",' .. tail
+end
+
+-- The most announcement frames one write prunes (the next write prunes the rest).
+local PRUNE_MAX = 100
+
+-- Keeps the frame tail of a message to everyone once for the partition (announcements, a hash)
+-- for as long as an inbox may name it: until the latest write plus the retention, or its expiry
+-- (keep_until, a sorted set; GT keeps the latest of the chunks). Prunes the frames past theirs.
+local function store_announcement(frames, keep_until, id, tail, ttl_s, exp_score)
+  local now = now_ms()
+  local keep = now + ttl_s * 1000
+  if exp_score ~= '' then keep = math.min(keep, tonumber(exp_score)) end
+  redis.call('HSET', frames, id, tail)
+  redis.call('ZADD', keep_until, 'GT', string.format('%.0f', keep), id)
+  local old = redis.call('ZRANGEBYSCORE', keep_until, '-inf', now, 'LIMIT', 0, PRUNE_MAX)
+  if #old > 0 then
+    redis.call('HDEL', frames, unpack(old))
+    redis.call('ZREM', keep_until, unpack(old))
+  end
+  redis.call('EXPIRE', frames, ttl_s)
+  redis.call('EXPIRE', keep_until, ttl_s)
+end
+
+-- The frames of a user's ids (scores: their cursors, same order): from the user's own hash
+-- (messages), else rebuilt from the partition's announcement tail (frames); false where neither
+-- has one (trimmed, expired or retracted meanwhile).
+local function frames_of(messages, frames, ids, scores)
+  local out = redis.call('HMGET', messages, unpack(ids))
+  local missing = {}
+  for i = 1, #ids do
+    if not out[i] then missing[#missing + 1] = i end
+  end
+  if #missing == 0 then return out end
+  local wanted = {}
+  for j, i in ipairs(missing) do wanted[j] = ids[i] end
+  local tails = redis.call('HMGET', frames, unpack(wanted))
+  for j, i in ipairs(missing) do
+    if tails[j] then out[i] = message_frame(scores[i], tails[j]) end
+  end
+  return out
 end
 
 -- The most expired messages one call removes (a later read removes the rest).

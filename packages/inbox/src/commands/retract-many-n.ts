@@ -20,8 +20,10 @@ export const retractMany = {
     ARGV[5] the receipt field to mark: 'retractedAt', or 'canceledAt' (a scheduled message: no users)
     ARGV[6] G   ARGV[7..G+6] the replicas' names   ARGV[G+7] S   ARGV[G+8..G+S+7] replicas to skip
     ARGV[G+S+8..] the user ids, in KEYS order
+    KEYS[#KEYS-1] the partition's announcement frames   KEYS[#KEYS] their keep-until set (after the users)
   Output: how many inboxes held it; {'!STALE', replica…} when the replica list was stale (nothing written).
   Each inbox that held it notes the retract frame on its change log (one cursor for the chunk).
+  The partition's stored frame goes with the first chunk: inboxes of later chunks no longer list it.
 ]]
 local g = tonumber(ARGV[6])
 local s = tonumber(ARGV[g + 7])
@@ -35,6 +37,8 @@ if redis.call('HSETNX', KEYS[1], ARGV[5], ARGV[2]) == 1 then
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 end
 local id = ARGV[1]
+redis.call('HDEL', KEYS[#KEYS - 1], id)
+redis.call('ZREM', KEYS[#KEYS], id)
 local removed = 0
 local per_stream = {}
 local order = {}

@@ -3,12 +3,13 @@ import { INBOX_LIB } from './lib'
 /** The user's messages after a cursor, up to another, oldest first: the replay on reconnect. */
 export const since = {
   name: 'heraldSince',
-  numberOfKeys: 8,
+  numberOfKeys: 9,
   lua: `${INBOX_LIB}
 --[[
   Input:
     KEYS[1] inbox   KEYS[2] inbox messages   KEYS[3] inbox meta
     KEYS[4] unread   KEYS[5] seen   KEYS[6] archived   KEYS[7] expiring   KEYS[8] the user's change log
+    KEYS[9] the partition's announcement frames
     ARGV[1] since (exclusive)   ARGV[2] limit   ARGV[3] up to (inclusive; '+inf' for no bound)
   Output: {trimmed, changesTrimmed, last, frame1, frame2, …} — trimmed: highest message cursor
   removed by a bound ('0' if none); changesTrimmed: highest change cursor dropped by the change
@@ -26,9 +27,12 @@ local meta = redis.call('HMGET', KEYS[3], 'trimmed', 'changesTrimmed')
 local out = { meta[1] or '0', meta[2] or '0', '' }
 local frames = {}
 if #ids > 0 then
-  local wanted = {}
-  for i = 1, #ids, 2 do wanted[#wanted + 1] = ids[i] end
-  frames = redis.call('HMGET', KEYS[2], unpack(wanted))
+  local wanted, scores = {}, {}
+  for i = 1, #ids, 2 do
+    wanted[#wanted + 1] = ids[i]
+    scores[#scores + 1] = ids[i + 1]
+  end
+  frames = frames_of(KEYS[2], KEYS[9], wanted, scores)
 end
 -- merge by cursor (scores are unique: one cursor sequence per partition)
 local i, j, taken = 1, 1, 0

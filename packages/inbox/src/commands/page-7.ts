@@ -3,11 +3,12 @@ import { INBOX_LIB } from './lib'
 /** A page of the inbox, newest first, before a cursor, filtered by state and kind. */
 export const page = {
   name: 'heraldPage',
-  numberOfKeys: 6,
+  numberOfKeys: 7,
   lua: `${INBOX_LIB}
 --[[
   Input:
     KEYS[1] inbox   KEYS[2] inbox messages   KEYS[3] unread   KEYS[4] seen   KEYS[5] archived   KEYS[6] expiring
+    KEYS[7] the partition's announcement frames
     ARGV[1] before (exclusive; '+inf' for the newest)   ARGV[2] limit
     ARGV[3] state: '' (every message not archived) | 'unread' | 'read' (both not archived) | 'archived'
     ARGV[4] kind as the frame spells it, ',"kind":"<kind>",' ('' for every kind)
@@ -31,10 +32,15 @@ local out = { 0, 0 }
 local found = 0
 local offset = 0
 while found <= limit do
-  local ids = redis.call('ZREVRANGEBYSCORE', src, max, '-inf', 'LIMIT', offset, batch)
-  if #ids == 0 then break end
+  local flat = redis.call('ZREVRANGEBYSCORE', src, max, '-inf', 'WITHSCORES', 'LIMIT', offset, batch)
+  if #flat == 0 then break end
+  local ids, scores = {}, {}
+  for i = 1, #flat, 2 do
+    ids[#ids + 1] = flat[i]
+    scores[#scores + 1] = flat[i + 1]
+  end
   offset = offset + #ids
-  local frames = redis.call('HMGET', KEYS[2], unpack(ids))
+  local frames = frames_of(KEYS[2], KEYS[7], ids, scores)
   for i = 1, #ids do
     local f = frames[i]
     if f and found <= limit then
