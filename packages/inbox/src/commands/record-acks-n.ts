@@ -19,19 +19,26 @@ export const recordAcks = {
 ]]
 local n = 0
 local ttl = tonumber(ARGV[1])
+-- many acks of one message (a message to everyone): its receipt and devices set once each
+local delivered = {}
+local devices = {}
 for i = 0, (#KEYS - 1) / 3 - 1 do
   local k = 2 + 3 * i
   local a = 3 + 3 * i
   local id = ARGV[a + 2]
   if redis.call('ZSCORE', KEYS[k], id) then
-    if redis.call('HSETNX', KEYS[k + 1], 'deliveredAt', ARGV[a]) == 1 then
-      outbox_note(KEYS[1], ARGV[2], 'd', KEYS[k + 1], id, ARGV[a])
+    if not delivered[KEYS[k + 1]] then
+      delivered[KEYS[k + 1]] = true
+      if redis.call('HSETNX', KEYS[k + 1], 'deliveredAt', ARGV[a]) == 1 then
+        outbox_note(KEYS[1], ARGV[2], 'd', KEYS[k + 1], id, ARGV[a])
+      end
     end
     redis.call('SADD', KEYS[k + 2], ARGV[a + 1])
-    redis.call('EXPIRE', KEYS[k + 2], ttl)
+    devices[KEYS[k + 2]] = true
     n = n + 1
   end
 end
+for key in pairs(devices) do redis.call('EXPIRE', key, ttl) end
 return n
 `,
 } as const
