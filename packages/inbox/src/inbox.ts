@@ -213,14 +213,14 @@ export class Inbox {
         ...r.skip,
       )
     })
-    // written before, and a push still owed: asked for again (its job id dedupes)
-    if (typeof cursor === 'string' && cursor.startsWith(OWED))
-      return { userId, messageId: m.id, cursor: null, push: cursor.endsWith('p') ? 'offline' : 'undelivered' }
     if (cursor === MUTED) return { userId, messageId: m.id, cursor: null, muted: true }
     if (cursor === EXPIRED) return { userId, messageId: m.id, cursor: null, expired: true }
     if (typeof cursor === 'string' && cursor.at(-2) === '+') {
+      // '+p' a push now, '+u' one if it stays unacked; on '!DUP' (written before) a push still
+      // owed, asked for again (its job id dedupes)
       const push = cursor.endsWith('p') ? 'offline' : 'undelivered'
-      return { userId, messageId: m.id, cursor: cursor.slice(0, -2), push }
+      const written = cursor.startsWith(OWED) ? null : cursor.slice(0, -2)
+      return { userId, messageId: m.id, cursor: written, push }
     }
     return { userId, messageId: m.id, cursor: (cursor as string | null) ?? null }
   }

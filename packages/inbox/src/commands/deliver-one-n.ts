@@ -41,6 +41,15 @@ export const deliverOne = {
   user has no route (no live socket) and a push subscription — one EXISTS, only then — and
   with 'u', '+u' when the user has a route and a subscription (a push if it stays unacked).
 ]]
+-- The Web Push a written, not silent message owes (mode ARGV[12]: '', 'o' or 'u'): '+p' now (no
+-- live socket), '+u' if it stays unacked (mode 'u', a live socket), '' none — one EXISTS on the
+-- user's subscriptions, only when one may be owed.
+local function push_owed(mode, live, subscriptions)
+  if mode == '' or (live and mode ~= 'u') then return '' end
+  if redis.call('EXISTS', subscriptions) == 0 then return '' end
+  return live and '+u' or '+p'
+end
+
 local g = tonumber(ARGV[14])
 local streams, missing = routes_of(KEYS[11], known_streams(14, 15, g), set_of(g + 15, #ARGV))
 if missing then return {'!STALE', unpack(missing)} end
@@ -51,11 +60,10 @@ if redis.call('SADD', KEYS[9], ARGV[1]) == 0 then
   if ARGV[12] == '' or not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return false end
   local r = redis.call('HMGET', KEYS[10], 'deliveredAt', 'pushedAt')
   if r[1] or r[2] then return false end
-  if #streams > 0 and ARGV[12] ~= 'u' then return false end
   if ARGV[9] ~= '' and redis.call('HGET', KEYS[12], ARGV[9]) == 'silent' then return false end
-  if redis.call('EXISTS', KEYS[13]) == 0 then return false end
-  if #streams == 0 then return '!DUP+p' end
-  return '!DUP+u'
+  local owed = push_owed(ARGV[12], #streams > 0, KEYS[13])
+  if owed == '' then return false end
+  return '!DUP' .. owed
 end
 local ttl = tonumber(ARGV[5])
 redis.call('EXPIRE', KEYS[9], ttl)
@@ -90,9 +98,6 @@ redis.call('HSET', KEYS[10], unpack(receipt))
 redis.call('EXPIRE', KEYS[10], ttl)
 if pref == 'silent' then return cs end
 for _, s in ipairs(streams) do add_message_entry(s, ARGV[6], ARGV[1], cs, ARGV[10], exp_score, frame) end
-if ARGV[12] == '' or (#streams > 0 and ARGV[12] ~= 'u') then return cs end
-if redis.call('EXISTS', KEYS[13]) == 0 then return cs end
-if #streams == 0 then return cs .. '+p' end
-return cs .. '+u'
+return cs .. push_owed(ARGV[12], #streams > 0, KEYS[13])
 `,
 } as const
