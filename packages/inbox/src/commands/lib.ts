@@ -68,7 +68,8 @@ local function inbox_write(inbox, messages, unread, meta, seen, archived, expiri
     if tonumber(trimmed) > prev then redis.call('HSET', meta, 'trimmed', trimmed) end
   end
   redis.call('EXPIRE', inbox, ttl_s)
-  redis.call('EXPIRE', messages, ttl_s)
+  -- the messages hash lives as long as the newest frame it holds: an announcement adds none
+  if frame then redis.call('EXPIRE', messages, ttl_s) end
   redis.call('EXPIRE', unread, ttl_s)
   redis.call('EXPIRE', meta, ttl_s)
 end
