@@ -1,3 +1,4 @@
+import { MAX_IDS_PER_FRAME } from '@herald/contracts'
 import WebSocket from 'ws'
 import { latencyHistogram, nowMs, recordMs, summarize } from '../hist'
 import { healthMonitor } from './health'
@@ -20,9 +21,8 @@ interface Client {
   ackTimer: NodeJS.Timeout | undefined
 }
 
-/** As herald's SDK: the ids delivered within this window go back in one `ack` frame of at most 100 ids. */
+/** As herald's SDK: the ids delivered within this window go back in one `ack` frame (MAX_IDS_PER_FRAME at most). */
 const ACK_DELAY_MS = 100
-const MAX_IDS_PER_FRAME = 100
 
 const health = healthMonitor()
 const hist = latencyHistogram()
