@@ -37,7 +37,7 @@ export const GatewayConfig = serviceConfigSchema({
   STREAM_BATCH: int(1, 500, 'XREAD COUNT'),
   ACK_BATCH_MS: int(
     0,
-    20,
+    100,
     "how long a client's ack may wait to be recorded with the others of its window (one script per partition); 0: each at once",
     1000,
   ),
