@@ -1,4 +1,5 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
+import { coalesceWrites } from './coalesce'
 import type { RedisClient } from './scripts'
 import { parseRedisUrl, type RedisTarget } from './url'
 
@@ -43,6 +44,7 @@ export function createRedis(url: string, role: RedisRole, name: string, extra: R
     ...extra,
   }
   const client = target.kind === 'cluster' ? createCluster(target, role, node) : createNode(target, node)
+  if (role === 'command' && !isCluster(client)) coalesceWrites(client)
   // Connection errors are retried by ioredis; logging each one is left to the owner's 'error' listener.
   client.on('error', () => {})
   return client
@@ -60,8 +62,9 @@ function credentialsOf(target: RedisTarget): RedisOptions {
  * path, where it batches per node. On one server it cost more than it saved: ioredis builds a
  * Pipeline per batch and copies every defined script onto it (herald defines ~35), which at
  * one request in flight doubled the notifier's CPU per request (0.66 → 1.5 ms) and at 32 in
- * flight still lost (0.32 → 0.37 ms). Not on blocking or BullMQ connections either: a
- * blocking command queued in a pipeline would hold back the commands batched after it.
+ * flight still lost (0.32 → 0.37 ms). A server's HTTP-path connection gets the same one write
+ * per turn from a corked socket instead (coalesce.ts), at no cost per command. Not on blocking
+ * or BullMQ connections: a blocking command batched with others would hold them back.
  */
 const clusterAutoPipelining = (role: RedisRole) => role === 'command'
 
