@@ -13,6 +13,7 @@ import { EventRecords } from './domain/event-records'
 import { EventIntake } from './domain/intake'
 import { RevocationList } from './domain/revocations'
 import { Stats } from './domain/stats'
+import { cachedNicknames } from './domain/user-directory'
 import { openApiPlugin } from './plugins/openapi'
 import { serviceAuthPlugin } from './plugins/service-auth'
 import { createPushQueue, PushEnqueuer, pushQueueOptionsOf } from './push/queue'
@@ -101,7 +102,7 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
   const webhookRegistry = new WebhookRegistry(redis, keys)
   const hooks = new ReceiptHooks(new CachedSubscribers(webhookRegistry, config.WEBHOOK_SUBSCRIBERS_CACHE_MS))
   const deliverer = new Deliverer(
-    new UserStore(redis, keys),
+    cachedNicknames(new UserStore(redis, keys), config.NICKNAME_CACHE_MS),
     inbox,
     config.FANOUT_CHUNK_SIZE,
     catalog.mandatoryKinds,

@@ -86,6 +86,11 @@ export const NotifierConfig = serviceConfigSchema({
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 200, default: 8 }),
   /** How often the worker reads the partitions' webhook outboxes (first acks, first reads). */
   WEBHOOK_OUTBOX_POLL_MS: Type.Integer({ minimum: 20, maximum: 60_000, default: 500 }),
+  /**
+   * How long a user's nickname, once read for a message's text (chat.message's "Message from …"),
+   * is used again before it is read anew: a rename shows in new messages at most this much later. 0: read for every event.
+   */
+  NICKNAME_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 5000 }),
   /** How long the worker trusts its copy of a caller's subscribed endpoints before reading them again. */
   WEBHOOK_SUBSCRIBERS_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 2000 }),
   /**

@@ -10,6 +10,7 @@ import { pushModeOf, type WorkerConfig } from './config'
 import { Deliverer } from './domain/deliver'
 import { EventRecords } from './domain/event-records'
 import { deliveryIdFor } from './domain/ids'
+import { cachedNicknames } from './domain/user-directory'
 import { createPushQueue, PushEnqueuer, pushQueueOptionsOf } from './push/queue'
 import { RETRACT_JOB_TYPE } from './queue'
 import { createWebhooksQueue, dispatchOptionsOf, WebhookDispatcher } from './webhooks/dispatch'
@@ -61,7 +62,7 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
   const subscribers = new CachedSubscribers(registry, config.WEBHOOK_SUBSCRIBERS_CACHE_MS)
   const hooks = new ReceiptHooks(subscribers)
   const deliverer = new Deliverer(
-    new UserStore(deps.redis, keys),
+    cachedNicknames(new UserStore(deps.redis, keys), config.NICKNAME_CACHE_MS),
     inbox,
     config.FANOUT_CHUNK_SIZE,
     catalog.mandatoryKinds,

@@ -1,8 +1,8 @@
 import type { PushJob } from '@herald/contracts'
 import type { Inbox, NewMessage } from '@herald/inbox'
-import type { UserStore } from '@herald/users'
 import type { Delivery, HandlerContext, MessageContent } from '../catalog'
 import { broadcastMessageIdFor, messageIdFor } from './ids'
+import type { UserDirectory } from './user-directory'
 
 /**
  * Writes what a handler decided into inboxes and onto the streams of the gateways that hold
@@ -14,7 +14,7 @@ export class Deliverer {
   readonly context: HandlerContext
 
   constructor(
-    private readonly users: UserStore,
+    private readonly users: UserDirectory,
     private readonly inbox: Inbox,
     private readonly chunkSize: number,
     /** kinds no user may mute (the catalog's) */
