@@ -8,9 +8,10 @@ const patched = new WeakSet<Writable>()
  * continuations it sets off) leave in one socket write. ioredis writes every command as it is
  * issued, one `write` syscall each; on loopback and on a VM each of those wakes Redis on its own,
  * and Redis then answers each in its own write, which wakes this process again. The socket is
- * corked at the first write of a turn and uncorked once the tick queue and the microtask queue
- * are both empty — the callback, and every promise continuation it set off, are done — before
- * any I/O: the commands leave as one `writev`, with no timer and no wait for I/O.
+ * corked at the first write of a turn and uncorked on a tick queued from a microtask, which runs
+ * once the microtask queue is empty: after the callback and the promise continuations it set off
+ * (even those queued later in that run), before any I/O. The commands leave as one `writev`, with
+ * no timer and no wait for I/O; a command given after that tick starts a write of its own.
  *
  * ioredis' own auto-pipelining batches the same way but builds a Pipeline per batch and copies
  * every defined script onto it, which cost more than it saved on one server (see client.ts).
