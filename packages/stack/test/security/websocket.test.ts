@@ -227,17 +227,19 @@ describe('WebSocket abuse through nginx', () => {
       })
       const limited = flooder?.frames.filter((f) => f.type === 'error' && f.code === 'RATE_LIMITED').length ?? 0
       flooder?.close()
-      return { p99: percentile(lat, 99), n: lat.length, sentFrames, limited, closed: flooder?.closed?.code }
+      return { lat, p99: percentile(lat, 99), n: lat.length, sentFrames, limited, closed: flooder?.closed?.code }
     }
     const a1 = await phase(false)
     const b1 = await phase(true)
     const a2 = await phase(false)
     const b2 = await phase(true)
-    const pA = Math.max(a1.p99, a2.p99)
-    const pB = Math.max(b1.p99, b2.p99)
+    // the p99 of each side's pooled deliveries (about 600 each): the max of two phases' p99s
+    // (about 300 deliveries each, the 3rd-worst) swung by more than the bound between runs
+    const pA = percentile([...a1.lat, ...a2.lat], 99)
+    const pB = percentile([...b1.lat, ...b2.lat], 99)
     figure(
       'frame flooder A/B/A/B',
-      `p99 A ${a1.p99}/${a2.p99} ms, B ${b1.p99}/${b2.p99} ms; flooder sent ${b1.sentFrames}+${b2.sentFrames} frames, ${b1.limited + b2.limited} answered RATE_LIMITED`,
+      `p99 A ${a1.p99}/${a2.p99} ms, B ${b1.p99}/${b2.p99} ms, pooled A ${pA} B ${pB} (${a1.n + a2.n} / ${b1.n + b2.n} deliveries); flooder sent ${b1.sentFrames}+${b2.sentFrames} frames, ${b1.limited + b2.limited} answered RATE_LIMITED`,
     )
     expect(b1.limited).toBeGreaterThan(b1.sentFrames * 0.5)
     // 10 %, with a 5 ms floor: at single-digit-ms latencies a 10 % bound is below this machine's timer noise
