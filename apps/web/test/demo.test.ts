@@ -127,6 +127,7 @@ describe.sequential('the demo page in Chromium, against the real stack', () => {
     // the page loads its list once the first welcome came (GET /inbox): not at the same instant
     const item = tab2.locator('[data-testid=notification]', { hasText: 'Order #1042 shipped' })
     await item.waitFor({ timeout: 5000 })
+    expect(await view.titles(tab2)).toContain('Order #1042 shipped')
     const id = (await item.getAttribute('data-id')) as string
     const before = await view.badge(tab1)
     expect(await view.badge(tab2)).toBe(before)
