@@ -107,6 +107,19 @@ async function nginxPids(master: number): Promise<number[]> {
   return [master]
 }
 
+/**
+ * `BENCH_HERALD_ENV='{"FANOUT_CHUNK_SIZE":"100"}'`: settings for every herald process of a run,
+ * to compare a setting's values without rebuilding (the stack passes no other environment on).
+ */
+function heraldEnvOverrides(): Record<string, string> {
+  const raw = process.env.BENCH_HERALD_ENV
+  if (!raw) return {}
+  const parsed: unknown = JSON.parse(raw)
+  if (!parsed || typeof parsed !== 'object' || Object.values(parsed).some((v) => typeof v !== 'string'))
+    throw new Error('BENCH_HERALD_ENV must be a JSON object of strings, e.g. {"ACK_BATCH_MS":"50"}')
+  return parsed as Record<string, string>
+}
+
 export async function startHerald(o: HeraldStartOptions): Promise<HeraldSystem> {
   const redis = o.redis ?? 'single'
   const stack = await startStack({
@@ -122,6 +135,7 @@ export async function startHerald(o: HeraldStartOptions): Promise<HeraldSystem> 
       PING_INTERVAL_MS: String(o.pingMs),
       RATE_LIMIT_CODE_PER_MINUTE_PER_IP: '100000000',
       RATE_LIMIT_LOGIN_PER_MINUTE_PER_IP: '100000000',
+      ...heraldEnvOverrides(),
     },
     // the idle scenario forces a GC through the inspector before it reads the heap
     serviceEnv: { gateway: { NODE_OPTIONS: '--inspect=127.0.0.1:0' } },

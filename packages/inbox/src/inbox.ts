@@ -510,31 +510,45 @@ export class Inbox {
     return acks.map((_, i) => failed.get(i) ?? null)
   }
 
-  /** One record-acks call per partition of the acks: which acks (by index) it carries. */
+  /**
+   * One record-acks call per partition of the acks: which acks (by index) it carries. Inside a
+   * call the acks are grouped by message id, each group in arrival order.
+   */
   private ackCalls(acks: readonly AckBatchItem[]): { acks: number[]; run: () => Promise<unknown> }[] {
     const k = this.keys
     const { retentionSeconds, streamMaxLen } = this.opts
-    const groups = new Map<number, { acks: number[]; keys: string[]; args: (string | number)[] }>()
+    type Group = { inboxes: string[]; pairs: (string | number)[] }
+    const parts = new Map<number, { acks: number[]; byId: Map<string, Group> }>()
     acks.forEach((a, i) => {
       const ids = [...new Set(a.ids)].filter((id) => ID_RE.test(id))
       if (ids.length === 0) return
       const p = k.partitionOf(a.userId)
-      let g = groups.get(p)
-      if (!g) {
-        g = { acks: [], keys: [k.webhookOutbox(p)], args: [retentionSeconds, streamMaxLen] }
-        groups.set(p, g)
+      let part = parts.get(p)
+      if (!part) {
+        part = { acks: [], byId: new Map() }
+        parts.set(p, part)
       }
-      g.acks.push(i)
+      part.acks.push(i)
       const inbox = k.inbox(a.userId)
       for (const id of ids) {
-        g.keys.push(inbox, k.messageReceipt(p, id), k.messageDevices(p, id))
-        g.args.push(a.at, a.deviceId, id)
+        let g = part.byId.get(id)
+        if (!g) {
+          g = { inboxes: [], pairs: [] }
+          part.byId.set(id, g)
+        }
+        g.inboxes.push(inbox)
+        g.pairs.push(a.at, a.deviceId)
       }
     })
-    return [...groups.values()].map((g) => ({
-      acks: g.acks,
-      run: () => this.redis.heraldAcks(g.keys.length, ...g.keys, ...g.args),
-    }))
+    return [...parts].map(([p, part]) => {
+      const keys = [k.webhookOutbox(p)]
+      const args: (string | number)[] = [retentionSeconds, streamMaxLen]
+      for (const [id, g] of part.byId) {
+        keys.push(k.messageReceipt(p, id), k.messageDevices(p, id), ...g.inboxes)
+        args.push(id, g.inboxes.length, ...g.pairs)
+      }
+      return { acks: part.acks, run: () => this.redis.heraldAcks(keys.length, ...keys, ...args) }
+    })
   }
 
   /**

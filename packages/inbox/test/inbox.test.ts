@@ -354,6 +354,40 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect(await inbox.recordAckBatch([])).toEqual([])
     })
 
+    it('records a window of 2,500 acks of one message to everyone: every device counted, the earliest ack its delivery time, outsiders not counted', async () => {
+      const { inbox, keys } = setup()
+      const all = 'm_window.all'
+      // 700 users of one partition (1,400 acks in one call: more than one SADD), 550 of the others
+      const candidates = Array.from({ length: 6000 }, (_, i) => `wu${i}`)
+      const home = keys.partitionOf('wu0')
+      const users = [
+        ...candidates.filter((u) => keys.partitionOf(u) === home).slice(0, 700),
+        ...candidates.filter((u) => keys.partitionOf(u) !== home).slice(0, 550),
+      ]
+      await inbox.deliverToMany(users, msg(all, { source: 'shop' }))
+      // two devices per user; the earliest of each partition's acks comes first in its window
+      const items = users.flatMap((u, i) => [
+        { userId: u, deviceId: `${u}-a`, ids: [all], at: 10_000 + i },
+        { userId: u, deviceId: `${u}-b`, ids: [all], at: 20_000 + i },
+      ])
+      items.push({ userId: 'not-a-recipient', deviceId: 'x', ids: [all], at: 1 })
+      expect(await inbox.recordAckBatch(items)).toEqual(items.map(() => null))
+      let devices = 0
+      const firsts: number[] = []
+      for (let p = 0; p < keys.partitions; p++) {
+        devices += await redis.scard(keys.messageDevices(p, all))
+        const at = await redis.hget(keys.messageReceipt(p, all), 'deliveredAt')
+        if (at) firsts.push(Number(at))
+      }
+      expect(devices).toBe(2500)
+      // per partition, its first user's first device
+      const expected = [...new Set(users.map((u) => keys.partitionOf(u)))].map(
+        (p) => 10_000 + users.findIndex((u) => keys.partitionOf(u) === p),
+      )
+      expect(firsts.sort()).toEqual(expected.sort())
+      expect((await inbox.receipt(all))?.devices).toBe(2500)
+    })
+
     it('notes the first ack and the first read of a message on the webhook outbox, once each, as its source asked', async () => {
       const { inbox, keys } = setup()
       const id = (s: string) => inbox.messageIdFor(s, 'u')
