@@ -26,6 +26,7 @@ export const SCENARIOS = [
   'notify-e2e',
   'auth',
   'fanout-cluster',
+  'broadcast-cluster',
   'amplification',
 ] as const
 export type Scenario = (typeof SCENARIOS)[number]
@@ -62,6 +63,8 @@ export interface BenchResults {
     /** herald on a Redis Cluster beside herald on one Redis */
     fanoutCluster?: FanoutResult
     broadcast?: BroadcastResult
+    /** herald on a Redis Cluster beside herald on one Redis */
+    broadcastCluster?: BroadcastResult
     notify?: NotifyResult
     auth?: AuthResult
     amplification?: AmplificationResult
@@ -111,7 +114,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       for (const n of ['herald', 'ws', 'socketio'] as const) want.add(n)
     if (s === 'notify-e2e') want.add('herald')
     if (s === 'auth') for (const n of ['herald', 'express-session'] as const) want.add(n)
-    if (s === 'fanout-cluster') for (const n of ['herald', 'herald-cluster'] as const) want.add(n)
+    if (s === 'fanout-cluster' || s === 'broadcast-cluster')
+      for (const n of ['herald', 'herald-cluster'] as const) want.add(n)
   }
   // amplification starts its own herald stacks, one per gateway count
   let scenarios = o.scenarios
@@ -166,7 +170,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     }
     results.systems = [...systems.keys()]
     const sockets = (['herald', 'herald-cluster', 'ws', 'socketio'] as const).filter((n) => systems.has(n))
-    // herald on a Cluster takes part in fanout-cluster only
+    // herald on a Cluster takes part in the -cluster scenarios only
     const side = sockets.filter((n) => n !== 'herald-cluster')
     for (const n of sockets) {
       const t = Date.now()
@@ -182,6 +186,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
         results.scenarios.fanoutCluster = await fanout(ctx, names)
       }
       if (s === 'broadcast') results.scenarios.broadcast = await broadcast(ctx, side)
+      if (s === 'broadcast-cluster') {
+        const names = (['herald', 'herald-cluster'] as const).filter((n) => systems.has(n))
+        results.scenarios.broadcastCluster = await broadcast(ctx, names)
+      }
       if (s === 'notify-e2e' && systems.has('herald')) results.scenarios.notify = await notifyE2e(ctx)
       if (s === 'auth') {
         await disconnectAll(ctx)

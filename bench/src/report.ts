@@ -66,9 +66,13 @@ function rows(r: BenchResults): Row[] {
       out.push(['fanout-cluster', `delivered per server CPU-second at ${first} msg/s`, at('perCpuSec'), 'higher'])
     }
   }
-  if (s.broadcast) {
-    out.push(['broadcast', 'deliveries/s (sockets reached per second)', s.broadcast.deliveriesPerSec, 'higher'])
-    out.push(['broadcast', 'p99 ms, send → receipt', s.broadcast.p99, 'lower'])
+  for (const [label, b] of [
+    ['broadcast', s.broadcast],
+    ['broadcast-cluster', s.broadcastCluster],
+  ] as const) {
+    if (!b) continue
+    out.push([label, 'deliveries/s (sockets reached per second)', b.deliveriesPerSec, 'higher'])
+    out.push([label, 'p99 ms, send → receipt', b.p99, 'lower'])
   }
   if (s.notify) {
     for (const st of s.notify.steps) {
@@ -161,11 +165,15 @@ export function cpuByProcessTable(r: BenchResults): string {
   }
   if (s.fanout) fanoutAt('fanout', s.fanout.steps)
   if (s.fanoutCluster) fanoutAt('fanout-cluster', s.fanoutCluster.steps)
-  if (s.broadcast) {
-    for (const n of Object.keys(s.broadcast.deliveriesPerSec) as SystemName[]) {
-      const mine = s.broadcast.runs.filter((x) => x.system === n)
+  for (const [label, b] of [
+    ['broadcast', s.broadcast],
+    ['broadcast-cluster', s.broadcastCluster],
+  ] as const) {
+    if (!b) continue
+    for (const n of Object.keys(b.deliveriesPerSec) as SystemName[]) {
+      const mine = b.runs.filter((x) => x.system === n)
       cases.push({
-        scenario: 'broadcast (per socket reached)',
+        scenario: `${label} (per socket reached)`,
         system: n,
         cpu: medianCpuByProcess(mine),
         calls: median(mine.map((x) => x.redisCallsPerDelivered)),

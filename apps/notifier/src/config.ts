@@ -59,7 +59,10 @@ export const NotifierConfig = serviceConfigSchema({
   REDIS_WAIT_REPLICAS: Type.Integer({ minimum: 0, maximum: 5, default: 0 }),
   /** Longest wait for REDIS_WAIT_REPLICAS, in ms; the answer is sent after it either way (and counted). */
   REDIS_WAIT_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 5000, default: 250 }),
-  /** Users per Lua call when one message goes to many users (all in one pipeline). */
+  /**
+   * Users per Lua call when one message goes to many users. A message to everyone reads each
+   * partition's users in pages of 4 chunks and writes 4 partitions at a time.
+   */
   FANOUT_CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
   /** Webhook endpoints one calling system may register (`POST /v1/webhooks` answers 400 TOO_MANY_WEBHOOKS past it). */
   WEBHOOK_MAX_ENDPOINTS: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),

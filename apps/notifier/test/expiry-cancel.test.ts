@@ -161,6 +161,21 @@ describe('DELETE /v1/messages/:id', () => {
     expect(await get(`/v1/messages/${id}`)).toMatchObject({ status: 'retracted' })
   })
 
+  it('walks 400 users of 2 partitions in pages, both partitions at once: each inbox gets a message to everyone once, and its retraction takes it from each', async () => {
+    // pages of 4 chunks of 5 users, about 10 per partition (a set above 128 members is scanned in pages)
+    h = await harness({ REDIS_PARTITIONS: 2, FANOUT_CHUNK_SIZE: 5 })
+    h.startWorker()
+    const users = Array.from({ length: 400 }, (_, i) => `w${i}`)
+    await h.addUsers(...users)
+    const sent = await post('/v1/messages', { to: { all: true }, title: 'To all 400', body: '' })
+    const [id] = sent.body.ids as string[]
+    await waitFor(async () => (await get(`/v1/events/${sent.body.requestId}`)).status === 'done')
+    const inboxes = () => Promise.all(users.map((u) => inboxIds(h.redis, h.keys, u)))
+    expect(await inboxes()).toEqual(users.map(() => [id]))
+    expect(await del(`/v1/messages/${id}`)).toEqual({ statusCode: 200, body: { id, status: 'retracted' } })
+    await waitFor(async () => (await inboxes()).flat().length === 0)
+  })
+
   it('cancels a scheduled message to everyone: its request is canceled, no inbox gets it', async () => {
     h = await harness()
     h.startWorker()

@@ -81,8 +81,22 @@ export class UserStore {
     return toUser((await this.redis.heraldUserRename(this.keys.user(userId), nickname)) as string[])
   }
 
-  /** Every user id of one partition (announcements go partition by partition). */
+  /** Every user id of one partition. */
   async idsIn(partition: number): Promise<string[]> {
     return this.redis.smembers(this.keys.partitionUsers(partition))
+  }
+
+  /**
+   * The user ids of one partition a page of about `pageSize` at a time (SSCAN), for walks over
+   * every user (announcements, their retraction) that must not hold a whole partition at once.
+   * An id present for the whole walk comes at least once; one may come twice.
+   */
+  async *idPagesIn(partition: number, pageSize: number): AsyncGenerator<string[]> {
+    let cursor = '0'
+    do {
+      const [next, ids] = await this.redis.sscan(this.keys.partitionUsers(partition), cursor, 'COUNT', pageSize)
+      cursor = next
+      if (ids.length > 0) yield ids
+    } while (cursor !== '0')
   }
 }

@@ -31,6 +31,21 @@ describe.each(redisModes())('on %s Redis', (mode) => {
     expect(await users.get(id)).toMatchObject({ id, phone: PHONE, nickname: 'n' })
   })
 
+  it('walks a partition of 1,200 users in pages: every user at least once, no page far above its size', async () => {
+    const { keys, users } = setup()
+    const ids = Array.from({ length: 1200 }, (_, i) => `u_${String(i).padStart(16, '0')}`)
+    await redis.sadd(keys.partitionUsers(3), ...ids)
+    const pages: string[][] = []
+    for await (const page of users.idPagesIn(3, 100)) pages.push(page)
+    expect(new Set(pages.flat())).toEqual(new Set(ids))
+    expect(pages.length).toBeGreaterThan(5)
+    // COUNT is a hint: a page may run over, never to the whole set
+    expect(Math.max(...pages.map((p) => p.length))).toBeLessThan(400)
+    const empty: string[][] = []
+    for await (const page of users.idPagesIn(4, 100)) empty.push(page)
+    expect(empty).toEqual([])
+  })
+
   it('completes a first login that stopped between its two steps (phone claimed, no record yet)', async () => {
     const { keys, users } = setup()
     await redis.set(keys.phoneUser(PHONE), 'u_00000000000000aa')

@@ -4,6 +4,11 @@ import type { Delivery, HandlerContext, MessageContent } from '../catalog'
 import { broadcastMessageIdFor, messageIdFor } from './ids'
 import type { UserDirectory } from './user-directory'
 
+/** How many partitions an announcement (or its retraction) is written to at once. */
+export const PARTITIONS_IN_FLIGHT = 4
+/** How many chunks of users (FANOUT_CHUNK_SIZE) one page of a partition's users holds. */
+const PAGE_CHUNKS = 4
+
 /**
  * Writes what a handler decided into inboxes and onto the streams of the gateways that hold
  * the users. However many recipients, the writes go out together (inbox.deliver /
@@ -56,20 +61,17 @@ export class Deliverer {
     const expiry = opts.expiresAt === undefined ? {} : { expiresAt: opts.expiresAt }
     if (delivery.to === 'all') {
       const id = broadcastMessageIdFor(eventId)
-      // partition by partition: a partition's users are written in chunks of one slot
       const m = message(id, delivery.message)
-      for (const p of this.inbox.partitions()) {
-        const userIds = await this.users.idsIn(p)
-        if (userIds.length === 0) continue
+      await this.eachPage(async (_p, userIds) => {
         const { push } = await this.inbox.deliverToMany(userIds, m, { chunkSize: this.chunkSize })
-        // the users of the partition it reached with no live socket and a push subscription
+        // the users of the page it reached with no live socket and a push subscription
         if (push.length > 0 && this.pusher) {
           const content = { messageId: id, kind: m.kind, title: m.title, body: m.body, ...expiry }
           await this.pusher.enqueue(
             push.map((userId) => ({ userId, ...content, ...(m.mandatory ? { mandatory: true } : {}) })),
           )
         }
-      }
+      })
       return [id]
     }
     const hooks = await this.hooksOf(source)
@@ -112,11 +114,34 @@ export class Deliverer {
   async retractEverywhere(messageId: string): Promise<number> {
     await this.inbox.markTakenBack(messageId, 'retracted')
     let removed = 0
-    for (const p of this.inbox.partitions()) {
-      const userIds = await this.users.idsIn(p)
-      if (userIds.length === 0) continue
+    await this.eachPage(async (p, userIds) => {
       removed += await this.inbox.retractFrom(p, userIds, messageId, { chunkSize: this.chunkSize })
-    }
+    })
     return removed
+  }
+
+  /**
+   * Runs `fn` on every user of every partition, a page at a time: up to PARTITIONS_IN_FLIGHT
+   * partitions side by side (on a Cluster they sit on different primaries), each one page after
+   * the other, so a walk holds at most that many pages of ids. Rejects with the first error,
+   * once the partitions under way have stopped.
+   */
+  private async eachPage(fn: (partition: number, userIds: string[]) => Promise<void>): Promise<void> {
+    const queue = [...this.inbox.partitions()]
+    let failed: unknown = null
+    const lane = async () => {
+      for (let p = queue.shift(); p !== undefined && failed === null; p = queue.shift()) {
+        try {
+          for await (const page of this.users.idPagesIn(p, this.chunkSize * PAGE_CHUNKS)) {
+            await fn(p, page)
+            if (failed !== null) return
+          }
+        } catch (err) {
+          failed ??= err
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(PARTITIONS_IN_FLIGHT, queue.length) }, lane))
+    if (failed !== null) throw failed
   }
 }

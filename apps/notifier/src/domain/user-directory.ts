@@ -1,8 +1,8 @@
 import type { UserStore } from '@herald/users'
 import { ExpiringCache } from './expiring-cache'
 
-/** What delivery reads of the users: a partition's ids (announcements) and nicknames (message text). */
-export type UserDirectory = Pick<UserStore, 'idsIn' | 'nickname'>
+/** What delivery reads of the users: a partition's ids in pages (announcements) and nicknames (message text). */
+export type UserDirectory = Pick<UserStore, 'idPagesIn' | 'nickname'>
 
 /**
  * The users, with each nickname kept `ttlMs` after it was read (NICKNAME_CACHE_MS): a sender of
@@ -12,7 +12,7 @@ export type UserDirectory = Pick<UserStore, 'idsIn' | 'nickname'>
 export function cachedNicknames(users: UserStore, ttlMs: number): UserDirectory {
   const nicknames = new ExpiringCache<string | null>(ttlMs)
   return {
-    idsIn: (partition) => users.idsIn(partition),
+    idPagesIn: (partition, pageSize) => users.idPagesIn(partition, pageSize),
     nickname: (userId) => nicknames.get(userId, () => users.nickname(userId)),
   }
 }
