@@ -254,7 +254,12 @@ export class Inbox {
     const calls: Promise<{ written: number; push: string[] }>[] = []
     for (const [p, users] of byPartition) {
       for (let i = 0; i < users.length; i += size) {
-        calls.push(this.deliverChunk(p, users.slice(i, i + size), message, encoded))
+        // the previous chunk leaves now: Redis runs it while this one's arguments are built
+        if (calls.length > 0) await new Promise((r) => setImmediate(r))
+        const call = this.deliverChunk(p, users.slice(i, i + size), message, encoded)
+        // Promise.all below takes its failure; until then it must not count as unhandled
+        call.catch(() => {})
+        calls.push(call)
       }
     }
     const chunks = await Promise.all(calls)

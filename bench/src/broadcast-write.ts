@@ -1,0 +1,79 @@
+import { parseArgs } from 'node:util'
+import { Inbox } from '@herald/inbox'
+import { createKeys } from '@herald/keys'
+import { PresenceWriter } from '@herald/presence'
+import { createRedis, waitReady } from '@herald/redis'
+import { startRedisServer } from '@herald/test-utils'
+
+/**
+ * `pnpm --filter @herald/bench broadcast-write`: how long herald takes to write one message to
+ * everyone into the inboxes of `--users` users of one partition, every one of them online on one
+ * of 3 gateway replicas, on a redis-server of its own — the part of a broadcast that comes before
+ * its last socket can get the frame (the inbox is written before the stream). Prints the wall
+ * time of `inbox.deliverToMany` and the Redis time of its scripts per user (INFO commandstats).
+ */
+const { values } = parseArgs({
+  options: {
+    users: { type: 'string', default: '2000' },
+    runs: { type: 'string', default: '30' },
+    chunk: { type: 'string', default: '500' },
+  },
+})
+const users = Math.min(Math.max(Number(values.users) || 2000, 1), 200_000)
+const runs = Math.min(Math.max(Number(values.runs) || 30, 3), 500)
+const chunkSize = Math.min(Math.max(Number(values.chunk) || 500, 1), 10_000)
+
+const server = await startRedisServer()
+const redis = createRedis(`redis://127.0.0.1:${server.port}`, 'command', 'bench-broadcast-write')
+try {
+  await waitReady(redis)
+  const keys = createKeys('bench', 1)
+  const ids = Array.from({ length: users }, (_, i) => `u_${String(i).padStart(16, '0')}`)
+  const replicas = ['gw-1', 'gw-2', 'gw-3']
+  const rec = { device: 'bench', sessionId: 's', connectedAt: new Date().toISOString() }
+  for (const [r, name] of replicas.entries()) {
+    const gw = new PresenceWriter(redis, keys, { replica: name })
+    await gw.heartbeat()
+    for (let i = r; i < ids.length; i += replicas.length) await gw.connect(`c${i}`, ids[i] as string, rec)
+  }
+  const inbox = new Inbox(redis, keys)
+  const scriptUsec = async () => {
+    const m = /cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(await redis.info('commandstats'))
+    return Number(m?.[1] ?? 0)
+  }
+  const walls: number[] = []
+  const perUser: number[] = []
+  for (let n = 0; n < runs + 2; n++) {
+    const u0 = await scriptUsec()
+    const t0 = performance.now()
+    await inbox.deliverToMany(
+      ids,
+      {
+        id: `m_bench${n}.all`,
+        kind: 'news',
+        title: 'bench',
+        body: 'to everyone',
+        data: {},
+        createdAt: new Date().toISOString(),
+      },
+      { chunkSize },
+    )
+    const wall = performance.now() - t0
+    const us = (await scriptUsec()) - u0
+    // the first two warm the scripts and the inboxes up
+    if (n < 2) continue
+    walls.push(wall)
+    perUser.push(us / users)
+  }
+  const at = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))] ?? 0
+  console.log(
+    `a message to everyone: ${users} users of one partition, all online, chunks of ${chunkSize}; ${runs} runs`,
+  )
+  console.log(
+    `  wall ms (deliverToMany): min ${at(walls, 0).toFixed(1)}, median ${at(walls, 0.5).toFixed(1)}, p90 ${at(walls, 0.9).toFixed(1)}`,
+  )
+  console.log(`  Redis µs per user (its scripts): median ${at(perUser, 0.5).toFixed(1)}`)
+} finally {
+  redis.disconnect()
+  await server.stop()
+}
