@@ -289,6 +289,39 @@ describe('the push trigger (the delivery script)', () => {
     ])
   })
 
+  it('an announcement the first attempt wrote but could not queue pushes for is pushed by the retry, once, to the users still owed one', async () => {
+    const { hh, service, subscribe } = await setup()
+    await hh.addUsers('u1', 'u6', 'u7', 'u8')
+    await subscribe('u6', 'owed')
+    await subscribe('u8', 'read-it')
+    await subscribe('u1', 'online-user') // u1 holds a socket on the harness' gateway
+    // the same fault as above: BullMQ's add to the push queue fails after the inboxes are written
+    const jobKey = `${hh.keys.bullPrefix()}:push:id`
+    await hh.redis.set(jobKey, 'in the way')
+    hh.startWorker()
+    const res = await hh.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: hh.auth('messages:write'),
+      payload: { to: { all: true }, title: 'To everyone', body: 'b', kind: 'news' },
+    })
+    const { ids, requestId } = res.json() as { ids: string[]; requestId: string }
+    const id = ids[0] as string
+    const event = async () => (await hh.app.inject({ url: `/v1/events/${requestId}`, headers: hh.auth() })).json()
+    await waitFor(async () => {
+      const e = await event()
+      return e.attempts >= 1 && e.status !== 'processing'
+    }, 10_000)
+    expect(await hh.redis.zrange(hh.keys.inbox('u6'), 0, -1)).toEqual([id])
+    // u8 read it before the retry: no push is owed any more
+    await new Inbox(hh.redis, hh.keys).markRead('u8', [id])
+    await hh.redis.del(jobKey)
+    await waitFor(async () => (await event()).status === 'done', 10_000)
+    await waitFor(() => service.received.length >= 1, 10_000)
+    await new Promise((r) => setTimeout(r, 500))
+    expect(service.received.map((r) => [r.path, JSON.parse(r.payload as string).id])).toEqual([['/push/owed', id]])
+  })
+
   it('with PUSH_UNDELIVERED_AFTER_MS, an online user is pushed a message no device acked in time', async () => {
     const { service, subscribe, send } = await setup({}, { PUSH_UNDELIVERED_AFTER_MS: 200 })
     await subscribe('u1', 'online-user')

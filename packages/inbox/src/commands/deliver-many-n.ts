@@ -25,7 +25,8 @@ export const deliverMany = {
     KEYS[#KEYS-1] the partition's announcement frames   KEYS[#KEYS] their keep-until set (after the users)
   Output: {cursor or false, written, user…}: written = users that did not have it yet and did
   not turn its kind off; then the users it was written for with no live socket and a push
-  subscription (Web Push on, kind not silent); {'!STALE', replica…} when a user has a route to
+  subscription (Web Push on, kind not silent), and those of a retry it was written for before who
+  still owe one (unread, no live socket, a subscription); {'!STALE', replica…} when a user has a route to
   a replica not in the call (nothing written). Each gateway gets ONE entry listing only its own
   users of the chunk; a user who set the kind 'silent' gets it in the inbox only.
   Nothing is written once the message was taken back (its receipt has retractedAt or
@@ -52,22 +53,29 @@ if exp ~= '' and now_ms() >= tonumber(exp) then
 end
 local fresh = {}
 local silent = {}
+local push = {}
 for i = first_user, #ARGV do
+  local b = g + 4 + 10 * (i - first_user)
   if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
     local pref = false
-    if ARGV[8] ~= '' then pref = redis.call('HGET', KEYS[g + 12 + 10 * (i - first_user)], ARGV[8]) end
+    if ARGV[8] ~= '' then pref = redis.call('HGET', KEYS[b + 8], ARGV[8]) end
     if pref ~= 'off' then fresh[#fresh + 1] = i end
     if pref == 'silent' then silent[i] = true end
+  elseif ARGV[10] ~= '' and #routes[i] == 0 and redis.call('ZSCORE', KEYS[b + 2], ARGV[1]) then
+    -- written before (a retried delivery): nothing is written again, but a push still owed —
+    -- unread, no live socket, not silent, a subscription — is asked for again, in case the first
+    -- run's caller could not queue it (the push job's id dedupes a second one)
+    local pref = ARGV[8] ~= '' and redis.call('HGET', KEYS[b + 8], ARGV[8])
+    if pref ~= 'silent' and pref ~= 'off' and redis.call('EXISTS', KEYS[b + 9]) == 1 then push[#push + 1] = ARGV[i] end
   end
 end
 redis.call('EXPIRE', KEYS[2], ttl)
-if #fresh == 0 then return {false, 0} end
+if #fresh == 0 then return {false, 0, unpack(push)} end
 local c, cs = next_cursor(KEYS[1])
 local frame = message_frame(cs, ARGV[2])
 local exp_score = expiry_score(exp, ARGV[6], ttl)
 local per_stream = {}
 local order = {}
-local push = {}
 for _, i in ipairs(fresh) do
   local b = g + 4 + 10 * (i - first_user)
   if ARGV[10] ~= '' and not silent[i] and #routes[i] == 0 and redis.call('EXISTS', KEYS[b + 9]) == 1 then
