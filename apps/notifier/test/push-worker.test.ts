@@ -91,6 +91,15 @@ async function setup(answers: Record<string, number[]> = {}, overrides: Partial<
   return { hh, service, enqueuer, subscribe, send, receipt, counter }
 }
 
+/** `POST /v1/messages` to everyone, kind news (queued: the worker writes it). */
+const announce = (hh: Harness) =>
+  hh.app.inject({
+    method: 'POST',
+    url: '/v1/messages',
+    headers: hh.auth('messages:write'),
+    payload: { to: { all: true }, title: 'To everyone', body: 'b', kind: 'news' },
+  })
+
 describe('the push worker', () => {
   it('pushes a message to every subscription, encrypted for each browser and signed with VAPID, and the receipt says pushedAt', async () => {
     const { service, enqueuer, subscribe, send, receipt, counter } = await setup()
@@ -274,12 +283,7 @@ describe('the push trigger (the delivery script)', () => {
     await subscribe('u6', 'offline-user')
     await subscribe('u1', 'online-user') // u1 holds a socket on the harness' gateway
     hh.startWorker()
-    const res = await hh.app.inject({
-      method: 'POST',
-      url: '/v1/messages',
-      headers: hh.auth('messages:write'),
-      payload: { to: { all: true }, title: 'To everyone', body: 'b', kind: 'news' },
-    })
+    const res = await announce(hh)
     expect(res.statusCode).toBe(202)
     const [id] = res.json().ids as string[]
     await waitFor(() => service.received.length >= 1, 10_000)
@@ -299,12 +303,7 @@ describe('the push trigger (the delivery script)', () => {
     const jobKey = `${hh.keys.bullPrefix()}:push:id`
     await hh.redis.set(jobKey, 'in the way')
     hh.startWorker()
-    const res = await hh.app.inject({
-      method: 'POST',
-      url: '/v1/messages',
-      headers: hh.auth('messages:write'),
-      payload: { to: { all: true }, title: 'To everyone', body: 'b', kind: 'news' },
-    })
+    const res = await announce(hh)
     const { ids, requestId } = res.json() as { ids: string[]; requestId: string }
     const id = ids[0] as string
     const event = async () => (await hh.app.inject({ url: `/v1/events/${requestId}`, headers: hh.auth() })).json()
