@@ -148,6 +148,8 @@ export interface DeliveryRun {
   reordered: number
   latency: Percentiles
   http: Percentiles
+  /** the sender's answers by HTTP status (0: no answer) */
+  statuses: Record<string, number>
   cpuSec: number
   perCpuSec: number
   /** server CPU per delivered message by kind of process, in ms */
@@ -265,6 +267,7 @@ export async function deliveryRun(
     reordered: c.reordered,
     latency: c.latency,
     http: sent.http,
+    statuses: sent.statuses,
     cpuSec: Math.round(cpuSec * 100) / 100,
     perCpuSec: cpuSec > 0 ? Math.round(c.unique / cpuSec) : 0,
     redisCallsPerDelivered: c.unique > 0 ? Math.round((10 * calls) / c.unique) / 10 : 0,
@@ -294,7 +297,8 @@ export async function deliveryRun(
   ctx.log(
     `  ${cycle === 0 ? 'warm-up ' : `cycle ${cycle} `}${name.padEnd(9)} ${kind} ${rate}/s: ` +
       `p50 ${run.latency.p50} p99 ${run.latency.p99} max ${run.latency.max} ms, ${run.delivered} delivered, ` +
-      `lost ${lost}, dup ${run.duplicates}, reord ${run.reordered}, failed ${run.failed}, ` +
+      `lost ${lost}, dup ${run.duplicates}, reord ${run.reordered}, failed ${run.failed}` +
+      `${run.failed > 0 ? ` (answers ${JSON.stringify(sent.statuses)}, dropped ${sent.dropped})` : ''}, ` +
       `${run.perCpuSec}/cpu-s${run.deliveriesPerSec ? `, ${run.deliveriesPerSec} deliveries/s` : ''}${lagged ? ' [GENERATOR LAGGED]' : ''}`,
   )
   return run
