@@ -128,20 +128,20 @@ export class Deliverer {
    */
   private async eachPage(fn: (partition: number, userIds: string[]) => Promise<void>): Promise<void> {
     const queue = [...this.inbox.partitions()]
-    let failed: unknown = null
+    let failed: { err: unknown } | null = null
     const lane = async () => {
-      for (let p = queue.shift(); p !== undefined && failed === null; p = queue.shift()) {
+      for (let p = queue.shift(); p !== undefined && !failed; p = queue.shift()) {
         try {
           for await (const page of this.users.idPagesIn(p, this.chunkSize * PAGE_CHUNKS)) {
             await fn(p, page)
-            if (failed !== null) return
+            if (failed) return
           }
         } catch (err) {
-          failed ??= err
+          failed ??= { err }
         }
       }
     }
     await Promise.all(Array.from({ length: Math.min(PARTITIONS_IN_FLIGHT, queue.length) }, lane))
-    if (failed !== null) throw failed
+    if (failed) throw (failed as { err: unknown }).err
   }
 }
