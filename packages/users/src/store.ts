@@ -81,11 +81,6 @@ export class UserStore {
     return toUser((await this.redis.heraldUserRename(this.keys.user(userId), nickname)) as string[])
   }
 
-  /** Every user id of one partition. */
-  async idsIn(partition: number): Promise<string[]> {
-    return this.redis.smembers(this.keys.partitionUsers(partition))
-  }
-
   /**
    * The user ids of one partition a page of about `pageSize` at a time (SSCAN), for walks over
    * every user (announcements, their retraction) that must not hold a whole partition at once.

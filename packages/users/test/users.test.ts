@@ -27,7 +27,9 @@ describe.each(redisModes())('on %s Redis', (mode) => {
     expect(results.filter((r) => r.created)).toHaveLength(1)
     const [id] = [...ids] as [string]
     expect(await redis.get(keys.phoneUser(PHONE))).toBe(id)
-    expect(await users.idsIn(keys.partitionOf(id))).toEqual([id])
+    const pages: string[][] = []
+    for await (const page of users.idPagesIn(keys.partitionOf(id), 100)) pages.push(page)
+    expect(pages).toEqual([[id]])
     expect(await users.get(id)).toMatchObject({ id, phone: PHONE, nickname: 'n' })
   })
 
