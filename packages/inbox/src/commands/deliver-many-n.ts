@@ -66,7 +66,7 @@ for i = first_user, #ARGV do
     -- unread, no live socket, not silent, a subscription — is asked for again, in case the first
     -- run's caller could not queue it (the push job's id dedupes a second one)
     local pref = ARGV[8] ~= '' and redis.call('HGET', KEYS[b + 8], ARGV[8])
-    if pref ~= 'silent' and pref ~= 'off' and redis.call('EXISTS', KEYS[b + 9]) == 1 then push[#push + 1] = ARGV[i] end
+    if pref ~= 'silent' and pref ~= 'off' and push_owed(ARGV[10], false, KEYS[b + 9]) ~= '' then push[#push + 1] = ARGV[i] end
   end
 end
 redis.call('EXPIRE', KEYS[2], ttl)
@@ -78,7 +78,7 @@ local per_stream = {}
 local order = {}
 for _, i in ipairs(fresh) do
   local b = g + 4 + 10 * (i - first_user)
-  if ARGV[10] ~= '' and not silent[i] and #routes[i] == 0 and redis.call('EXISTS', KEYS[b + 9]) == 1 then
+  if not silent[i] and push_owed(ARGV[10], #routes[i] > 0, KEYS[b + 9]) ~= '' then
     push[#push + 1] = ARGV[i]
   end
   inbox_write(KEYS[b], KEYS[b + 1], KEYS[b + 2], KEYS[b + 3], KEYS[b + 4], KEYS[b + 5], KEYS[b + 6], ARGV[1], cs, c, false, tonumber(ARGV[3]), ttl * 1000000, ttl, exp_score)

@@ -41,15 +41,6 @@ export const deliverOne = {
   user has no route (no live socket) and a push subscription — one EXISTS, only then — and
   with 'u', '+u' when the user has a route and a subscription (a push if it stays unacked).
 ]]
--- The Web Push a written, not silent message owes (mode ARGV[12]: '', 'o' or 'u'): '+p' now (no
--- live socket), '+u' if it stays unacked (mode 'u', a live socket), '' none — one EXISTS on the
--- user's subscriptions, only when one may be owed.
-local function push_owed(mode, live, subscriptions)
-  if mode == '' or (live and mode ~= 'u') then return '' end
-  if redis.call('EXISTS', subscriptions) == 0 then return '' end
-  return live and '+u' or '+p'
-end
-
 local g = tonumber(ARGV[14])
 local streams, missing = routes_of(KEYS[11], known_streams(14, 15, g), set_of(g + 15, #ARGV))
 if missing then return {'!STALE', unpack(missing)} end

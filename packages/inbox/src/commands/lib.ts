@@ -74,6 +74,15 @@ local function inbox_write(inbox, messages, unread, meta, seen, archived, expiri
   redis.call('EXPIRE', meta, ttl_s)
 end
 
+-- The Web Push a written, not silent message owes (mode: '' off, 'o' offline only, 'u' also if
+-- it stays unacked): '+p' now (no live socket), '+u' if it stays unacked (mode 'u', a live
+-- socket), '' none — one EXISTS on the user's subscriptions, only when one may be owed.
+local function push_owed(mode, live, subscriptions)
+  if mode == '' or (live and mode ~= 'u') then return '' end
+  if redis.call('EXISTS', subscriptions) == 0 then return '' end
+  return live and '+u' or '+p'
+end
+
 -- A message's expiry (ms) as the expiring set and the gateway entries carry it: capped at its
 -- creation plus the retention, so what the age bound drops has left the set too; '' for none.
 local function expiry_score(exp, created_ms, ttl_s)
