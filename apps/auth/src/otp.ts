@@ -129,19 +129,25 @@ export class OtpService {
       .exec()
   }
 
-  /** Checks a code for `phone` and burns it. Throws INVALID_CODE or TOO_MANY_ATTEMPTS. */
-  async verify(phone: string, code: string): Promise<void> {
-    const [status, pttl] = await this.redis.heraldOtpCheck(
+  /**
+   * Checks a code for `phone` and burns it; a right one also claims the phone's user id (a new
+   * one, `newUserId`, when the phone has none), in the same step. Returns that id. Throws
+   * INVALID_CODE or TOO_MANY_ATTEMPTS.
+   */
+  async verify(phone: string, code: string, newUserId: string): Promise<string> {
+    const [status, detail] = await this.redis.heraldOtpCheck(
       this.keys.otp(phone),
       this.keys.otpFailures(phone),
+      this.keys.phoneUser(phone),
       this.hmac(phone, code),
       this.opts.maxAttempts,
       this.opts.maxFailuresPerHour,
       HOUR_MS,
+      newUserId,
     )
-    if (status === 0) return
+    if (status === 0) return String(detail)
     if (status === 2) throw new AuthErrors.TooManyAttempts()
-    if (status === 4) throw retryable(new AuthErrors.TooManyAttempts(), pttl)
+    if (status === 4) throw retryable(new AuthErrors.TooManyAttempts(), Number(detail))
     throw new AuthErrors.InvalidCode()
   }
 }

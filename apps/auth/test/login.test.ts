@@ -42,6 +42,32 @@ describe('POST /auth/login', () => {
     expect((await login(app, PHONE, code)).statusCode).toBe(200)
   })
 
+  it('claims the phone for a user only with the right code, in the step that burns it', async () => {
+    const { app, keys } = h.make()
+    await sendCode(app)
+    const code = await devCode(app)
+    expect((await login(app, PHONE, code === '000000' ? '000001' : '000000')).statusCode).toBe(401)
+    expect(await h.check.exists(keys.phoneUser(PHONE))).toBe(0)
+    expect(await h.check.scard(keys.partitionUsers(0))).toBe(0)
+    const res = await login(app, PHONE, code)
+    expect(res.statusCode).toBe(200)
+    expect(await h.check.get(keys.phoneUser(PHONE))).toBe(res.json().user.id)
+  })
+
+  it('creates the record of a phone claimed by a sign-in that stopped before it (a crash between the two steps)', async () => {
+    const { app, keys } = h.make()
+    await h.check.set(keys.phoneUser(PHONE), 'u_00000000000000aa')
+    const first = await signIn(app, PHONE)
+    expect(first.user.id).toBe('u_00000000000000aa')
+    expect(await h.check.hgetall(keys.user('u_00000000000000aa'))).toMatchObject({
+      phone: PHONE,
+      nickname: 'user-5678',
+    })
+    expect(
+      await h.check.sismember(keys.partitionUsers(keys.partitionOf('u_00000000000000aa')), 'u_00000000000000aa'),
+    ).toBe(1)
+  })
+
   it('accepts a code once', async () => {
     const { app } = h.make()
     await sendCode(app)

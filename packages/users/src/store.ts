@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto'
 import type { Keys } from '@herald/keys'
 import { defineScripts, fromFlat, type RedisClient } from '@herald/redis'
 import { phoneClaim } from './commands/phone-claim-1'
+
+export { PHONE_CLAIM_LIB } from './commands/phone-claim-1'
+
 import { userEnsure } from './commands/user-ensure-2'
 import { userRename } from './commands/user-rename-1'
 
@@ -45,8 +48,9 @@ export class UserStore {
   /**
    * The user of `phone`, created on first login. Two idempotent steps, each in one slot:
    * claim a user id for the phone (one per phone, however many logins race), then create the
-   * record if missing. A crash between them leaves a claimed id whose record the next login
-   * creates; a retried step changes nothing.
+   * record if missing (`ensure`). A crash between them leaves a claimed id whose record the next
+   * login creates; a retried step changes nothing. A sign-in claims the id in its code check's
+   * step instead (PHONE_CLAIM_LIB) and calls `ensure` itself.
    */
   async findOrCreate(
     phone: string,
@@ -54,6 +58,16 @@ export class UserStore {
     now = Date.now(),
   ): Promise<{ user: UserRecord; created: boolean }> {
     const [, id] = (await this.redis.heraldPhoneClaim(this.keys.phoneUser(phone), newUserId())) as [number, string]
+    return this.ensure(id, phone, nickname, now)
+  }
+
+  /** The record of the user id claimed for `phone`, created (with `nickname`) if missing. */
+  async ensure(
+    id: string,
+    phone: string,
+    nickname: string,
+    now = Date.now(),
+  ): Promise<{ user: UserRecord; created: boolean }> {
     const [created, flat] = (await this.redis.heraldUserEnsure(
       this.keys.user(id),
       this.keys.partitionUsers(this.keys.partitionOf(id)),

@@ -1,5 +1,5 @@
 import { defineScripts, type RedisClient } from '@herald/redis'
-import { otpCheck } from './otp-check-2'
+import { otpCheck } from './otp-check-3'
 import { otpRelease } from './otp-release-2'
 import { otpReserve } from './otp-reserve-3'
 import { smsRefund } from './sms-refund-1'
@@ -11,7 +11,9 @@ const COMMANDS = [otpReserve, otpRelease, otpCheck, smsSpend, smsRefund]
 export type AuthRedis = RedisClient & {
   heraldOtpReserve(...args: [string, string, string, string, number, number, number, number]): Promise<[number, number]>
   heraldOtpRelease(cooldown: string, daily: string, reservation: string): Promise<number>
-  heraldOtpCheck(...args: [string, string, string, number, number, number]): Promise<[number, number]>
+  heraldOtpCheck(
+    ...args: [string, string, string, string, number, number, number, string]
+  ): Promise<[number, number | string]>
   heraldSmsSpend(spend: string, country: string, global: number, perCountry: number, ttlMs: number): Promise<[number]>
   heraldSmsRefund(spend: string, country: string): Promise<number>
 }
