@@ -11,7 +11,8 @@ import { type CommandStats, diffStats, parseCommandStats } from './redis-stats'
  * everyone into the inboxes of `--users` users of one partition, every one of them online on one
  * of 3 gateway replicas, on a redis-server of its own — the part of a broadcast that comes before
  * its last socket can get the frame (the inbox is written before the stream). Prints the wall
- * time of `inbox.deliverToMany` and the Redis time of its scripts per user (INFO commandstats),
+ * time of `inbox.deliverToMany`, the Redis time of its scripts per user (INFO commandstats), the
+ * caller's CPU per user (what the notifier's worker spends building and sending the calls),
  * then each inner command's calls and µs per user. `--fill N` first writes N messages into every
  * inbox (a bench's users after its other scenarios hold hundreds; a set past 128 members is a
  * skiplist, not a listpack).
@@ -57,10 +58,13 @@ try {
 
   const walls: number[] = []
   const perUser: number[] = []
+  const callerUs: number[] = []
   for (let n = 0; n < runs + 2; n++) {
     const s0 = await stats()
     const t0 = performance.now()
+    const cpu0 = process.cpuUsage()
     await inbox.deliverToMany(ids, message(`m_bench${n}.all`), { chunkSize })
+    const cpu = process.cpuUsage(cpu0)
     const wall = performance.now() - t0
     const s1 = await stats()
     // the first two warm the scripts and the inboxes up
@@ -69,6 +73,7 @@ try {
     byCommand = diffStats(s1, s0, byCommand)
     walls.push(wall)
     perUser.push(us / users)
+    callerUs.push((cpu.user + cpu.system) / users)
   }
   const at = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))] ?? 0
   console.log(
@@ -78,6 +83,7 @@ try {
     `  wall ms (deliverToMany): min ${at(walls, 0).toFixed(1)}, median ${at(walls, 0.5).toFixed(1)}, p90 ${at(walls, 0.9).toFixed(1)}`,
   )
   console.log(`  Redis µs per user (its scripts): median ${at(perUser, 0.5).toFixed(1)}`)
+  console.log(`  caller CPU µs per user (building and sending the calls): median ${at(callerUs, 0.5).toFixed(1)}`)
   const per = users * runs
   const rows = Object.entries(byCommand)
     .filter(([name]) => name !== 'evalsha')

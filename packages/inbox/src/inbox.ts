@@ -115,6 +115,33 @@ const SCRIPTS = [
 const READ_CHUNK = 500
 const withScripts = (redis: RedisClient) => defineScripts(redis, SCRIPTS)
 
+/** The user keys each script over many users builds from the ids, in the order its header lists them. */
+const MANY_USER_KEYS = {
+  deliverMany: (k: Keys) => [
+    k.inbox,
+    k.inboxMessages,
+    k.inboxUnread,
+    k.inboxMeta,
+    k.inboxSeen,
+    k.inboxArchived,
+    k.inboxExpiring,
+    k.routes,
+    k.preferences,
+    k.pushSubscriptions,
+  ],
+  retractMany: (k: Keys) => [
+    k.inbox,
+    k.inboxMessages,
+    k.inboxUnread,
+    k.inboxSeen,
+    k.inboxArchived,
+    k.inboxExpiring,
+    k.routes,
+    k.inboxChanges,
+    k.inboxMeta,
+  ],
+} satisfies Record<string, (k: Keys) => ((userId: string) => string)[]>
+
 /**
  * The per-user inbox — bounded by count and age — and the atomic write of each message
  * into it and onto the streams of the gateways holding the user. Shared by the notifier
@@ -123,6 +150,7 @@ const withScripts = (redis: RedisClient) => defineScripts(redis, SCRIPTS)
 export class Inbox {
   private readonly redis: ReturnType<typeof withScripts>
   private readonly directory: ReplicaDirectory
+  private readonly around = new Map<string, string[]>()
   readonly opts: InboxOptions
 
   constructor(
@@ -148,6 +176,21 @@ export class Inbox {
       k.inboxArchived(userId),
       k.inboxExpiring(userId),
     ]
+  }
+
+  /**
+   * What surrounds the user id in each user key a script over many users builds itself
+   * (Keys.aroundUser), in the order that script lists them: a chunk of 500 users then carries
+   * 500 ids instead of 5000 keys. Worked out once per partition.
+   */
+  private aroundUsers(p: number, script: keyof typeof MANY_USER_KEYS): string[] {
+    const cacheKey = `${script}:${p}`
+    let parts = this.around.get(cacheKey)
+    if (!parts) {
+      parts = MANY_USER_KEYS[script](this.keys).flatMap((build) => this.keys.aroundUser(p, build))
+      this.around.set(cacheKey, parts)
+    }
+    return parts
   }
 
   /** A message's sets in the user's inbox, in the order purge_expired (and the scripts removing a message) take them. */
@@ -280,7 +323,6 @@ export class Inbox {
         k.messageRecipients(p, m.id),
         k.messageReceipt(p, m.id),
         ...r.streams,
-        ...chunk.flatMap((u) => [...this.userKeys(u), k.routes(u), k.preferences(u), k.pushSubscriptions(u)]),
         k.announcementFrames(p),
         k.announcementFramesUntil(p),
       ]
@@ -300,6 +342,7 @@ export class Inbox {
         this.opts.push === 'off' ? '' : 'o',
         expires,
         ...routeArgv(r),
+        ...this.aroundUsers(p, 'deliverMany'),
         ...chunk,
       )
     })
@@ -718,7 +761,6 @@ export class Inbox {
         k.messageReceipt(p, messageId),
         k.cursor(p),
         ...r.streams,
-        ...chunk.flatMap((u) => [...this.messageSets(u), k.routes(u), k.inboxChanges(u), k.inboxMeta(u)]),
         k.announcementFrames(p),
         k.announcementFramesUntil(p),
       ]
@@ -731,6 +773,7 @@ export class Inbox {
         this.opts.streamMaxLen,
         field,
         ...routeArgv(r),
+        ...this.aroundUsers(p, 'retractMany'),
         ...chunk,
       )
     })

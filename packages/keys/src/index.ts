@@ -74,6 +74,23 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     allPartitions: (): number[] => Array.from({ length: partitions }, (_, i) => i),
     /** the hash tag of a partition, without braces (for tests and tooling) */
     partitionTag: (i: number): string => tags[i] as string,
+    /**
+     * What surrounds the user id in a user key of partition `i` (`build`: one of the user-key
+     * builders below): `before + userId + after` is `build(userId)` for every user of the
+     * partition. A script over many users builds their keys from these and the ids, so a call
+     * carries one id per user, not every key of every user (all of them are in the partition's
+     * slot, which the script's declared keys route to).
+     */
+    aroundUser: (i: number, build: (userId: string) => string): [string, string] => {
+      const probe = '\u0000'
+      const start = part(partitionOf(probe))
+      const key = build(probe)
+      const at = key.indexOf(probe, start.length)
+      if (!key.startsWith(start) || at < 0 || key.indexOf(probe, at + 1) >= 0) {
+        throw new Error(`not a user key of the user's partition: ${JSON.stringify(key)}`)
+      }
+      return [part(i) + key.slice(start.length, at), key.slice(at + probe.length)]
+    },
 
     // ---- auth: one-time codes, per phone (all in the phone's slot)
     /** hash {h: HMAC of the code, n: wrong tries}, TTL = code life */

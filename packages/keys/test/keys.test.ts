@@ -8,7 +8,8 @@ const tagOf = (key: string) => key.slice(key.indexOf('{') + 1, key.indexOf('}'))
 describe('createKeys', () => {
   const keys = createKeys('p1:', 16)
   const builders = Object.entries(keys).filter(
-    ([name, v]) => typeof v === 'function' && !['partitionOf', 'allPartitions', 'partitionTag'].includes(name),
+    ([name, v]) =>
+      typeof v === 'function' && !['partitionOf', 'allPartitions', 'partitionTag', 'aroundUser'].includes(name),
   ) as [string, (...a: (string | number)[]) => string][]
   const call = (name: string, build: (...a: (string | number)[]) => string, id: string) =>
     /^(partitionUsers|onlineUsers|cursor)$/.test(name)
@@ -61,6 +62,28 @@ describe('createKeys', () => {
     const phone = '+8613800138000'
     const phoneKeys = [keys.otp(phone), keys.otpCooldown(phone), keys.otpFailures(phone), keys.phoneUser(phone)]
     expect(new Set(phoneKeys.map(calculateSlot)).size).toBe(1)
+  })
+
+  it('says what surrounds the user id in a user key, so a script can build the keys of any user of a partition', () => {
+    const builders = [
+      keys.inbox,
+      keys.inboxMessages,
+      keys.inboxUnread,
+      keys.inboxMeta,
+      keys.routes,
+      keys.preferences,
+      keys.pushSubscriptions,
+      keys.inboxChanges,
+    ]
+    for (let n = 0; n < 200; n++) {
+      const u = `u_${n.toString(16).padStart(16, '0')}`
+      for (const build of builders) {
+        const [before, after] = keys.aroundUser(keys.partitionOf(u), build)
+        expect(before + u + after).toBe(build(u))
+      }
+    }
+    expect(() => keys.aroundUser(0, () => 'herald:{x}:no-user-here')).toThrow(/not a user key/)
+    expect(() => keys.aroundUser(0, (u) => keys.partitionUsers(keys.partitionOf(u)))).toThrow(/not a user key/)
   })
 
   it('spreads partitions evenly over the slots, and users evenly over partitions', () => {

@@ -187,6 +187,14 @@ local function log_change(changes, meta, cs, c, frame, retention_us, ttl_s)
   redis.call('EXPIRE', meta, ttl_s)
 end
 
+-- A user's key in a script over many users: the caller passes, from ARGV[at], what surrounds
+-- the user id in each key of its list (Keys.aroundUser: before, after, …); this is the n-th.
+-- Every one is in the partition's slot, which the script's declared keys route the call to.
+local function user_key(at, n, uid)
+  local j = at + 2 * (n - 1)
+  return ARGV[j] .. uid .. ARGV[j + 1]
+end
+
 local function set_of(first, last)
   local s = {}
   for i = first, last do s[ARGV[i]] = true end

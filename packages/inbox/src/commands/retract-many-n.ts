@@ -14,31 +14,33 @@ export const retractMany = {
 --[[
   Input (the key count first):
     KEYS[1] message receipt hash   KEYS[2] the partition's cursor   KEYS[3..G+2] the partition's known gateway streams
-    then per user i (0-based): KEYS[G+3+9i .. G+11+9i] = inbox, inbox messages, unread, seen, archived,
-    expiring, routes, change log, inbox meta
+    KEYS[G+3] the partition's announcement frames   KEYS[G+4] their keep-until set
     ARGV[1] message id   ARGV[2] now (ms)   ARGV[3] retention (s)   ARGV[4] stream max length
     ARGV[5] the receipt field to mark: 'retractedAt', or 'canceledAt' (a scheduled message: no users)
     ARGV[6] G   ARGV[7..G+6] the replicas' names   ARGV[G+7] S   ARGV[G+8..G+S+7] replicas to skip
-    ARGV[G+S+8..] the user ids, in KEYS order
-    KEYS[#KEYS-1] the partition's announcement frames   KEYS[#KEYS] their keep-until set (after the users)
+    ARGV[G+S+8..G+S+25] what surrounds the user id in each user key (before, after; in this order:
+    inbox, inbox messages, unread, seen, archived, expiring, routes, change log, inbox meta)
+    ARGV[G+S+26..] the user ids
   Output: how many inboxes held it; {'!STALE', replica…} when the replica list was stale (nothing written).
   Each inbox that held it notes the retract frame on its change log (one cursor for the chunk).
   The partition's stored frame goes with the first chunk: inboxes of later chunks no longer list it.
 ]]
 local g = tonumber(ARGV[6])
 local s = tonumber(ARGV[g + 7])
-local first_user = g + s + 8
+local parts = g + s + 8
+local first_user = parts + 18
+local function key(n, i) return user_key(parts, n, ARGV[i]) end
 local by_name = known_streams(3, 7, g)
 local skip = set_of(g + 8, g + s + 7)
-local routes, missing = routes_of_users(first_user, function(i) return KEYS[g + 9 + 9 * (i - first_user)] end, by_name, skip)
+local routes, missing = routes_of_users(first_user, function(i) return key(7, i) end, by_name, skip)
 if missing then return {'!STALE', unpack(missing)} end
 if redis.call('HSETNX', KEYS[1], ARGV[5], ARGV[2]) == 1 then
   redis.call('HSETNX', KEYS[1], 'userId', '*')
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 end
 local id = ARGV[1]
-redis.call('HDEL', KEYS[#KEYS - 1], id)
-redis.call('ZREM', KEYS[#KEYS], id)
+redis.call('HDEL', KEYS[g + 3], id)
+redis.call('ZREM', KEYS[g + 4], id)
 local removed = 0
 local per_stream = {}
 local order = {}
@@ -46,16 +48,15 @@ local frame = '{"type":"retract","ids":["' .. id .. '"]}'
 local ttl = tonumber(ARGV[3])
 local c, cs = nil, nil
 for i = first_user, #ARGV do
-  local b = g + 3 + 9 * (i - first_user)
-  if redis.call('ZREM', KEYS[b], id) == 1 then
+  if redis.call('ZREM', key(1, i), id) == 1 then
     if not c then c, cs = next_cursor(KEYS[2]) end
-    log_change(KEYS[b + 7], KEYS[b + 8], cs, c, frame, ttl * 1000000, ttl)
+    log_change(key(8, i), key(9, i), cs, c, frame, ttl * 1000000, ttl)
     removed = removed + 1
-    redis.call('HDEL', KEYS[b + 1], id)
-    redis.call('ZREM', KEYS[b + 2], id)
-    redis.call('ZREM', KEYS[b + 3], id)
-    redis.call('ZREM', KEYS[b + 4], id)
-    redis.call('ZREM', KEYS[b + 5], id)
+    redis.call('HDEL', key(2, i), id)
+    redis.call('ZREM', key(3, i), id)
+    redis.call('ZREM', key(4, i), id)
+    redis.call('ZREM', key(5, i), id)
+    redis.call('ZREM', key(6, i), id)
     for _, st in ipairs(routes[i]) do
       if not per_stream[st] then
         per_stream[st] = {}
