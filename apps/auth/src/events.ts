@@ -11,13 +11,15 @@ export interface EventQueue {
 export const ACCOUNT_LOGIN = 'account.login'
 
 /**
- * As the notifier enqueues its own events: retried with backoff, finished jobs dropped after a
- * while so Redis stays bounded. The job id derives from the event id as the notifier's does.
+ * As the notifier enqueues its own events: retried with backoff; a completed job is removed at
+ * once, as the notifier's are — the event's record (written by the worker) keeps its status and
+ * message ids, and a kept job would cost a hash per sign-in for an hour; a failed one is kept a
+ * week. The job id derives from the event id as the notifier's does.
  */
 const JOB_OPTIONS: JobsOptions = {
   attempts: 5,
   backoff: { type: 'exponential', delay: 1000 },
-  removeOnComplete: { age: 3600 },
+  removeOnComplete: true,
   removeOnFail: { age: 7 * 24 * 3600 },
 }
 
