@@ -52,15 +52,18 @@ export class Authenticator {
     // a ticket signed to live longer than a ticket may is not one auth issued
     if (exp * 1000 > now + (TICKET_TTL_SECONDS + 5) * 1000) return { ok: false, reason: 'invalid ticket' }
 
-    // burn first: of two concurrent uses on any replicas, exactly one wins
+    // The burn decides: of two concurrent uses on any replicas, exactly one wins. The session is
+    // checked (and its expiry slid) in the same round trip; a ticket refused as used may so
+    // slide it too, as its holder could by using it within its minute of life.
     const ttl = Math.max(1, Math.ceil(exp - now / 1000) + 5)
-    const burned = await this.deps.redis.set(this.deps.keys.ticketUsed(jti), '1', 'EX', ttl, 'NX')
+    const [burned, session] = await Promise.all([
+      this.deps.redis.set(this.deps.keys.ticketUsed(jti), '1', 'EX', ttl, 'NX'),
+      this.deps.sessions.touchById(sub, sid, now),
+    ])
     if (burned !== 'OK') return { ok: false, reason: 'ticket already used' }
-
-    const tokenHash = await this.deps.sessions.tokenHashOf(sub, sid)
-    if (!tokenHash) return { ok: false, reason: 'session ended' }
-    const record = await this.deps.sessions.touchHash(tokenHash, now)
-    if (!record || record.userId !== sub || record.id !== sid) return { ok: false, reason: 'session ended' }
+    if (!session || session.record.userId !== sub || session.record.id !== sid)
+      return { ok: false, reason: 'session ended' }
+    const { record, tokenHash } = session
     return { ok: true, identity: { userId: sub, sessionId: sid, device: record.device ?? '', tokenHash } }
   }
 

@@ -4,9 +4,9 @@ import type { Keys } from '@herald/keys'
 import { defineScripts, fromFlat, type RedisClient } from '@herald/redis'
 import { sessionRename } from './commands/session-rename-1'
 import { sessionRevoke } from './commands/session-revoke-n'
-import { sessionTouch } from './commands/session-touch-1'
+import { sessionTouch, sessionTouchById } from './commands/session-touch-1'
 
-const SCRIPTS = [sessionTouch, sessionRevoke, sessionRename] as const
+const SCRIPTS = [sessionTouch, sessionTouchById, sessionRevoke, sessionRename] as const
 const withScripts = (redis: RedisClient) => defineScripts(redis, SCRIPTS)
 
 export interface SessionStoreOptions {
@@ -127,7 +127,32 @@ export class SessionStore {
     return Promise.all(tokenHashes.map((h) => this.touchHash(h, now)))
   }
 
-  /** The token hash of one of the user's sessions, or null (the gateway's check of a ticket's session). */
+  /**
+   * Validates one of the user's sessions, named by its id, and slides its expiry: the index
+   * lookup and the touch in one step (the gateway's check of a ticket's session). Null when the
+   * user has no such session, or it expired.
+   */
+  async touchById(
+    userId: string,
+    sessionId: string,
+    now = Date.now(),
+  ): Promise<{ tokenHash: string; record: SessionRecord } | null> {
+    const [before, after] = this.keys.aroundUser(this.keys.partitionOf(userId), this.keys.session)
+    const out = (await this.redis.heraldSessionTouchById(
+      this.keys.userSessions(userId),
+      sessionId,
+      now,
+      this.idleMs,
+      before,
+      after,
+    )) as string[] | null
+    if (!out || out.length < 2) return null
+    const [tokenHash, ...flat] = out
+    const record = toRecord(flat)
+    return record ? { tokenHash: tokenHash as string, record } : null
+  }
+
+  /** The token hash of one of the user's sessions, or null. */
   async tokenHashOf(userId: string, sessionId: string): Promise<string | null> {
     return this.redis.hget(this.keys.userSessions(userId), sessionId)
   }
