@@ -48,14 +48,17 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect(await sessions.touch(token, now + 1000)).toBeNull()
     })
 
-    it('touches a session named by its user and id in one step (a ticket\'s check), never another user\'s', async () => {
+    it("touches a session named by its user and id in one step (a ticket's check), never another user's", async () => {
       const { keys, sessions } = store(30, 120)
       const now = Date.now()
       const { token, record } = await sessions.create(user, now)
       const key = keys.session(hashToken(token))
       await redis.pexpire(key, 5000)
       const found = await sessions.touchById('u1', record.id, now + 1000)
-      expect(found).toEqual({ tokenHash: hashToken(token), record: expect.objectContaining({ id: record.id, userId: 'u1' }) })
+      expect(found).toEqual({
+        tokenHash: hashToken(token),
+        record: expect.objectContaining({ id: record.id, userId: 'u1' }),
+      })
       expect(found?.record.lastSeenAt).toBe(String(now + 1000))
       expect(await redis.pttl(key)).toBeGreaterThan(29_000)
       expect(await sessions.touchById('u2', record.id, now)).toBeNull()
