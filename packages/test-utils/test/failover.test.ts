@@ -100,6 +100,9 @@ async function servicesOn(url: string, tag: string) {
   await bull.add('before')
   await redis.xadd(stream, '*', 'v', 'before')
   await waitFor(() => reader.seen.includes('before'), 5000)
+  // The kill comes after the worker took the first job. Killed before, the job may not have
+  // reached the replica (replication is asynchronous), and a promoted replica would not have it.
+  await waitFor(() => bull.processed.includes('before'), 10_000)
   return {
     redis,
     key,
