@@ -25,6 +25,12 @@ export const NotifierConfig = serviceConfigSchema({
   WORKER_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
   /** Jobs one worker process runs at once. */
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 16 }),
+  /**
+   * Most events one queue job carries. Events accepted while the replica's previous add to the
+   * queue is in flight go together as one job (each keeps its own record, retries and
+   * webhooks): BullMQ's cost per job is paid once per batch. 1: a job per event.
+   */
+  EVENT_BATCH_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
   /** Most messages kept per user. */
   INBOX_MAX_ITEMS: Type.Integer({ minimum: 1, default: 1000 }),
   /** Age bound of a user's messages (7 days). */

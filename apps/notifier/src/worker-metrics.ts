@@ -1,6 +1,7 @@
 import type { EventJob } from '@herald/contracts'
 import type { Job, Queue, Worker } from 'bullmq'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { eventsOfBatch } from './domain/job-batcher'
 
 type EventsJob = Job<EventJob, { messageIds: string[] }, string>
 
@@ -13,7 +14,9 @@ const STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized', 'waitin
  *   scrape (the same numbers as /v1/stats); a scrape while Redis is away keeps the last values
  * - `herald_job_duration_seconds{type,outcome}` — time from a job's start to its end, per
  *   event type, completed or failed
- * - `herald_jobs_total{type,outcome}` — jobs finished by this worker
+ * - `herald_jobs_total{type,outcome}` — jobs finished by this worker (`herald.batch`: a job
+ *   that carried several events, each with its own record)
+ * - `herald_batch_events` — events per batch job this worker finished
  */
 export function registerWorkerMetrics(
   registry: Registry,
@@ -48,10 +51,18 @@ export function registerWorkerMetrics(
     labelNames: ['type', 'outcome'] as const,
     registers: [registry],
   })
+  const batchSize = new Histogram({
+    name: 'herald_batch_events',
+    help: 'Events per batch job (herald.batch) this worker finished',
+    buckets: [2, 5, 10, 20, 50, 100, 200, 500],
+    registers: [registry],
+  })
   const observe = (job: EventsJob | undefined, outcome: 'completed' | 'failed') => {
     if (!job) return
     const labels = { type: job.data.type, outcome }
     finished.inc(labels)
+    const batch = eventsOfBatch(job.data)
+    if (batch) batchSize.observe(batch.length)
     if (job.processedOn && job.finishedOn) duration.observe(labels, (job.finishedOn - job.processedOn) / 1000)
   }
   worker.on('completed', (job) => observe(job, 'completed'))

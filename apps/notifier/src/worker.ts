@@ -10,6 +10,7 @@ import { pushModeOf, type WorkerConfig } from './config'
 import { Deliverer } from './domain/deliver'
 import { EventRecords } from './domain/event-records'
 import { deliveryIdFor } from './domain/ids'
+import { eventsOfBatch } from './domain/job-batcher'
 import { cachedNicknames } from './domain/user-directory'
 import { createPushQueue, PushEnqueuer, pushQueueOptionsOf } from './push/queue'
 import { RETRACT_JOB_TYPE } from './queue'
@@ -75,25 +76,48 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
   async function processJob(job: Job<EventJob, { messageIds: string[] }, string>) {
     const event = job.data
     const attempt = job.attemptsMade + 1
+    const attempts = job.opts.attempts ?? 1
     // no event record: a failed attempt is retried by BullMQ, and no webhook tells of it
     if (event.type === RETRACT_JOB_TYPE) {
       const removed = await deliverer.retractEverywhere(String(event.data.messageId))
       deps.logger?.info({ messageId: event.data.messageId, removed }, 'message retracted from every inbox')
       return { messageIds: [] }
     }
+    const batch = eventsOfBatch(event)
+    if (batch) return { messageIds: await processBatch(batch, attempt, attempts) }
+    return { messageIds: await processEvent(event, attempt, attempts, job.opts.delay ?? 0) }
+  }
+
+  /**
+   * The events of a batch job, each as a job of its own would run (its record, its final
+   * failure and webhook), side by side. One that fails for a reason a retry may cure fails the
+   * batch job, once every other event ran: BullMQ retries it, and the retry finds the events
+   * that were done (their records say so) and runs only the others.
+   */
+  async function processBatch(events: EventJob[], attempt: number, attempts: number): Promise<string[]> {
+    const results = await Promise.allSettled(events.map((e) => processEvent(e, attempt, attempts, 0)))
+    const retry = results.flatMap((r) =>
+      r.status === 'rejected' && !(r.reason instanceof UnrecoverableError) ? [r.reason as Error] : [],
+    )
+    if (retry.length > 0) throw new Error(`${retry.length} of ${events.length} events failed: ${retry[0]?.message}`)
+    return results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []))
+  }
+
+  /** One event: its message ids. Throws on failure, after its record (and on the last attempt its webhook) says so. */
+  async function processEvent(event: EventJob, attempt: number, attempts: number, delay: number): Promise<string[]> {
     try {
       const def = catalog.any(event.type)
       if (!def) throw new UnrecoverableError(`Unknown event type "${event.type}"`)
       const problem = catalog.check(def, event.data)
       if (problem) throw new UnrecoverableError(problem)
-      const record = await records.start(event, job.opts.delay ?? 0)
+      const record = await records.start(event, delay)
       // A second job for an event already delivered (it was re-added after the first was removed).
-      if (record.status === 'done') return { messageIds: record.messageIds }
+      if (record.status === 'done') return record.messageIds
       // canceled (DELETE /v1/events/:id won the race with this start) or expired before: final
-      if (record.status === 'canceled' || record.status === 'expired') return { messageIds: [] }
+      if (record.status === 'canceled' || record.status === 'expired') return []
       if (event.expiresAt !== undefined && Date.now() >= event.expiresAt) {
         await records.expired(event)
-        return { messageIds: [] }
+        return []
       }
       const delivery = await def.handle(
         { id: event.id, type: event.type, data: event.data, occurredAt: event.occurredAt },
@@ -107,10 +131,10 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
       // Holds the job open after it delivered: the worst moment for a crash (chaos tests, demos).
       if (config.WORKER_HANDLER_DELAY_MS > 0) await sleep(config.WORKER_HANDLER_DELAY_MS)
       await records.done(event, messageIds)
-      return { messageIds }
+      return messageIds
     } catch (err) {
       const e = err as Error
-      const final = e instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1)
+      const final = e instanceof UnrecoverableError || attempt >= attempts
       await records.failed(event, e.message, final).catch(() => {})
       if (final) await emitFailed(event, e.message, attempt)
       throw err

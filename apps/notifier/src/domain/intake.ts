@@ -5,6 +5,7 @@ import { NotifierErrors } from '../errors'
 import { type EventsQueue, jobOptions } from '../queue'
 import { type EventRecord, type EventRecords, type EventRef, FINAL_STATUSES } from './event-records'
 import { jobIdFor } from './ids'
+import { JobBatcher } from './job-batcher'
 
 /** 2592000 → "30 days", 90 → "90 s": the limit as a person reads it. */
 function humanSeconds(s: number): string {
@@ -26,11 +27,19 @@ export interface Accepted {
  * payload; BullMQ ignores a second add of the same job id.
  */
 export class EventIntake {
+  private readonly batcher: JobBatcher
+
   constructor(
     private readonly config: NotifierConfig,
     private readonly queue: EventsQueue,
     private readonly records: EventRecords,
-  ) {}
+  ) {
+    this.batcher = new JobBatcher(
+      config.EVENT_BATCH_MAX,
+      (job) => queue.add(job.type, job, jobOptions(config, job, 0)),
+      (batch) => queue.add(batch.type, batch, jobOptions(config, batch, 0)),
+    )
+  }
 
   /** The delay of a job due at `deliverAt`; DELIVER_AT_TOO_FAR past the horizon. */
   delayOf(job: EventJob, deliverAt?: number): number {
@@ -57,7 +66,9 @@ export class EventIntake {
     }
     // Queued or delayed with no job: the winner's add never reached Redis (a job that ran has
     // moved the record on; a canceled one says so). Adding it while the winner's add is in
-    // flight is harmless: BullMQ keeps one job per id, and the worker honours the record.
+    // flight is harmless: BullMQ keeps one job per id, and the worker honours the record. An
+    // event that went in a batch job has no job of its own: it is added again, and the second
+    // run writes nothing new (delivery is idempotent per message and user; a done record ends it).
     if (
       existing.payload &&
       (existing.status === 'queued' || existing.status === 'delayed') &&
@@ -93,8 +104,10 @@ export class EventIntake {
     await this.queue.add(job.type, job, jobOptions(this.config, job, 0))
   }
 
+  /** An event due now goes through the batcher (alone at a low rate); a delayed one alone. */
   private async enqueue(job: EventJob, delay: number): Promise<void> {
-    await this.queue.add(job.type, job, jobOptions(this.config, job, delay))
+    if (delay === 0) await this.batcher.add(job)
+    else await this.queue.add(job.type, job, jobOptions(this.config, job, delay))
   }
 
   /**
