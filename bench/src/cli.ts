@@ -41,7 +41,9 @@ if (values.rates) {
     console.error(`--rates takes whole messages per second from 1 to 20000, comma-separated\n${USAGE}`)
     process.exit(2)
   }
+  // the steps of fanout and of notify-e2e alike
   profile.fanoutRates = rates
+  profile.notifyRates = rates
 }
 
 try {

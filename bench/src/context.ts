@@ -45,7 +45,7 @@ export const PROFILES: Record<'full' | 'quick', Profile> = {
     stepMs: 4000,
     warmupMs: 2000,
     broadcasts: 6,
-    notifyRates: [250, 500, 1000, 1500, 2000],
+    notifyRates: [250, 500, 1000, 1500, 2000, 3000],
     meRates: [500, 1000, 2000, 3000, 4000, 6000],
     loginRates: [25, 50, 100, 200, 400, 800],
     authSessions: 500,
