@@ -59,6 +59,11 @@ export const AuthConfigSchema = serviceConfigSchema({
   RATE_LIMIT_LOGIN_PER_MINUTE_PER_IP: Type.Integer({ minimum: 1, default: 30 }),
   /** A login waits at most this long for the account.login event to be enqueued. */
   EVENTS_ENQUEUE_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 1000 }),
+  /**
+   * Most account.login events one queue job carries: sign-ins while the previous add is in
+   * flight go together (as the notifier's EVENT_BATCH_MAX). 1: a job per sign-in.
+   */
+  EVENT_BATCH_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
 })
 
 type RawAuthConfig = Static<typeof AuthConfigSchema>

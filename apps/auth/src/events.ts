@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type AccountLoginData, type EventJob, jobIdFor } from '@herald/contracts'
+import { type AccountLoginData, type EventJob, JobBatcher, jobIdFor } from '@herald/contracts'
 import type { JobsOptions } from 'bullmq'
 import type { FastifyBaseLogger } from 'fastify'
 
@@ -23,6 +23,25 @@ const JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 }
 
+/**
+ * auth's producer of `account.login`: sign-ins that happen while the previous add to the queue
+ * is in flight go as one batch job (`JobBatcher`, at most `batchMax` to a job); a lone sign-in
+ * is a job of its own, under its event's job id.
+ */
+export class LoginEvents {
+  private readonly batcher: JobBatcher
+
+  constructor(queue: EventQueue, opts: { batchMax: number; timeoutMs: number }) {
+    const add = (job: EventJob) => queue.add(job.type, job, { ...JOB_OPTIONS, jobId: jobIdFor(job.source, job.id) })
+    this.batcher = new JobBatcher({ max: opts.batchMax, timeoutMs: opts.timeoutMs, addOne: add, addBatch: add })
+  }
+
+  /** Resolves once the event is in the queue. */
+  add(job: EventJob): Promise<void> {
+    return this.batcher.add(job)
+  }
+}
+
 export function loginEvent(data: AccountLoginData, now: number): EventJob {
   return {
     id: `auth-login-${randomUUID()}`,
@@ -39,7 +58,7 @@ export function loginEvent(data: AccountLoginData, now: number): EventJob {
  * (and a queue that does not answer within `timeoutMs`) are logged, never thrown.
  */
 export async function enqueueLogin(
-  queue: EventQueue,
+  events: LoginEvents,
   data: AccountLoginData,
   opts: { now: number; timeoutMs: number; log: FastifyBaseLogger },
 ): Promise<string | null> {
@@ -47,7 +66,7 @@ export async function enqueueLogin(
   let timer: NodeJS.Timeout | undefined
   try {
     await Promise.race([
-      queue.add(job.type, job, { ...JOB_OPTIONS, jobId: jobIdFor(job.source, job.id) }),
+      events.add(job),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs)
       }),

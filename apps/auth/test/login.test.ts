@@ -1,4 +1,4 @@
-import { jobIdFor } from '@herald/contracts'
+import { BATCH_JOB_TYPE, eventsOfBatch, jobIdFor } from '@herald/contracts'
 import { createRedis } from '@herald/service-kit'
 import { Queue } from 'bullmq'
 import { describe, expect, it } from 'vitest'
@@ -189,6 +189,30 @@ describe('POST /auth/login', () => {
     expect(job.opts.attempts).toBeGreaterThan(1)
     // removed once it completes: the event record the worker writes keeps its outcome
     expect(job.opts.removeOnComplete).toBe(true)
+  })
+
+  it('sends the account.login events of sign-ins that happen together in one batch job', async () => {
+    const { app, queue } = h.make({ RATE_LIMIT_CODE_PER_MINUTE_PER_IP: 100, RATE_LIMIT_LOGIN_PER_MINUTE_PER_IP: 100 })
+    const phones = Array.from({ length: 12 }, (_, i) => `+86139000${String(10_000 + i)}`)
+    // codes first, then the logins all at once
+    const codes: string[] = []
+    for (const phone of phones) {
+      expect((await sendCode(app, phone)).statusCode).toBe(202)
+      codes.push(await devCode(app, phone))
+    }
+    const answers = await Promise.all(phones.map((phone, i) => login(app, phone, codes[i] as string)))
+    expect(answers.map((r) => r.statusCode)).toEqual(phones.map(() => 200))
+    const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'completed'])
+    const events = jobs.flatMap((j) => eventsOfBatch(j.data) ?? [j.data])
+    // every sign-in's event, once, in fewer jobs than sign-ins
+    expect(events.map((e) => (e.data as { userId: string }).userId).sort()).toEqual(
+      answers.map((r) => r.json().user.id).sort(),
+    )
+    expect(events.every((e) => e.type === 'account.login' && e.source === 'auth')).toBe(true)
+    expect(jobs.length).toBeLessThan(phones.length)
+    const batch = jobs.find((j) => j.data.type === BATCH_JOB_TYPE)
+    expect(batch?.id).toBe(jobIdFor('herald', batch?.data.id as string))
+    expect(batch?.opts).toMatchObject({ removeOnComplete: true, attempts: 5 })
   })
 
   it('still signs in when the events queue is unreachable, and logs a warning', async () => {

@@ -1,7 +1,6 @@
-import type { EventJob } from '@herald/contracts'
+import { type EventJob, eventsOfBatch } from '@herald/contracts'
 import type { Job, Queue, Worker } from 'bullmq'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import { eventsOfBatch } from './domain/job-batcher'
 
 type EventsJob = Job<EventJob, { messageIds: string[] }, string>
 

@@ -1,10 +1,9 @@
-import type { EventJob } from '@herald/contracts'
+import { BATCH_JOB_TYPE, batchJob, type EventJob } from '@herald/contracts'
 import { waitFor } from '@herald/test-utils'
 import { Type } from 'typebox'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createCatalog, EVENT_TYPES } from '../src/catalog'
 import { defineEvent } from '../src/catalog/types'
-import { BATCH_JOB_TYPE, batchJob, JobBatcher } from '../src/domain/job-batcher'
 import { createEventsQueue, jobOptions } from '../src/queue'
 import { type Harness, harness, idFor, inboxIds } from './helpers'
 
@@ -155,74 +154,5 @@ describe('events accepted together go to the queue as one job', () => {
     const k3 = await h.redis.hgetall(h.keys.eventOf('test-system', 'k-3'))
     expect(k3.status).toBe('failed')
     expect(k3.error).toContain('data/userId must be string')
-  })
-})
-
-describe('JobBatcher', () => {
-  /** Adds that wait until released, recording what each carried. */
-  function gate() {
-    const calls: string[][] = []
-    const pending: Array<{ resolve: () => void; reject: (e: Error) => void }> = []
-    const add = (ids: string[]) =>
-      new Promise<void>((resolve, reject) => {
-        calls.push(ids)
-        pending.push({ resolve, reject })
-      })
-    return {
-      calls,
-      pending,
-      one: (job: EventJob) => add([job.id]),
-      batch: (b: EventJob) => add((b.data.events as EventJob[]).map((e) => e.id)),
-    }
-  }
-  const job = (id: string) => asJob({ id, type: 'order.shipped', data: {} })
-  const turn = () => new Promise((r) => setImmediate(r))
-
-  it('adds a lone event as its own job, and those accepted while an add is in flight as one batch', async () => {
-    const g = gate()
-    const b = new JobBatcher(3, g.one, g.batch)
-    const first = b.add(job('a'))
-    await turn()
-    expect(g.calls).toEqual([['a']])
-    const rest = ['b', 'c', 'd', 'e'].map((id) => b.add(job(id)))
-    await turn()
-    // nothing else goes while 'a' is in flight
-    expect(g.calls).toEqual([['a']])
-    expect(b.pending).toBe(4)
-    g.pending[0]?.resolve()
-    await first
-    await turn()
-    // at most 3 to a job; the fourth goes after them
-    expect(g.calls).toEqual([['a'], ['b', 'c', 'd']])
-    g.pending[1]?.resolve()
-    await Promise.all(rest.slice(0, 3))
-    await turn()
-    expect(g.calls).toEqual([['a'], ['b', 'c', 'd'], ['e']])
-    g.pending[2]?.resolve()
-    await rest[3]
-    expect(b.pending).toBe(0)
-  })
-
-  it('rejects exactly the events of an add that failed; the next ones still go', async () => {
-    const g = gate()
-    const b = new JobBatcher(10, g.one, g.batch)
-    const a = b.add(job('a'))
-    await turn()
-    const bc = [b.add(job('b')), b.add(job('c'))]
-    g.pending[0]?.reject(new Error('Connection is closed.'))
-    await expect(a).rejects.toThrow('Connection is closed.')
-    await turn()
-    expect(g.calls[1]).toEqual(['b', 'c'])
-    g.pending[1]?.resolve()
-    await expect(Promise.all(bc)).resolves.toEqual([undefined, undefined])
-  })
-
-  it('adds every event alone when its max is 1', async () => {
-    const g = gate()
-    const b = new JobBatcher(1, g.one, g.batch)
-    const all = ['a', 'b', 'c'].map((id) => b.add(job(id)))
-    expect(g.calls).toEqual([['a'], ['b'], ['c']])
-    for (const p of g.pending) p.resolve()
-    await Promise.all(all)
   })
 })

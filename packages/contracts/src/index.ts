@@ -1,6 +1,7 @@
 export * from './auth'
 export * from './common'
 export * from './errors'
+export * from './event-batches'
 export * from './events'
 export * from './frames'
 export * from './notifier'

@@ -4,7 +4,7 @@ import type { RedisClient } from '@herald/redis'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { type AuthConfig, countryDailyBudget } from '../config'
-import type { EventQueue } from '../events'
+import { type EventQueue, LoginEvents } from '../events'
 import { OtpService } from '../otp'
 import type { SmsProvider } from '../sms'
 import { UserStore } from '../users'
@@ -16,7 +16,7 @@ declare module 'fastify' {
     sms: SmsProvider
     /** closes a user's sockets (4409) on the gateways that hold them */
     control: ControlWriter
-    events: EventQueue
+    events: LoginEvents
     clock: () => number
   }
 }
@@ -51,7 +51,10 @@ export const servicesPlugin = fp<ServicesPluginOptions>(
     app.decorate('users', new UserStore(redis, keys))
     app.decorate('sms', opts.sms)
     app.decorate('control', new ControlWriter(redis, keys, config.STREAM_MAXLEN))
-    app.decorate('events', opts.queue)
+    app.decorate(
+      'events',
+      new LoginEvents(opts.queue, { batchMax: config.EVENT_BATCH_MAX, timeoutMs: config.EVENTS_ENQUEUE_TIMEOUT_MS }),
+    )
     app.decorate('clock', clock)
   },
   { fastify: '5.x', name: 'auth-services' },

@@ -1,11 +1,10 @@
-import type { EventJob, EventStatus, EventView } from '@herald/contracts'
+import { type EventJob, type EventStatus, type EventView, JobBatcher } from '@herald/contracts'
 import { isRedisUnavailable } from '@herald/service-kit'
 import type { NotifierConfig } from '../config'
 import { NotifierErrors } from '../errors'
 import { type EventsQueue, jobOptions } from '../queue'
 import { type EventRecord, type EventRecords, type EventRef, FINAL_STATUSES } from './event-records'
 import { jobIdFor } from './ids'
-import { JobBatcher } from './job-batcher'
 
 /** 2592000 → "30 days", 90 → "90 s": the limit as a person reads it. */
 function humanSeconds(s: number): string {
@@ -34,11 +33,13 @@ export class EventIntake {
     private readonly queue: EventsQueue,
     private readonly records: EventRecords,
   ) {
-    this.batcher = new JobBatcher(
-      config.EVENT_BATCH_MAX,
-      (job) => queue.add(job.type, job, jobOptions(config, job, 0)),
-      (batch) => queue.add(batch.type, batch, jobOptions(config, batch, 0)),
-    )
+    this.batcher = new JobBatcher({
+      max: config.EVENT_BATCH_MAX,
+      // past the command client's own timeout (2 s): a safety net, never the usual end of an add
+      timeoutMs: 5000,
+      addOne: (job) => queue.add(job.type, job, jobOptions(config, job, 0)),
+      addBatch: (batch) => queue.add(batch.type, batch, jobOptions(config, batch, 0)),
+    })
   }
 
   /** The delay of a job due at `deliverAt`; DELIVER_AT_TOO_FAR past the horizon. */

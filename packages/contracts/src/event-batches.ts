@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import type { EventJob } from '@herald/contracts'
+import type { EventJob } from './events'
 
 /**
  * The job that carries several accepted events at once: `data.events`, each an EventJob the
- * worker runs as it runs a job of its own (its record, its retries, its webhooks). Internal:
- * the API takes only the catalog's public types, so no caller can send one.
+ * notifier's worker runs as it runs a job of its own (its record, its retries, its webhooks).
+ * Its producers are the notifier API and auth; the API takes only the catalog's public types,
+ * so no caller can send one.
  */
 export const BATCH_JOB_TYPE = 'herald.batch'
 
@@ -33,12 +34,23 @@ interface Waiting {
   reject: (err: unknown) => void
 }
 
+export interface JobBatcherOptions {
+  /** most events to a job; 1: every event alone */
+  max: number
+  /** an add that has not settled by then fails its events, and the next add may go */
+  timeoutMs: number
+  /** adds one job of its own for this event */
+  addOne: (job: EventJob) => Promise<unknown>
+  /** adds one batch job (`batchJob`) */
+  addBatch: (batch: EventJob) => Promise<unknown>
+}
+
 /**
- * Group commit of the events a replica accepts for now (no `deliverAt`): while one add to the
- * queue is in flight, the events accepted meanwhile wait and then go as one job — at most `max`
- * to a job. An event never waits for more than the add before its own (one round trip to
- * Redis) and the turn of the event loop it was accepted in; at a low rate every event is added
- * alone, as a job of its own (`jobIdFor` its event), exactly as without the batcher.
+ * Group commit of the events a producer sends for now (no delay): while one add to the queue is
+ * in flight, the events sent meanwhile wait and then go as one job — at most `max` to a job.
+ * An event never waits for more than the add before its own (one round trip to Redis, at most
+ * `timeoutMs`) and the turn of the event loop it was sent in; at a low rate every event is
+ * added alone, as a job of its own (`jobIdFor` its event), exactly as without the batcher.
  *
  * Each BullMQ job costs Redis three scripts (add, take, finish) and the worker its bookkeeping,
  * whatever it carries: under load a batch of n events pays them once instead of n times.
@@ -48,17 +60,11 @@ export class JobBatcher {
   private inFlight = false
   private scheduled = false
 
-  constructor(
-    private readonly max: number,
-    /** adds one job of its own for this event */
-    private readonly addOne: (job: EventJob) => Promise<unknown>,
-    /** adds one batch job for these events */
-    private readonly addBatch: (batch: EventJob) => Promise<unknown>,
-  ) {}
+  constructor(private readonly opts: JobBatcherOptions) {}
 
   /** Resolves once the event is in the queue (alone or in a batch); rejects if that add failed. */
   add(job: EventJob): Promise<void> {
-    if (this.max <= 1) return this.addOne(job).then(() => undefined)
+    if (this.opts.max <= 1) return this.withTimeout(this.opts.addOne(job))
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ job, resolve, reject })
       this.schedule()
@@ -82,12 +88,12 @@ export class JobBatcher {
 
   private async flush(): Promise<void> {
     if (this.inFlight || this.waiting.length === 0) return
-    const taken = this.waiting.splice(0, this.max)
+    const taken = this.waiting.splice(0, this.opts.max)
     this.inFlight = true
     try {
       const first = taken[0] as Waiting
-      if (taken.length === 1) await this.addOne(first.job)
-      else await this.addBatch(batchJob(taken.map((w) => w.job)))
+      if (taken.length === 1) await this.withTimeout(this.opts.addOne(first.job))
+      else await this.withTimeout(this.opts.addBatch(batchJob(taken.map((w) => w.job))))
       for (const w of taken) w.resolve()
     } catch (err) {
       for (const w of taken) w.reject(err)
@@ -95,6 +101,23 @@ export class JobBatcher {
       this.inFlight = false
       // those accepted while it was in flight go now, together
       if (this.waiting.length > 0) void this.flush()
+    }
+  }
+
+  private async withTimeout(add: Promise<unknown>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([
+        add,
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`the queue did not answer within ${this.opts.timeoutMs} ms`)),
+            this.opts.timeoutMs,
+          )
+        }),
+      ])
+    } finally {
+      clearTimeout(timer)
     }
   }
 }
