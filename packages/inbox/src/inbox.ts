@@ -150,7 +150,6 @@ const MANY_USER_KEYS = {
 export class Inbox {
   private readonly redis: ReturnType<typeof withScripts>
   private readonly directory: ReplicaDirectory
-  private readonly around = new Map<string, string[]>()
   readonly opts: InboxOptions
 
   constructor(
@@ -181,16 +180,10 @@ export class Inbox {
   /**
    * What surrounds the user id in each user key a script over many users builds itself
    * (Keys.aroundUser), in the order that script lists them: a chunk of 500 users then carries
-   * 500 ids instead of 5000 keys. Worked out once per partition.
+   * 500 ids instead of 5000 keys.
    */
   private aroundUsers(p: number, script: keyof typeof MANY_USER_KEYS): string[] {
-    const cacheKey = `${script}:${p}`
-    let parts = this.around.get(cacheKey)
-    if (!parts) {
-      parts = MANY_USER_KEYS[script](this.keys).flatMap((build) => this.keys.aroundUser(p, build))
-      this.around.set(cacheKey, parts)
-    }
-    return parts
+    return MANY_USER_KEYS[script](this.keys).flatMap((build) => this.keys.aroundUser(p, build))
   }
 
   /** A message's sets in the user's inbox, in the order purge_expired (and the scripts removing a message) take them. */

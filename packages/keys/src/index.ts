@@ -64,6 +64,8 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
   const part = (i: number) => `${p}{${tags[i]}}:`
   const ofUser = (userId: string) => part(partitionOf(userId))
   const ofPhone = (phone: string) => `${p}{ph:${phone}}:`
+  /** aroundUser's answers, per builder and partition: worked out once */
+  const around = new WeakMap<(userId: string) => string, Map<number, [string, string]>>()
 
   return {
     prefix: p,
@@ -79,17 +81,28 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
      * builders below): `before + userId + after` is `build(userId)` for every user of the
      * partition. A script over many users builds their keys from these and the ids, so a call
      * carries one id per user, not every key of every user (all of them are in the partition's
-     * slot, which the script's declared keys route to).
+     * slot, which the script's declared keys route to). Worked out once per builder and
+     * partition, then kept.
      */
     aroundUser: (i: number, build: (userId: string) => string): [string, string] => {
-      const probe = '\u0000'
-      const start = part(partitionOf(probe))
-      const key = build(probe)
-      const at = key.indexOf(probe, start.length)
-      if (!key.startsWith(start) || at < 0 || key.indexOf(probe, at + 1) >= 0) {
-        throw new Error(`not a user key of the user's partition: ${JSON.stringify(key)}`)
+      let byPartition = around.get(build)
+      if (!byPartition) {
+        byPartition = new Map()
+        around.set(build, byPartition)
       }
-      return [part(i) + key.slice(start.length, at), key.slice(at + probe.length)]
+      let parts = byPartition.get(i)
+      if (!parts) {
+        const probe = '\u0000'
+        const start = part(partitionOf(probe))
+        const key = build(probe)
+        const at = key.indexOf(probe, start.length)
+        if (!key.startsWith(start) || at < 0 || key.indexOf(probe, at + 1) >= 0) {
+          throw new Error(`not a user key of the user's partition: ${JSON.stringify(key)}`)
+        }
+        parts = [part(i) + key.slice(start.length, at), key.slice(at + probe.length)]
+        byPartition.set(i, parts)
+      }
+      return parts
     },
 
     // ---- auth: one-time codes, per phone (all in the phone's slot)

@@ -84,6 +84,9 @@ describe('createKeys', () => {
     }
     expect(() => keys.aroundUser(0, () => 'herald:{x}:no-user-here')).toThrow(/not a user key/)
     expect(() => keys.aroundUser(0, (u) => keys.partitionUsers(keys.partitionOf(u)))).toThrow(/not a user key/)
+    // worked out once per builder and partition
+    expect(keys.aroundUser(1, keys.inbox)).toBe(keys.aroundUser(1, keys.inbox))
+    expect(keys.aroundUser(1, keys.inbox)).not.toBe(keys.aroundUser(2, keys.inbox))
   })
 
   it('spreads partitions evenly over the slots, and users evenly over partitions', () => {

@@ -2,9 +2,6 @@ import { randomBytes } from 'node:crypto'
 import type { Keys } from '@herald/keys'
 import { defineScripts, fromFlat, type RedisClient } from '@herald/redis'
 import { phoneClaim } from './commands/phone-claim-1'
-
-export { PHONE_CLAIM_LIB } from './commands/phone-claim-1'
-
 import { userEnsure } from './commands/user-ensure-2'
 import { userRename } from './commands/user-rename-1'
 
