@@ -41,7 +41,7 @@ export const PROFILES: Record<'full' | 'quick', Profile> = {
     cycles: 3,
     pingMs: 5000,
     idleWindowMs: 6000,
-    fanoutRates: [100, 250, 500, 1000, 1500, 2000, 3000, 4000],
+    fanoutRates: [100, 250, 500, 1000, 1500, 2000, 3000, 4000, 6000],
     stepMs: 4000,
     warmupMs: 2000,
     broadcasts: 6,
