@@ -89,12 +89,25 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
 
   /**
    * The events of a batch job, each as a job of its own would run (its record, its final
-   * failure and webhook), side by side. One that fails for a reason a retry may cure fails the
-   * batch job, once every other event ran: BullMQ retries it, and the retry finds the events
-   * that were done (their records say so) and runs only the others.
+   * failure and webhook), at most WORKER_CONCURRENCY of them at once — as many as the worker
+   * runs jobs, so a batch of large fan-outs loads Redis no more than that many jobs would. One
+   * that fails for a reason a retry may cure fails the batch job, once every other event ran:
+   * BullMQ retries it, and the retry finds the events that were done (their records say so)
+   * and runs only the others.
    */
   async function processBatch(events: EventJob[], attempt: number, attempts: number): Promise<string[]> {
-    const results = await Promise.allSettled(events.map((e) => processEvent(e, attempt, attempts, 0)))
+    const results: PromiseSettledResult<string[]>[] = []
+    let next = 0
+    const lane = async () => {
+      for (let i = next++; i < events.length; i = next++) {
+        try {
+          results[i] = { status: 'fulfilled', value: await processEvent(events[i] as EventJob, attempt, attempts, 0) }
+        } catch (reason) {
+          results[i] = { status: 'rejected', reason }
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(config.WORKER_CONCURRENCY, events.length) }, lane))
     const retry = results.flatMap((r) =>
       r.status === 'rejected' && !(r.reason instanceof UnrecoverableError) ? [r.reason as Error] : [],
     )

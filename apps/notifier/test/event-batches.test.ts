@@ -155,4 +155,32 @@ describe('events accepted together go to the queue as one job', () => {
     expect(k3.status).toBe('failed')
     expect(k3.error).toContain('data/userId must be string')
   })
+
+  it('runs at most WORKER_CONCURRENCY events of a batch at once', async () => {
+    let running = 0
+    let most = 0
+    const slow = defineEvent({
+      type: 'test.slow',
+      description: 'takes a while',
+      schema: Type.Object({ userId: Type.String() }),
+      example: { userId: 'u1' },
+      async handle({ data }) {
+        running++
+        most = Math.max(most, running)
+        await new Promise((r) => setTimeout(r, 30))
+        running--
+        return { to: 'users', messages: [{ userId: data.userId, kind: 'k', title: 't', body: 'b', data: {} }] }
+      },
+    })
+    h = await harness({ WORKER_CONCURRENCY: 3 }, { catalog: createCatalog([...EVENT_TYPES, slow]) })
+    const users = Array.from({ length: 10 }, (_, i) => `s${i}`)
+    await addJob(batchJob(users.map((u, i) => asJob({ id: `s-${i}`, type: 'test.slow', data: { userId: u } }))))
+    const w = h.startWorker()
+    const jobs = finishedTypes(w)
+    await waitFor(async () => (jobs.length >= 1 ? true : null), 10_000)
+    expect([...jobs]).toEqual([BATCH_JOB_TYPE])
+    expect(most).toBe(3)
+    for (const [i, u] of users.entries())
+      expect(await inboxIds(h.redis, h.keys, u)).toEqual([idFor(`s-${i}`, u, h.keys)])
+  })
 })
