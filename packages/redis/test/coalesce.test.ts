@@ -38,9 +38,9 @@ async function oneTurn(client: Redis, key: string): Promise<unknown[]> {
   return Promise.all([first, second, third])
 }
 
-describe('coalesced writes (command connections to one server)', () => {
+describe('coalesced writes (command and worker connections to one server)', () => {
   const clients: Redis[] = []
-  const open = async (role: 'command' | 'blocking') => {
+  const open = async (role: 'command' | 'blocking' | 'worker') => {
     const c = createRedis(url(), role, 'coalesce-test') as Redis
     clients.push(c)
     await waitReady(c)
@@ -76,7 +76,22 @@ describe('coalesced writes (command connections to one server)', () => {
     expect(seen.writes).toBe(1)
   })
 
-  it('leaves other roles alone: a blocking connection writes each command at once', async () => {
+  it('coalesces a worker connection too, including commands it queued while offline', async () => {
+    const c = await open('worker')
+    let seen = countWrites(c)
+    expect(await oneTurn(c, key())).toEqual(['OK', 2, '2'])
+    expect(seen).toEqual({ writes: 1, chunks: 3 })
+    // a worker connection queues commands while it reconnects (enableOfflineQueue), then sends them
+    c.disconnect(true)
+    const queued = oneTurn(c, key())
+    await new Promise<void>((resolve) => c.once('ready', () => resolve()))
+    expect(await queued).toEqual(['OK', 2, '2'])
+    seen = countWrites(c)
+    expect(await oneTurn(c, key())).toEqual(['OK', 2, '2'])
+    expect(seen.writes).toBe(1)
+  })
+
+  it('leaves a blocking connection alone: it writes each command at once', async () => {
     const c = await open('blocking')
     const seen = countWrites(c)
     expect(await oneTurn(c, key())).toEqual(['OK', 2, '2'])
