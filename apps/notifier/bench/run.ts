@@ -2,8 +2,9 @@
  * The notifier's two throughput figures, on a private redis-server:
  *   1. events/s accepted by POST /v1/events: autocannon against the real API entry
  *      (src/main.ts in its own process) listening on 127.0.0.1;
- *   2. events/s turned into delivery-stream messages by ONE worker process (src/worker-main.ts)
- *      draining what phase 1 queued.
+ *   2. events/s turned into inbox messages by ONE worker process (src/worker-main.ts) draining
+ *      what phase 1 queued (no gateway is up, so no stream entry is written: the messages in the
+ *      1000 users' inboxes are counted).
  *
  *   pnpm --filter @herald/notifier bench
  *   BENCH_DURATION=10 BENCH_CONNECTIONS=50 BENCH_WORKER_EVENTS=20000 WORKER_CONCURRENCY=16 pnpm --filter @herald/notifier bench
@@ -12,7 +13,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { createRedis, waitReady } from '@herald/service-kit'
+import { createRedis, keysFor, waitReady } from '@herald/service-kit'
 import { freePort, startRedisServer } from '@herald/test-utils'
 import autocannon from 'autocannon'
 import { loadNotifierConfig } from '../src/config'
@@ -23,6 +24,8 @@ const DURATION = num('BENCH_DURATION', 10)
 const CONNECTIONS = num('BENCH_CONNECTIONS', 50)
 const WORKER_EVENTS = num('BENCH_WORKER_EVENTS', 20_000)
 const CONCURRENCY = num('WORKER_CONCURRENCY', 16)
+/** the users the events go to: u0 … u999 */
+const USERS = 1000
 const appDir = fileURLToPath(new URL('..', import.meta.url))
 
 const server = await startRedisServer()
@@ -89,7 +92,7 @@ try {
             body: JSON.stringify({
               id: `bench-${seq}`,
               type: 'order.shipped',
-              data: { userId: `u${seq % 1000}`, orderId: `o${seq}`, carrier: 'DHL' },
+              data: { userId: `u${seq % USERS}`, orderId: `o${seq}`, carrier: 'DHL' },
             }),
           }
         },
@@ -104,20 +107,29 @@ try {
   )
   await stop(api)
 
-  // ---- 2. one worker process drains the queue: stream entries per second
+  // ---- 2. one worker process drains the queue: messages written into the users' inboxes per second
   const target = Math.min(WORKER_EVENTS, accepted)
+  const keys = keysFor(config)
+  const inboxes = Array.from({ length: USERS }, (_, i) => keys.inbox(`u${i}`))
+  const count = async () => {
+    const p = redis.pipeline()
+    for (const k of inboxes) p.zcard(k)
+    const replies = (await p.exec()) ?? []
+    return replies.reduce((n, [, v]) => n + Number(v ?? 0), 0)
+  }
   const t0 = performance.now()
   const worker = run('src/worker-main.ts')
   let written = 0
   let first = 0
   while (written < target && performance.now() - t0 < 180_000) {
-    await new Promise((r) => setTimeout(r, 20))
-    written = await redis.xlen(`${config.KEY_PREFIX}stream:delivery`)
+    await new Promise((r) => setTimeout(r, 50))
+    written = await count()
     if (!first && written > 0) first = performance.now()
   }
   const seconds = (performance.now() - first) / 1000
   console.log(
-    `worker (1 process, concurrency ${CONCURRENCY}): ${(written / seconds).toFixed(0)} events/s turned into stream messages ` +
+    `worker (1 process, concurrency ${CONCURRENCY}, EVENT_BATCH_MAX ${config.EVENT_BATCH_MAX}): ` +
+      `${(written / seconds).toFixed(0)} events/s turned into inbox messages ` +
       `(${written} events, ${seconds.toFixed(1)} s from the first message; start-up ${((first - t0) / 1000).toFixed(1)} s)`,
   )
   await stop(worker)
