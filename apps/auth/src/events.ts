@@ -32,8 +32,11 @@ export class LoginEvents {
   private readonly batcher: JobBatcher
 
   constructor(queue: EventQueue, opts: { batchMax: number; timeoutMs: number }) {
-    const add = (job: EventJob) => queue.add(job.type, job, { ...JOB_OPTIONS, jobId: jobIdFor(job.source, job.id) })
-    this.batcher = new JobBatcher({ max: opts.batchMax, timeoutMs: opts.timeoutMs, addOne: add, addBatch: add })
+    this.batcher = new JobBatcher({
+      max: opts.batchMax,
+      timeoutMs: opts.timeoutMs,
+      add: (job) => queue.add(job.type, job, { ...JOB_OPTIONS, jobId: jobIdFor(job.source, job.id) }),
+    })
   }
 
   /** Resolves once the event is in the queue. */

@@ -39,10 +39,8 @@ export interface JobBatcherOptions {
   max: number
   /** an add that has not settled by then fails its events, and the next add may go */
   timeoutMs: number
-  /** adds one job of its own for this event */
-  addOne: (job: EventJob) => Promise<unknown>
-  /** adds one batch job (`batchJob`) */
-  addBatch: (batch: EventJob) => Promise<unknown>
+  /** adds a job to the queue: an event alone, or a batch job (`batchJob`) */
+  add: (job: EventJob) => Promise<unknown>
 }
 
 /**
@@ -64,7 +62,7 @@ export class JobBatcher {
 
   /** Resolves once the event is in the queue (alone or in a batch); rejects if that add failed. */
   add(job: EventJob): Promise<void> {
-    if (this.opts.max <= 1) return this.withTimeout(this.opts.addOne(job))
+    if (this.opts.max <= 1) return this.withTimeout(this.opts.add(job))
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ job, resolve, reject })
       this.schedule()
@@ -91,9 +89,8 @@ export class JobBatcher {
     const taken = this.waiting.splice(0, this.opts.max)
     this.inFlight = true
     try {
-      const first = taken[0] as Waiting
-      if (taken.length === 1) await this.withTimeout(this.opts.addOne(first.job))
-      else await this.withTimeout(this.opts.addBatch(batchJob(taken.map((w) => w.job))))
+      const job = taken.length === 1 ? (taken[0] as Waiting).job : batchJob(taken.map((w) => w.job))
+      await this.withTimeout(this.opts.add(job))
       for (const w of taken) w.resolve()
     } catch (err) {
       for (const w of taken) w.reject(err)

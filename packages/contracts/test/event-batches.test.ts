@@ -33,8 +33,7 @@ describe('JobBatcher', () => {
     return {
       calls,
       pending,
-      one: (job: EventJob) => add([job.id]),
-      batch: (b: EventJob) => add((b.data.events as EventJob[]).map((e) => e.id)),
+      add: (job: EventJob) => add(eventsOfBatch(job)?.map((e) => e.id) ?? [job.id]),
     }
   }
   const job = (id: string): EventJob => ({
@@ -49,7 +48,7 @@ describe('JobBatcher', () => {
 
   it('adds a lone event as its own job, and those accepted while an add is in flight as one batch', async () => {
     const g = gate()
-    const b = new JobBatcher({ max: 3, timeoutMs: 1000, addOne: g.one, addBatch: g.batch })
+    const b = new JobBatcher({ max: 3, timeoutMs: 1000, add: g.add })
     const first = b.add(job('a'))
     await turn()
     expect(g.calls).toEqual([['a']])
@@ -74,7 +73,7 @@ describe('JobBatcher', () => {
 
   it('rejects exactly the events of an add that failed; the next ones still go', async () => {
     const g = gate()
-    const b = new JobBatcher({ max: 10, timeoutMs: 1000, addOne: g.one, addBatch: g.batch })
+    const b = new JobBatcher({ max: 10, timeoutMs: 1000, add: g.add })
     const a = b.add(job('a'))
     await turn()
     const bc = [b.add(job('b')), b.add(job('c'))]
@@ -88,7 +87,7 @@ describe('JobBatcher', () => {
 
   it('adds every event alone when its max is 1', async () => {
     const g = gate()
-    const b = new JobBatcher({ max: 1, timeoutMs: 1000, addOne: g.one, addBatch: g.batch })
+    const b = new JobBatcher({ max: 1, timeoutMs: 1000, add: g.add })
     const all = ['a', 'b', 'c'].map((id) => b.add(job(id)))
     expect(g.calls).toEqual([['a'], ['b'], ['c']])
     for (const p of g.pending) p.resolve()
@@ -97,7 +96,7 @@ describe('JobBatcher', () => {
 
   it('fails the events of an add that does not answer in time, and lets the next add go', async () => {
     const g = gate()
-    const b = new JobBatcher({ max: 10, timeoutMs: 50, addOne: g.one, addBatch: g.batch })
+    const b = new JobBatcher({ max: 10, timeoutMs: 50, add: g.add })
     const a = b.add(job('a'))
     await turn()
     const late = b.add(job('b'))

@@ -37,8 +37,7 @@ export class EventIntake {
       max: config.EVENT_BATCH_MAX,
       // past the command client's own timeout (2 s): a safety net, never the usual end of an add
       timeoutMs: 5000,
-      addOne: (job) => queue.add(job.type, job, jobOptions(config, job, 0)),
-      addBatch: (batch) => queue.add(batch.type, batch, jobOptions(config, batch, 0)),
+      add: (job) => queue.add(job.type, job, jobOptions(config, job, 0)),
     })
   }
 
