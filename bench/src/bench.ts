@@ -4,7 +4,7 @@ import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPO_ROOT } from '@herald/stack'
 import { type Ctx, closeContext, disconnectAll, makeContext, type Profile } from './context'
-import { amplificationTable, cpuByProcessTable, latencySvg, markdownTable, type Series } from './report'
+import { amplificationTable, atRestTable, cpuByProcessTable, latencySvg, markdownTable, type Series } from './report'
 import { type AmplificationResult, amplification } from './scenarios/amplification'
 import { type AuthResult, auth } from './scenarios/auth'
 import {
@@ -48,6 +48,11 @@ export interface BenchOptions {
    * docs/bench-fanout-p99.svg; a narrowed run writes its plot under results/ only
    */
   publish?: boolean
+  /**
+   * herald's clients send no `ack` frames (`--no-acks`): what delivery receipts cost, as a
+   * diagnostic; herald's SDK always acks
+   */
+  noAcks?: boolean
 }
 
 export interface BenchResults {
@@ -165,6 +170,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
               ...(o.cpuProfDir ? { cpuProfDir: join(o.cpuProfDir, n) } : {}),
             })
           : await startPeer(n, opts(n, n === 'express-session' ? 2 : 3))
+      if (o.noAcks && sys.acks) {
+        sys.acks = false
+        notes.push(`${n}: its clients sent no ack frames (--no-acks), so no delivery receipt was recorded`)
+      }
       systems.set(n, sys)
       log(`started ${n} in ${((Date.now() - t) / 1000).toFixed(1)} s (${sys.pids().length} server processes)`)
     }
@@ -227,7 +236,7 @@ function writeResults(r: BenchResults, log: (l: string) => void, publish: boolea
   mkdirSync(dir, { recursive: true })
   const stamp = r.startedAt.replace(/[:.]/g, '-')
   const amp = r.scenarios.amplification
-  const table = [markdownTable(r), cpuByProcessTable(r), amp ? amplificationTable(amp) : '']
+  const table = [markdownTable(r), cpuByProcessTable(r), atRestTable(r), amp ? amplificationTable(amp) : '']
     .filter(Boolean)
     .join('\n\n')
   writeFileSync(join(dir, `${stamp}-${r.profile.name}.json`), JSON.stringify(r, null, 2))

@@ -5,7 +5,7 @@ import { PROFILES } from './context'
 import type { SystemName } from './systems'
 import { BENCH_DIR } from './systems'
 
-const USAGE = `pnpm bench [${SCENARIOS.join('|')}|all …] [--quick] [--sockets N] [--cycles N] [--rates 100,250,…] [--only herald,ws,socketio,express-session] [--cpu-prof]
+const USAGE = `pnpm bench [${SCENARIOS.join('|')}|all …] [--quick] [--sockets N] [--cycles N] [--rates 100,250,…] [--only herald,ws,socketio,express-session] [--cpu-prof] [--no-acks]
   no scenario named: ${DEFAULT_SCENARIOS.join(', ')}; all: every scenario`
 
 const { values, positionals } = parseArgs({
@@ -17,6 +17,7 @@ const { values, positionals } = parseArgs({
     rates: { type: 'string' },
     only: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    'no-acks': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -51,7 +52,8 @@ try {
     scenarios: SCENARIOS.filter((s) => asked.includes(s)) as Scenario[],
     profile,
     ...(values.only ? { only: values.only.split(',') as SystemName[] } : {}),
-    publish: !values.quick && !values.only && !values.rates && !values.cycles && !values.sockets,
+    publish: !values.quick && !values.only && !values.rates && !values.cycles && !values.sockets && !values['no-acks'],
+    noAcks: values['no-acks'],
     ...(values['cpu-prof']
       ? { cpuProfDir: join(BENCH_DIR, 'results', `cpu-${new Date().toISOString().replace(/[:.]/g, '-')}`) }
       : {}),

@@ -131,6 +131,8 @@ export interface ClientsReport {
   unexpectedCloses: number
   open: number
   spans: number[]
+  /** broadcast: per message, ms from its send to the first socket it reached */
+  firsts: number[]
   health: GeneratorHealth
 }
 
@@ -160,6 +162,8 @@ export interface DeliveryRun {
   redisByCommand: [string, number, number][]
   /** broadcast only: sockets reached per second, median over the broadcasts */
   deliveriesPerSec?: number
+  /** broadcast only: ms from a broadcast's send to the first socket it reached, median over the broadcasts */
+  firstSocketMs?: number
   generator: { clients: GeneratorHealth; sender: GeneratorHealth; lagged: boolean }
   ok: boolean
 }
@@ -293,13 +297,15 @@ export async function deliveryRun(
   }
   if (kind === 'broadcast' && spans.length > 0) {
     run.deliveriesPerSec = Math.round(c.open / ((spans[Math.floor(spans.length / 2)] as number) / 1000))
+    const firsts = [...c.firsts].sort((a, b) => a - b)
+    if (firsts.length > 0) run.firstSocketMs = Math.round(10 * (firsts[Math.floor(firsts.length / 2)] as number)) / 10
   }
   ctx.log(
     `  ${cycle === 0 ? 'warm-up ' : `cycle ${cycle} `}${name.padEnd(9)} ${kind} ${rate}/s: ` +
       `p50 ${run.latency.p50} p99 ${run.latency.p99} max ${run.latency.max} ms, ${run.delivered} delivered, ` +
       `lost ${lost}, dup ${run.duplicates}, reord ${run.reordered}, failed ${run.failed}` +
       `${run.failed > 0 ? ` (answers ${JSON.stringify(sent.statuses)}, dropped ${sent.dropped})` : ''}, ` +
-      `${run.perCpuSec}/cpu-s${run.deliveriesPerSec ? `, ${run.deliveriesPerSec} deliveries/s` : ''}${lagged ? ' [GENERATOR LAGGED]' : ''}`,
+      `${run.perCpuSec}/cpu-s${run.deliveriesPerSec ? `, ${run.deliveriesPerSec} deliveries/s (first socket at ${run.firstSocketMs} ms)` : ''}${lagged ? ' [GENERATOR LAGGED]' : ''}`,
   )
   return run
 }

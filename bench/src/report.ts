@@ -73,6 +73,7 @@ function rows(r: BenchResults): Row[] {
     if (!b) continue
     out.push([label, 'deliveries/s (sockets reached per second)', b.deliveriesPerSec, 'higher'])
     out.push([label, 'p99 ms, send → receipt', b.p99, 'lower'])
+    out.push([label, 'ms from send to the first socket reached', b.firstSocketMs ?? {}, 'lower'])
   }
   if (s.notify) {
     for (const st of s.notify.steps) {
@@ -214,6 +215,25 @@ export function cpuByProcessTable(r: BenchResults): string {
       ? ''
       : `\n\nRedis commands per delivered message by command, herald (calls, and Redis's own µs, per message; ≥ 0.1 per message) ↓\n\n| scenario | system | total | by command |\n|---|---|---|---|\n${byCommand.join('\n')}`
   return `Server CPU per delivered message, ms, by process ↓\n\n${lines.join('\n')}${commands}`
+}
+
+/**
+ * The fanout systems at rest: every socket open, no message sent, CPU ms per second by kind of
+ * process — what a low rate's CPU per message carries before its first message.
+ */
+export function atRestTable(r: BenchResults): string {
+  const rest = r.scenarios.fanout?.atRest
+  if (!rest || Object.keys(rest).length === 0) return ''
+  const names = SYSTEMS.filter((n) => rest[n])
+  const kinds = PROCESS_KINDS.filter((k) => names.some((n) => rest[n]?.[k] !== undefined))
+  const head = ['system', ...kinds, 'total']
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
+  for (const n of names) {
+    const cpu = rest[n] ?? {}
+    const total = Object.values(cpu).reduce((a, b) => a + b, 0)
+    lines.push(`| ${n} | ${kinds.map((k) => (cpu[k] === undefined ? '—' : fmt(cpu[k]))).join(' | ')} | ${fmt(total)} |`)
+  }
+  return `Server CPU at rest, ms per second, by process (fanout's sockets open, nothing sent) ↓\n\n${lines.join('\n')}`
 }
 
 /** The amplification figures: one column per gateway count, the last ÷ the first, the goal and whether it held. */

@@ -39,6 +39,8 @@ let firstAt = 0
 let lastAt = 0
 /** the latest receipt of each sequence number, relative to its send time (broadcast: time to reach every socket) */
 const spanBySeq = new Map<number, number>()
+/** the earliest receipt of each sequence number, relative to its send time (broadcast: time to the first socket) */
+const firstBySeq = new Map<number, number>()
 
 const BODY_RE = /^bench:([\d.]+):(\d+)$/
 
@@ -70,6 +72,7 @@ function record(i: number, frame: Record<string, unknown>, at: number): void {
   else maxSeq[i] = s
   recordMs(hist, at - t)
   if (spanBySeq.size < 10_000 && (spanBySeq.get(s) ?? 0) < at - t) spanBySeq.set(s, at - t)
+  if (firstBySeq.size < 10_000 && (firstBySeq.get(s) ?? Number.POSITIVE_INFINITY) > at - t) firstBySeq.set(s, at - t)
 }
 
 function open(i: number, url: string, token: string, localAddress: string | undefined, timeoutMs: number) {
@@ -168,6 +171,7 @@ function reset() {
   received = duplicates = reordered = 0
   firstAt = lastAt = 0
   spanBySeq.clear()
+  firstBySeq.clear()
   health.reset()
   return { ok: true }
 }
@@ -186,6 +190,7 @@ function collect() {
     firstAt,
     lastAt,
     spans: spanBySeq.size <= 100 ? [...spanBySeq.values()] : [],
+    firsts: firstBySeq.size <= 100 ? [...firstBySeq.values()] : [],
     health: health.read(),
   }
 }

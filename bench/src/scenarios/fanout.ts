@@ -1,4 +1,4 @@
-import { type Ctx, type DeliveryRun, deliveryRun } from '../context'
+import { type Ctx, type DeliveryRun, deliveryRun, ensureConnected } from '../context'
 import { median } from '../hist'
 import type { SystemName } from '../systems'
 
@@ -37,6 +37,11 @@ export function medianCpuByProcess(runs: DeliveryRun[]): Record<string, number> 
 
 export interface FanoutResult {
   runs: DeliveryRun[]
+  /**
+   * CPU by kind of process with every socket open and no message sent, ms per second (median of
+   * the cycles): what a low rate's CPU per message is charged with before its first message
+   */
+  atRest: Partial<Record<SystemName, Record<string, number>>>
   steps: StepSummary[]
   /** the highest rate whose median p99 stayed ≤ 50 ms with nothing lost, per system */
   maxRate: Partial<Record<SystemName, number>>
@@ -58,6 +63,7 @@ export async function fanout(ctx: Ctx, names: SystemName[]): Promise<FanoutResul
   const perCpuSec: FanoutResult['perCpuSec'] = {}
   ctx.log(`fanout: ${profile.sockets} sockets per system, 3 replicas, one message per user`)
   for (const n of names) await deliveryRun(ctx, n, 'messages', profile.fanoutRates[0] as number, profile.warmupMs, 0)
+  const atRest = await restingCpu(ctx, names)
   let active = [...names]
   for (const rate of profile.fanoutRates) {
     if (active.length === 0 || Date.now() > ctx.deadline) break
@@ -98,13 +104,52 @@ export async function fanout(ctx: Ctx, names: SystemName[]): Promise<FanoutResul
     }
     active = still
   }
-  return { runs, steps, maxRate, perCpuSec }
+  return { runs, steps, maxRate, perCpuSec, atRest }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Each system at rest for a step's length, systems alternating over the cycles: CPU ms per second by process. */
+async function restingCpu(ctx: Ctx, names: SystemName[]): Promise<FanoutResult['atRest']> {
+  const runs: Partial<Record<SystemName, Record<string, number>[]>> = {}
+  for (let c = 1; c <= ctx.profile.cycles; c++) {
+    for (const n of names) {
+      const sys = ctx.systems.get(n)
+      if (!sys) continue
+      await ensureConnected(ctx, n)
+      const before = sys.cpuByProcess()
+      const t0 = performance.now()
+      await sleep(ctx.profile.stepMs)
+      const after = sys.cpuByProcess()
+      const sec = (performance.now() - t0) / 1000
+      const perSec = Object.fromEntries(
+        Object.entries(after).map(([k, v]) => [k, Math.round((1e4 * (v - (before[k] ?? 0))) / sec) / 10]),
+      )
+      runs[n] = [...(runs[n] ?? []), perSec]
+    }
+  }
+  const out: FanoutResult['atRest'] = {}
+  for (const n of names) {
+    const mine = runs[n] ?? []
+    const kinds = [...new Set(mine.flatMap((r) => Object.keys(r)))]
+    out[n] = Object.fromEntries(kinds.map((k) => [k, median(mine.map((r) => r[k] ?? 0))]))
+    ctx.log(
+      `  ${n.padEnd(9)} at rest, ${ctx.profile.sockets} sockets: ` +
+        Object.entries(out[n] ?? {})
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') +
+        ' ms CPU per second',
+    )
+  }
+  return out
 }
 
 export interface BroadcastResult {
   runs: DeliveryRun[]
   deliveriesPerSec: Partial<Record<SystemName, number>>
   p99: Partial<Record<SystemName, number>>
+  /** ms from a broadcast's send to the first socket it reached (median of the cycles' medians) */
+  firstSocketMs: Partial<Record<SystemName, number>>
 }
 
 /** One message to every connected socket, a few times per run, systems alternating. */
@@ -121,12 +166,14 @@ export async function broadcast(ctx: Ctx, names: SystemName[]): Promise<Broadcas
   }
   const deliveriesPerSec: BroadcastResult['deliveriesPerSec'] = {}
   const p99: BroadcastResult['p99'] = {}
+  const firstSocketMs: BroadcastResult['firstSocketMs'] = {}
   for (const n of names) {
     const mine = runs.filter((r) => r.system === n)
     deliveriesPerSec[n] = median(mine.map((r) => r.deliveriesPerSec ?? 0))
     p99[n] = median(mine.map((r) => r.latency.p99))
+    firstSocketMs[n] = median(mine.map((r) => r.firstSocketMs ?? 0))
   }
-  return { runs, deliveriesPerSec, p99 }
+  return { runs, deliveriesPerSec, p99, firstSocketMs }
 }
 
 export interface NotifyResult {
