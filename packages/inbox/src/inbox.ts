@@ -113,6 +113,12 @@ const SCRIPTS = [
 ] as const
 /** How many ids one mark-read script call takes (a bulk read walks the unread set in chunks). */
 const READ_CHUNK = 500
+/**
+ * Chunks of one message to many users sent to Redis before the oldest one answered: one runs
+ * while the next waits, and Redis answers the gateways' reads between them.
+ */
+const CHUNKS_IN_FLIGHT = 2
+const noop = () => {}
 const withScripts = (redis: RedisClient) => defineScripts(redis, SCRIPTS)
 
 /** The user keys each script over many users builds from the ids, in the order its header lists them. */
@@ -265,13 +271,17 @@ export class Inbox {
    * The same message (one id) for many users: grouped by partition, then per chunk one
    * cursor and one entry per gateway holding any of the chunk's users. `push`: with Web Push
    * on, the users it was written for who had no live socket and have a subscription.
+   * `firstChunkSize`: each partition's first chunk holds that many users and each next one
+   * twice the last, up to `chunkSize` — the first sockets are reached after a short write
+   * instead of a whole chunk's (default: every chunk `chunkSize`).
    */
   async deliverToMany(
     userIds: string[],
     message: NewMessage,
-    opts: { chunkSize?: number } = {},
+    opts: { chunkSize?: number; firstChunkSize?: number } = {},
   ): Promise<{ written: number; push: string[] }> {
     const size = opts.chunkSize ?? 500
+    const first = Math.max(1, Math.min(size, opts.firstChunkSize ?? size))
     const byPartition = new Map<number, string[]>()
     for (const u of userIds) {
       const p = this.keys.partitionOf(u)
@@ -289,10 +299,15 @@ export class Inbox {
     }
     const calls: Promise<{ written: number; push: string[] }>[] = []
     for (const [p, users] of byPartition) {
-      for (let i = 0; i < users.length; i += size) {
+      // each partition's first chunk is `first` users, each next one twice the last, up to `size`
+      for (let i = 0, n = first; i < users.length; i += n, n = Math.min(size, 2 * n)) {
         // the previous chunk leaves now: Redis runs it while this one's arguments are built
         if (calls.length > 0) await new Promise((r) => setImmediate(r))
-        const call = this.deliverChunk(p, users.slice(i, i + size), message, encoded)
+        // and at most CHUNKS_IN_FLIGHT wait in Redis: a chunk read with the next ones in one go
+        // would hold the gateways' replies (their stream entries) until all of them ran
+        const ahead = calls[calls.length - CHUNKS_IN_FLIGHT]
+        if (ahead) await ahead.then(noop, noop)
+        const call = this.deliverChunk(p, users.slice(i, i + n), message, encoded)
         // Promise.all below takes its failure; until then it must not count as unhandled
         call.catch(() => {})
         calls.push(call)

@@ -188,6 +188,31 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect((await inbox.page('u1199', { limit: 5 })).items.map((i) => i.id)).toEqual(['ann1.all'])
       expect((await inbox.receipt('ann1.all'))?.userId).toBe('*')
     })
+
+    it('starts each partition with a small chunk and doubles it up to chunkSize: one cursor per chunk, everyone once, in chunk order', async () => {
+      const { keys, inbox, online, entries } = setup()
+      const p = keys.partitionOf('r0')
+      const users = Array.from({ length: 400 }, (_, i) => `r${i}`)
+        .filter((u) => keys.partitionOf(u) === p)
+        .slice(0, 30)
+      expect(users).toHaveLength(30)
+      await online(...users)
+      expect(await inbox.deliverToMany(users, msg('ann9.all'), { chunkSize: 8, firstChunkSize: 2 })).toEqual({
+        written: 30,
+        push: [],
+      })
+      // chunks of 2, 4, 8, 8, 8: one entry (one cursor) each, the users in the order given
+      const got = await entries()
+      expect(got.map((e) => (e.u as string).split(',').length)).toEqual([2, 4, 8, 8, 8])
+      expect(got.flatMap((e) => (e.u as string).split(','))).toEqual(users)
+      const cursors = await Promise.all(users.map((u) => redis.zscore(keys.inbox(u), 'ann9.all')))
+      expect(new Set(cursors).size).toBe(5)
+      const chunkOf = [0, 0, 1, 1, 1, 1, ...Array(8).fill(2), ...Array(8).fill(3), ...Array(8).fill(4)]
+      for (let i = 1; i < users.length; i++) {
+        const [a, b] = [Number(cursors[i - 1]), Number(cursors[i])]
+        expect(chunkOf[i] === chunkOf[i - 1] ? a === b : a < b).toBe(true)
+      }
+    })
   })
 
   describe('messages to everyone, stored once per partition', () => {

@@ -22,6 +22,8 @@ export class Deliverer {
     private readonly users: UserDirectory,
     private readonly inbox: Inbox,
     private readonly chunkSize: number,
+    /** the first chunk of each partition of a message to everyone (doubling up to chunkSize) */
+    private readonly firstChunkSize: number,
     /** kinds no user may mute (the catalog's) */
     private readonly mandatoryKinds: ReadonlySet<string> = new Set(),
     /** the receipt events (first ack 'd', first read 'r') the source's webhooks want noted */
@@ -62,8 +64,12 @@ export class Deliverer {
     if (delivery.to === 'all') {
       const id = broadcastMessageIdFor(eventId)
       const m = message(id, delivery.message)
-      await this.eachPage(async (_p, userIds) => {
-        const { push } = await this.inbox.deliverToMany(userIds, m, { chunkSize: this.chunkSize })
+      await this.eachPage(async (_p, userIds, page) => {
+        const { push } = await this.inbox.deliverToMany(userIds, m, {
+          chunkSize: this.chunkSize,
+          // a partition's first page starts small: its first users are reached sooner
+          ...(page === 0 ? { firstChunkSize: this.firstChunkSize } : {}),
+        })
         // the users of the page it reached with no live socket and a push subscription
         if (push.length > 0 && this.pusher) {
           const content = { messageId: id, kind: m.kind, title: m.title, body: m.body, ...expiry }
@@ -121,19 +127,21 @@ export class Deliverer {
   }
 
   /**
-   * Runs `fn` on every user of every partition, a page at a time: up to PARTITIONS_IN_FLIGHT
+   * Runs `fn` on every user of every partition, a page at a time (with its index in the
+   * partition): up to PARTITIONS_IN_FLIGHT
    * partitions side by side (on a Cluster they sit on different primaries), each one page after
    * the other, so a walk holds at most that many pages of ids. Rejects with the first error,
    * once the partitions under way have stopped.
    */
-  private async eachPage(fn: (partition: number, userIds: string[]) => Promise<void>): Promise<void> {
+  private async eachPage(fn: (partition: number, userIds: string[], page: number) => Promise<void>): Promise<void> {
     const queue = [...this.inbox.partitions()]
     let failed: { err: unknown } | null = null
     const lane = async () => {
       for (let p = queue.shift(); p !== undefined && !failed; p = queue.shift()) {
         try {
+          let n = 0
           for await (const page of this.users.idPagesIn(p, this.chunkSize * PAGE_CHUNKS)) {
-            await fn(p, page)
+            await fn(p, page, n++)
             if (failed) return
           }
         } catch (err) {
