@@ -189,6 +189,29 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect((await inbox.receipt('ann1.all'))?.userId).toBe('*')
     })
 
+    it('looks the recipients of a chunk up together: a user named twice gets one frame, a chunk past 1000 users every one of them, a second run nobody', async () => {
+      const { keys, inbox, online, entries } = setup()
+      const p = keys.partitionOf('t0')
+      const users = Array.from({ length: 6000 }, (_, i) => `t${i}`)
+        .filter((u) => keys.partitionOf(u) === p)
+        .slice(0, 1300)
+      expect(users).toHaveLength(1300)
+      await online(...users.slice(0, 3))
+      const named = [...users, users[0] as string, users[1] as string]
+      expect(await inbox.deliverToMany(named, msg('ann8.all'), { chunkSize: 5000 })).toEqual({
+        written: 1300,
+        push: [],
+      })
+      expect(await redis.scard(keys.messageRecipients(p, 'ann8.all'))).toBe(1300)
+      const got = await entries()
+      expect(got).toHaveLength(1)
+      expect((got[0]?.u as string).split(',')).toEqual(users.slice(0, 3))
+      for (const u of [users[0], users[1], users[1299]] as string[])
+        expect((await inbox.page(u, { limit: 5 })).items.map((i) => i.id)).toEqual(['ann8.all'])
+      expect(await inbox.deliverToMany(named, msg('ann8.all'), { chunkSize: 5000 })).toEqual({ written: 0, push: [] })
+      expect(await entries()).toHaveLength(1)
+    })
+
     it('starts each partition with a small chunk and doubles it up to chunkSize: one cursor per chunk, everyone once, in chunk order', async () => {
       const { keys, inbox, online, entries } = setup()
       const p = keys.partitionOf('r0')
