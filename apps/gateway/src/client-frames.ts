@@ -16,6 +16,15 @@ export interface FrameLog {
   warn(obj: object, msg?: string): void
 }
 
+/** A socket's frames past its rate are dropped; its client is told so at most this often. */
+export const RATE_LIMITED_NOTICE_MS = 1000
+
+/** A socket's token bucket, and when its client was last told it is over the rate. */
+interface Limit {
+  bucket: TokenBucket
+  toldAt: number
+}
+
 const errMsg = (err: unknown) => ({ err: { message: (err as Error)?.message, type: (err as Error)?.name } })
 
 /** What a client may send: `ack` (delivery receipts), `read` and `state`, rate-limited and validated. */
@@ -29,15 +38,20 @@ export class ClientFrames {
 
   /** Starts reading a connection's frames (each socket gets its own token bucket). */
   attach(conn: Connection): void {
-    const bucket = new TokenBucket(this.limits.ratePerSecond, this.limits.burst)
-    conn.sink.onFrame((data, isBinary) => this.onFrame(conn, bucket, data, isBinary))
+    const limit: Limit = { bucket: new TokenBucket(this.limits.ratePerSecond, this.limits.burst), toldAt: -Infinity }
+    conn.sink.onFrame((data, isBinary) => this.onFrame(conn, limit, data, isBinary))
   }
 
-  private onFrame(conn: Connection, bucket: TokenBucket, data: RawData, isBinary: boolean): void {
+  private onFrame(conn: Connection, limit: Limit, data: RawData, isBinary: boolean): void {
     if (conn.state === 'closed') return
-    if (!bucket.take()) {
+    if (!limit.bucket.take()) {
       this.metrics.framesRejected.inc({ reason: 'rate_limited' })
-      conn.write(errorFrame(FrameError.RATE_LIMITED, 'Too many frames; this one was dropped'))
+      // told once a second at most: a flood is not answered frame for frame
+      const now = Date.now()
+      if (now - limit.toldAt >= RATE_LIMITED_NOTICE_MS) {
+        limit.toldAt = now
+        conn.write(errorFrame(FrameError.RATE_LIMITED, 'Too many frames; they are dropped until the rate falls'))
+      }
       return
     }
     if (isBinary) {

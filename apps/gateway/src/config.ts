@@ -23,7 +23,13 @@ export const GatewayConfig = serviceConfigSchema({
   PING_INTERVAL_MS: int(
     50,
     25_000,
-    'ping period (WebSocket pings, SSE comment lines; each socket once, in 10 slices spread over it); two missed pongs terminate the connection',
+    'ping period (WebSocket pings, SSE comment lines; each socket once, in up to 10 slices spread over it); two missed pongs terminate the connection',
+  ),
+  PINGS_PER_TURN: int(
+    1,
+    2000,
+    'the most pings one slice of PING_INTERVAL_MS writes: a replica holding more spreads them over 2, 5 or 10 slices, one holding fewer pings every socket in one turn',
+    100_000,
   ),
   SSE_RETRY_MS: int(
     0,

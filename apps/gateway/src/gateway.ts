@@ -101,7 +101,14 @@ export class Gateway {
       log,
       accepting: () => this.accepting,
     })
-    this.keepAlive = new KeepAlive(this.registry, deps.presence, deps.sessions, deps.keys, log)
+    this.keepAlive = new KeepAlive(
+      this.registry,
+      deps.presence,
+      deps.sessions,
+      deps.keys,
+      log,
+      deps.config.PINGS_PER_TURN,
+    )
   }
 
   /** False once draining: `/readyz` answers 503 and new sockets are closed 1012. */

@@ -11,15 +11,25 @@ export interface KeepAliveLog {
 }
 
 /**
- * Pings go out in this many slices spread over PING_INTERVAL_MS, each socket in one: a replica
- * of 20,000 sockets writes 2,000 pings every tenth of the interval rather than 20,000 in one
- * event-loop turn, which held every delivery of the replica back for as long.
+ * Pings go out in up to this many slices spread over PING_INTERVAL_MS, each socket in one: a
+ * replica of 20,000 sockets writes 2,000 pings every tenth of the interval rather than 20,000
+ * in one event-loop turn, which held every delivery of the replica back for as long.
  */
 export const PING_SLICES = 10
 
 /**
+ * How many slices a replica of `sockets` uses: as few as keep each turn at `perTurn` pings or
+ * fewer (1, 2, 5 or 10: they divide the interval's 10 ticks). Every slice wakes this process,
+ * nginx and the clients, so a replica that can ping everyone in one turn does.
+ */
+export function pingSlicesFor(sockets: number, perTurn: number): 1 | 2 | 5 | 10 {
+  const need = Math.ceil(sockets / Math.max(1, perTurn))
+  return need <= 1 ? 1 : need <= 2 ? 2 : need <= 5 ? 5 : 10
+}
+
+/**
  * What keeps sockets, sessions and this replica alive: pings (WebSocket pings, SSE comment
- * lines, in PING_SLICES slices; a client that misses two is cut), one batched refresh of the sessions of open sockets per interval (a session
+ * lines, in up to PING_SLICES slices; a client that misses two is cut), one batched refresh of the sessions of open sockets per interval (a session
  * that ended closes its sockets 4409), and the replica's heartbeat in presence (which also
  * reaps dead replicas, and registers this replica's sockets again if it was itself reaped).
  */
@@ -30,15 +40,26 @@ export class KeepAlive {
     private readonly sessions: SessionStore,
     private readonly keys: Keys,
     private readonly log: KeepAliveLog,
+    /** PINGS_PER_TURN: the most pings one slice writes */
+    private readonly pingsPerTurn: number,
   ) {}
 
   private pingTick = 0
+  /** this interval's slices, chosen at its first tick from the sockets held then */
+  private slices: number = PING_SLICES
 
-  /** The next slice's pings: called PING_SLICES times per PING_INTERVAL_MS, each socket pinged once per interval. */
+  /**
+   * Called PING_SLICES times per PING_INTERVAL_MS: the pings of this tick's slice, if it has
+   * one. Each socket is pinged once per interval.
+   */
   pingSlice(): void {
-    const slice = this.pingTick++ % PING_SLICES
+    const tick = this.pingTick++ % PING_SLICES
+    if (tick === 0) this.slices = pingSlicesFor(this.registry.size, this.pingsPerTurn)
+    const ticksPerSlice = PING_SLICES / this.slices
+    if (tick % ticksPerSlice !== 0) return
+    const slice = tick / ticksPerSlice
     for (const conn of this.registry.all()) {
-      if (conn.pingSlot !== slice) continue
+      if (conn.pingSlot % this.slices !== slice) continue
       if (conn.missedPongs >= 2) {
         conn.markClosed(1006)
         conn.sink.terminate()

@@ -180,14 +180,27 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect((await a.closed).code).toBe(1009)
     })
 
-    it('rate-limits client frames per socket: the excess gets RATE_LIMITED and is dropped', async () => {
+    it('rate-limits client frames per socket: the excess is dropped, and the client told RATE_LIMITED once a second at most', async () => {
       const r = await c.start({ FRAME_RATE_PER_SECOND: 1, FRAME_BURST: 3 })
       const u = await c.user()
       const a = await c.online(r, u)
       const [id] = await c.deliver(u.userId, 1)
       await a.next('message')
+      const rejected = async () =>
+        Number(
+          /gateway_frames_rejected_total\{reason="rate_limited"\} (\d+)/.exec(
+            (await r.app.inject('/metrics')).body,
+          )?.[1] ?? 0,
+        )
+      // 3 pass (the burst), 3 are dropped: one notice
       for (let i = 0; i < 6; i++) a.send({ type: 'ack', ids: [id] })
-      await waitFor(() => a.of('error').length === 3)
+      await waitFor(async () => (await rejected()) === 3)
+      await sleep(200)
+      expect(a.of('error').map((f) => f.code)).toEqual(['RATE_LIMITED'])
+      // a second later, still over the rate: told again
+      await sleep(1000)
+      for (let i = 0; i < 4; i++) a.send({ type: 'ack', ids: [id] })
+      await waitFor(() => a.of('error').length === 2)
       expect(a.of('error').every((f) => f.code === 'RATE_LIMITED')).toBe(true)
       expect(a.ws.readyState).toBe(a.ws.OPEN)
     })

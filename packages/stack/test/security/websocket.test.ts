@@ -239,9 +239,13 @@ describe('WebSocket abuse through nginx', () => {
     const pB = percentile([...b1.lat, ...b2.lat], 99)
     figure(
       'frame flooder A/B/A/B',
-      `p99 A ${a1.p99}/${a2.p99} ms, B ${b1.p99}/${b2.p99} ms, pooled A ${pA} B ${pB} (${a1.n + a2.n} / ${b1.n + b2.n} deliveries); flooder sent ${b1.sentFrames}+${b2.sentFrames} frames, ${b1.limited + b2.limited} answered RATE_LIMITED`,
+      `p99 A ${a1.p99}/${a2.p99} ms, B ${b1.p99}/${b2.p99} ms, pooled A ${pA} B ${pB} (${a1.n + a2.n} / ${b1.n + b2.n} deliveries); flooder sent ${b1.sentFrames}+${b2.sentFrames} frames, told RATE_LIMITED ${b1.limited + b2.limited} times`,
     )
-    expect(b1.limited).toBeGreaterThan(b1.sentFrames * 0.5)
+    // dropped past the rate, and told so about once a second (not once per frame) over 4 s
+    for (const b of [b1, b2]) {
+      expect(b.limited).toBeGreaterThanOrEqual(3)
+      expect(b.limited).toBeLessThanOrEqual(6)
+    }
     // 10 %, with a 5 ms floor: at single-digit-ms latencies a 10 % bound is below this machine's timer noise
     expect(pB).toBeLessThanOrEqual(Math.max(pA * 1.1, pA + 5))
   })
