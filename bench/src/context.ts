@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { sleep } from '@herald/test-utils'
 import type { Percentiles } from './hist'
 import type { GeneratorHealth } from './loadgen/ipc'
 import { Generator } from './loadgen/ipc'
@@ -167,8 +168,6 @@ export interface DeliveryRun {
   generator: { clients: GeneratorHealth; sender: GeneratorHealth; lagged: boolean }
   ok: boolean
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Connects `n` sockets of a system through its nginx and keeps them for the delivery scenarios. */
 export async function ensureConnected(ctx: Ctx, name: SystemName): Promise<User[]> {

@@ -73,7 +73,7 @@ function rows(r: BenchResults): Row[] {
     if (!b) continue
     out.push([label, 'deliveries/s (sockets reached per second)', b.deliveriesPerSec, 'higher'])
     out.push([label, 'p99 ms, send → receipt', b.p99, 'lower'])
-    out.push([label, 'ms from send to the first socket reached', b.firstSocketMs ?? {}, 'lower'])
+    out.push([label, 'ms from send to the first socket reached', b.firstSocketMs, 'lower'])
   }
   if (s.notify) {
     for (const st of s.notify.steps) {

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { sleep } from '@herald/test-utils'
 import { Redis } from 'ioredis'
 import { type ClientsReport, type Ctx, type Tally, tally } from '../context'
 import { Generator, generatorLagged } from '../loadgen/ipc'
@@ -92,8 +93,6 @@ interface Counters {
   redisCpu: number
   commands: CommandStats
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 async function counters(side: Side): Promise<Counters> {
   const { sys } = side

@@ -1,3 +1,4 @@
+import { sleep } from '@herald/test-utils'
 import type { Ctx } from '../context'
 import { median } from '../hist'
 import { cpuSeconds, rssBytes } from '../proc'
@@ -18,8 +19,6 @@ export interface IdleResult {
   runs: IdleRun[]
   summary: Partial<Record<SystemName, Omit<IdleRun, 'system' | 'cycle'>>>
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Heap after a full GC, then the median RSS over the next second. */
 async function sample(sys: System, pid: number): Promise<{ rss: number; heap: number }> {

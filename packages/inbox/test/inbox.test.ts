@@ -29,6 +29,15 @@ describe.each(redisModes())('on %s Redis', (mode) => {
         await gw.heartbeat()
         for (const u of users) await gw.connect(`c${n++}`, u, rec)
       },
+      /** `n` user ids named `${prefix}<i>` that all fall in one partition, and that partition */
+      inOnePartition(prefix: string, n: number) {
+        const p = keys.partitionOf(`${prefix}0`)
+        const users = Array.from({ length: 8 * n }, (_, i) => `${prefix}${i}`)
+          .filter((u) => keys.partitionOf(u) === p)
+          .slice(0, n)
+        expect(users).toHaveLength(n)
+        return { p, users }
+      },
       /** the entries of every partition's stream of 'gw', oldest first */
       async entries() {
         const all = await Promise.all(keys.allPartitions().map((p) => streamEntries(keys.gatewayStream(p, 'gw'))))
@@ -189,13 +198,9 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect((await inbox.receipt('ann1.all'))?.userId).toBe('*')
     })
 
-    it('looks the recipients of a chunk up together: a user named twice gets one frame, a chunk past 1000 users every one of them, a second run nobody', async () => {
-      const { keys, inbox, online, entries } = setup()
-      const p = keys.partitionOf('t0')
-      const users = Array.from({ length: 6000 }, (_, i) => `t${i}`)
-        .filter((u) => keys.partitionOf(u) === p)
-        .slice(0, 1300)
-      expect(users).toHaveLength(1300)
+    it('writes a chunk that names a user twice and holds past 1000 users once for each user: one frame each, every one written, a second run nobody', async () => {
+      const { keys, inbox, online, entries, inOnePartition } = setup()
+      const { p, users } = inOnePartition('t', 1300)
       await online(...users.slice(0, 3))
       const named = [...users, users[0] as string, users[1] as string]
       expect(await inbox.deliverToMany(named, msg('ann8.all'), { chunkSize: 5000 })).toEqual({
@@ -213,12 +218,8 @@ describe.each(redisModes())('on %s Redis', (mode) => {
     })
 
     it('starts each partition with a small chunk and doubles it up to chunkSize: one cursor per chunk, everyone once, in chunk order', async () => {
-      const { keys, inbox, online, entries } = setup()
-      const p = keys.partitionOf('r0')
-      const users = Array.from({ length: 400 }, (_, i) => `r${i}`)
-        .filter((u) => keys.partitionOf(u) === p)
-        .slice(0, 30)
-      expect(users).toHaveLength(30)
+      const { keys, inbox, online, entries, inOnePartition } = setup()
+      const { users } = inOnePartition('r', 30)
       await online(...users)
       expect(await inbox.deliverToMany(users, msg('ann9.all'), { chunkSize: 8, firstChunkSize: 2 })).toEqual({
         written: 30,
