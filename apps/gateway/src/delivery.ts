@@ -78,7 +78,8 @@ export function frameIsFor(frame: string, sessionId: string): boolean {
 /**
  * Routes this replica's stream entries to its sockets. Entries are written only for users
  * this replica holds (presence-routed), so nearly every entry has a target; a user who left
- * in the meantime is skipped by `u` alone. The payload is never decoded, and it is encoded
+ * in the meantime is skipped by `u` alone. An announcement names no user: it is for every
+ * local user of the stream's partition but the muted ones its `u` lists. The payload is never decoded, and it is encoded
  * to bytes once for every socket it goes to.
  */
 export class Delivery {
@@ -88,11 +89,12 @@ export class Delivery {
     private readonly now: () => number = Date.now,
   ) {}
 
-  dispatch(entries: RawEntry[]): DeliveryStats {
+  /** `partition`: the partition of the stream the entries were read from (an announcement's audience). */
+  dispatch(entries: RawEntry[], partition = 0): DeliveryStats {
     const stats: DeliveryStats = { written: 0, matched: 0 }
     for (const [id, flat] of entries) {
       const f = readFields(flat)
-      const written = this.route(f)
+      const written = this.route(f, partition)
       if (written < 0) continue
       stats.matched++
       stats.written += written
@@ -102,7 +104,7 @@ export class Delivery {
   }
 
   /** Frames written for one entry, or -1 when no local socket was concerned. */
-  private route(f: Fields): number {
+  private route(f: Fields, partition: number): number {
     switch (f.k) {
       case StreamKind.MESSAGE: {
         // read after its expiry (a gateway behind): not sent; the inbox drops it too
@@ -121,6 +123,21 @@ export class Delivery {
             if (devices && !devices(c.info.sessionId)) continue
             if (c.deliver(frame, f.c)) written++
           }
+        }
+        return written
+      }
+      case StreamKind.ANNOUNCE: {
+        // as for a message: read after its expiry, not sent
+        if (f.x && Number(f.x) <= this.now()) return -1
+        const users = this.registry.usersIn(partition)
+        if (!users) return -1
+        // muted users are few next to a partition's audience: most entries exclude nobody
+        const excluded = f.u ? new Set(f.u.split(USER_LIST_SEPARATOR)) : null
+        const frame = Buffer.from(f.p)
+        let written = 0
+        for (const [u, conns] of users) {
+          if (excluded?.has(u)) continue
+          for (const c of [...conns]) if (c.deliver(frame, f.c)) written++
         }
         return written
       }

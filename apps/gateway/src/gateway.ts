@@ -49,7 +49,7 @@ const errMsg = (err: unknown) => ({ err: { message: (err as Error)?.message, typ
  * each reading only the entries for the users this replica holds), keep-alive, and drain.
  */
 export class Gateway {
-  readonly registry = new Registry()
+  readonly registry: Registry
   private readonly admission: Admission
   private readonly consumers: StreamConsumer[]
   private readonly keepAlive: KeepAlive
@@ -59,6 +59,7 @@ export class Gateway {
 
   constructor(private readonly deps: GatewayDeps) {
     const { config, metrics, log } = deps
+    this.registry = new Registry(deps.keys.partitionOf)
     const delivery = new Delivery(this.registry, {
       onDelivered(kind, written, id) {
         metrics.delivered.inc({ kind }, written)
@@ -75,7 +76,7 @@ export class Gateway {
           count: config.STREAM_BATCH,
           onEntries: (entries) => {
             metrics.streamEntries.inc(entries.length)
-            delivery.dispatch(entries)
+            delivery.dispatch(entries, p)
           },
           onError: (err, attempt) => {
             metrics.streamErrors.inc()

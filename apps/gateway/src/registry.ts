@@ -1,9 +1,15 @@
 import type { Connection } from './connection'
 
-/** The sockets this replica holds: by user (every tab and device) and by connection id. */
+/**
+ * The sockets this replica holds: by user (every tab and device), by partition (so an
+ * announcement walks only its partition's users) and by connection id.
+ */
 export class Registry {
   private readonly byUser = new Map<string, Set<Connection>>()
+  private readonly byPartition = new Map<number, Map<string, Set<Connection>>>()
   private readonly byId = new Map<string, Connection>()
+
+  constructor(private readonly partitionOf: (userId: string) => number = () => 0) {}
 
   get size(): number {
     return this.byId.size
@@ -19,6 +25,14 @@ export class Registry {
     if (!set) {
       set = new Set()
       this.byUser.set(conn.userId, set)
+      // the partition index shares the user's set, so the two never disagree about a user's sockets
+      const p = this.partitionOf(conn.userId)
+      let users = this.byPartition.get(p)
+      if (!users) {
+        users = new Map()
+        this.byPartition.set(p, users)
+      }
+      users.set(conn.userId, set)
     }
     set.add(conn)
   }
@@ -29,7 +43,15 @@ export class Registry {
     const set = this.byUser.get(conn.userId)
     if (set) {
       set.delete(conn)
-      if (set.size === 0) this.byUser.delete(conn.userId)
+      if (set.size === 0) {
+        this.byUser.delete(conn.userId)
+        const p = this.partitionOf(conn.userId)
+        const users = this.byPartition.get(p)
+        if (users) {
+          users.delete(conn.userId)
+          if (users.size === 0) this.byPartition.delete(p)
+        }
+      }
     }
     return true
   }
@@ -41,6 +63,11 @@ export class Registry {
   /** The user's sockets on this replica, or undefined when there is none (the common case for a stream entry). */
   forUser(userId: string): ReadonlySet<Connection> | undefined {
     return this.byUser.get(userId)
+  }
+
+  /** This replica's users of a partition and their sockets, or undefined when it holds none of them. */
+  usersIn(partition: number): ReadonlyMap<string, ReadonlySet<Connection>> | undefined {
+    return this.byPartition.get(partition)
   }
 
   all(): IterableIterator<Connection> {

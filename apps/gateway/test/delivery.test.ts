@@ -41,18 +41,24 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect(b.messages()).toEqual([])
     })
 
-    it('delivers a message written for many users in one entry to each of them', async () => {
-      const r1 = await c.start()
+    it('delivers a message to everyone, one entry per partition, to every socket of each user once', async () => {
+      const [r1, r2] = [await c.start(), await c.start()]
       const users = await Promise.all([c.user(), c.user(), c.user()])
-      const clients = await Promise.all(users.map((u) => c.online(r1, u)))
-      const outsider = await c.online(r1, await c.user())
-      await c.inbox.deliverToMany(
-        users.map((u) => u.userId),
-        { id: 'ann-1', kind: 'announcement', title: 'hi', body: 'all', data: {}, createdAt: new Date().toISOString() },
-      )
-      for (const cl of clients) expect((await cl.next('message')).id).toBe('ann-1')
+      const clients = [
+        ...(await Promise.all(users.map((u) => c.online(r1, u)))),
+        await c.online(r2, users[0] as { userId: string; sessionId: string }),
+      ]
+      await c.inbox.announceAll({
+        id: 'ann-1.all',
+        kind: 'announcement',
+        title: 'hi',
+        body: 'all',
+        data: {},
+        createdAt: new Date().toISOString(),
+      })
+      for (const cl of clients) expect((await cl.next('message')).id).toBe('ann-1.all')
       await sleep(100)
-      expect(outsider.messages()).toEqual([])
+      for (const cl of clients) expect(cl.messages()).toEqual(['ann-1.all'])
     })
 
     it('writes an entry only to the replicas that hold the user: the others read nothing, an offline user costs no entry', async () => {
@@ -81,6 +87,30 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect(m).toMatch(/gateway_messages_delivered_total\{kind="m"\} 50/)
       expect(m).toMatch(/gateway_open_sockets 1/)
       expect(m).toContain('gateway_stream_delivery_lag_ms_bucket')
+    })
+
+    it("sends an announcement entry to every socket of the stream's partition but its excluded users", async () => {
+      const r1 = await c.start()
+      // user ids picked by partition: three in partition 0, one elsewhere
+      const candidates = Array.from({ length: 64 }, (_, i) => `ann${i}-${c.prefix.split(':')[2]}`)
+      const ids = candidates.filter((id) => c.keys.partitionOf(id) === 0).slice(0, 3)
+      const outsiderId = candidates.find((id) => c.keys.partitionOf(id) !== 0) as string
+      const [alice, bob, muted] = await Promise.all(ids.map((id) => c.user('laptop', id)))
+      const clients = [await c.online(r1, alice!), await c.online(r1, bob!), await c.online(r1, muted!)]
+      const outsider = await c.online(r1, await c.user('laptop', outsiderId))
+      const cursor = String(
+        [...clients, outsider].reduce((max, cl) => {
+          const w = BigInt(cl.frames[0]?.cursor as string)
+          return w > max ? w : max
+        }, 0n) + 1n,
+      )
+      const frame = JSON.stringify({ type: 'message', cursor, id: 'ann.all', kind: 't', title: 't', body: '' })
+      await c.redis.xadd(c.keys.gatewayStream(0, r1.id), '*', 'k', 'a', 'c', cursor, 'u', muted!.userId, 'p', frame)
+      expect(await clients[0]!.next('message')).toMatchObject({ id: 'ann.all', cursor })
+      expect(await clients[1]!.next('message')).toMatchObject({ id: 'ann.all', cursor })
+      await sleep(100)
+      expect(clients[2]!.messages()).toEqual([])
+      expect(outsider.messages()).toEqual([])
     })
   })
 

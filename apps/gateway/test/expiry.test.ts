@@ -90,7 +90,7 @@ describe.each(redisModes())('expiry and retraction on %s Redis', (mode) => {
     const users = await Promise.all([c.user(), c.user(), c.user()])
     const clients = [await c.online(r1, users[0]!), await c.online(r2, users[1]!), await c.online(r2, users[2]!)]
     const ids = users.map((u) => u.userId)
-    await c.inbox.deliverToMany(ids, message('news.all'))
+    await c.inbox.announceAll(message('news.all'))
     for (const cl of clients) await cl.next('message')
     await c.inbox.markTakenBack('news.all', 'retracted')
     for (const p of c.keys.allPartitions()) {

@@ -5,6 +5,7 @@ import { createKeys, type Keys } from '@herald/keys'
 import type { RedisClient } from '@herald/redis'
 import { configWithDefaults, createRedis, type ServiceApp, SessionStore, waitReady } from '@herald/service-kit'
 import { captureLogs, type RedisTestMode, redisUrlFor, sleep, uniquePrefix, waitFor } from '@herald/test-utils'
+import { UserStore } from '@herald/users'
 import WebSocket from 'ws'
 import { buildApp } from '../src/app'
 import { GatewayConfig } from '../src/config'
@@ -66,8 +67,9 @@ export class Cluster {
     return replica
   }
 
-  /** A signed-in user: a session in Redis, as auth creates it. */
+  /** A signed-in user: a user record and a session in Redis, as auth creates them. */
   async user(device = 'laptop', userId = `u${randomUUID().slice(0, 8)}`) {
+    await new UserStore(this.redis, this.keys).ensure(userId, '+15550000000', 'n', Date.now() - 1)
     const { token, record } = await this.sessions.create({ userId, nickname: 'n', phone: '+86***', device })
     return { userId, token, sessionId: record.id, device }
   }

@@ -105,7 +105,6 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
     cachedNicknames(new UserStore(redis, keys), config.NICKNAME_CACHE_MS),
     inbox,
     config.FANOUT_CHUNK_SIZE,
-    config.FANOUT_FIRST_CHUNK_SIZE,
     catalog.mandatoryKinds,
     (source) => hooks.of(source),
     new PushEnqueuer(pushQueue, pushQueueOptionsOf(config)),

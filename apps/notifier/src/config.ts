@@ -70,12 +70,6 @@ export const NotifierConfig = serviceConfigSchema({
    * partition's users in pages of 4 chunks and writes 4 partitions at a time.
    */
   FANOUT_CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
-  /**
-   * Users in each partition's first chunk of a message to everyone; each next chunk holds twice
-   * the last, up to FANOUT_CHUNK_SIZE. The first sockets are reached after a short write, and
-   * the gateways write to them while Redis writes the next chunks.
-   */
-  FANOUT_FIRST_CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 50 }),
   /** Webhook endpoints one calling system may register (`POST /v1/webhooks` answers 400 TOO_MANY_WEBHOOKS past it). */
   WEBHOOK_MAX_ENDPOINTS: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
   /**

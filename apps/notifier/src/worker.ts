@@ -65,7 +65,6 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
     cachedNicknames(new UserStore(deps.redis, keys), config.NICKNAME_CACHE_MS),
     inbox,
     config.FANOUT_CHUNK_SIZE,
-    config.FANOUT_FIRST_CHUNK_SIZE,
     catalog.mandatoryKinds,
     (source) => hooks.of(source),
     new PushEnqueuer(pushQueue, pushQueueOptionsOf(config)),

@@ -1,9 +1,10 @@
-import { messageIdIn } from '@herald/inbox'
+import { Inbox, messageIdIn } from '@herald/inbox'
 import type { Keys } from '@herald/keys'
 import { PresenceWriter } from '@herald/presence'
 import type { RedisClient } from '@herald/redis'
 import { configWithDefaults, createRedis, keysFor, SessionStore, waitReady } from '@herald/service-kit'
 import { testRedisUrl, uniquePrefix } from '@herald/test-utils'
+import { UserStore } from '@herald/users'
 import { buildApp } from '../src/app'
 import type { Catalog } from '../src/catalog'
 import { NotifierConfig } from '../src/config'
@@ -93,7 +94,9 @@ export async function harness(
       return all.flat().sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true }))
     },
     async addUsers(...ids) {
-      for (const id of ids) await redis.sadd(keys.partitionUsers(keys.partitionOf(id)), id)
+      // signed up a moment ago: a message to everyone sent from now on is owed to them
+      const users = new UserStore(redis, keys)
+      await Promise.all(ids.map((id) => users.ensure(id, '+15550000000', id, Date.now() - 1)))
     },
     startWorker(workerOverrides = {}) {
       const conn = createRedis(config.REDIS_URL, 'worker', 'test-worker')
@@ -125,8 +128,12 @@ export async function harness(
   }
 }
 
-/** The inbox items of a user, straight from Redis (what GET /inbox would page). */
+/**
+ * The inbox items of a user, oldest first (what GET /inbox would page): read through the inbox,
+ * which first takes in the messages to everyone the user is owed.
+ */
 export async function inboxIds(redis: RedisClient, keys: Keys, userId: string): Promise<string[]> {
+  await new Inbox(redis, keys).counts(userId)
   return redis.zrange(keys.inbox(userId), 0, -1)
 }
 

@@ -8,19 +8,22 @@
  *             'r' read/state sync for user(s) `u` p = the ready-to-send `read`, `state` or `retract` frame;
  *                                             `o` = origin connId (skipped)
  *             'x' control for user `u`        `s` = session id (absent: every socket of the user), p = reason
+ *             'a' announcement: every user of the stream's partition but those in `u`; c, x, p as for 'm'
  *   u  target user id; for 'm' and 'r' possibly several ids joined by ',' (an announcement or its
- *      retraction: this replica's users of a chunk)
- *   c  cursor (messages only): a socket registered at cursor C takes only entries above C
+ *      retraction: this replica's users of a chunk); for 'a' the users excluded (muted), absent or
+ *      empty when none
+ *   c  cursor (messages and announcements): a socket registered at cursor C takes only entries above C
  *   s  session id (control only)
  *   o  origin connection id (read/state sync only)
  *   d  devices (messages only): 's1,s2' these sessions, '!s0' every one but s0
- *   x  expiry, epoch ms (messages only): an entry read after it is not sent
+ *   x  expiry, epoch ms (messages and announcements): an entry read after it is not sent
  *   p  payload
  */
 export const StreamKind = {
   MESSAGE: 'm',
   READ: 'r',
   CONTROL: 'x',
+  ANNOUNCE: 'a',
 } as const
 export type StreamKind = (typeof StreamKind)[keyof typeof StreamKind]
 

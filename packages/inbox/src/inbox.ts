@@ -1,8 +1,10 @@
 import type { Keys } from '@herald/keys'
 import { ReplicaDirectory, type RouteArgs } from '@herald/presence'
 import { defineScripts, type RedisClient } from '@herald/redis'
+import { absorbAnnouncements } from './commands/absorb-11'
+import { announce } from './commands/announce-n'
+import { announcePush } from './commands/announce-push-n'
 import { counts } from './commands/counts-6'
-import { deliverMany } from './commands/deliver-many-n'
 import { deliverOne } from './commands/deliver-one-n'
 import { markRead } from './commands/mark-read-n'
 import { page } from './commands/page-7'
@@ -100,7 +102,9 @@ function routeArgv(r: RouteArgs): (string | number)[] {
 
 const SCRIPTS = [
   deliverOne,
-  deliverMany,
+  announce,
+  announcePush,
+  absorbAnnouncements,
   since,
   page,
   markRead,
@@ -113,28 +117,13 @@ const SCRIPTS = [
 ] as const
 /** How many ids one mark-read script call takes (a bulk read walks the unread set in chunks). */
 const READ_CHUNK = 500
-/**
- * Chunks of one message to many users sent to Redis before the oldest one answered: one runs
- * while the next waits, and Redis answers the gateways' reads between them.
- */
-const CHUNKS_IN_FLIGHT = 2
-const noop = () => {}
+/** A message to everyone's id ends so (messageIdIn(base, 'all')): acks of one are checked against the announcement log. */
+const EVERYONE = '.all'
 const withScripts = (redis: RedisClient) => defineScripts(redis, SCRIPTS)
 
 /** The user keys each script over many users builds from the ids, in the order its header lists them. */
 const MANY_USER_KEYS = {
-  deliverMany: (k: Keys) => [
-    k.inbox,
-    k.inboxMessages,
-    k.inboxUnread,
-    k.inboxMeta,
-    k.inboxSeen,
-    k.inboxArchived,
-    k.inboxExpiring,
-    k.routes,
-    k.preferences,
-    k.pushSubscriptions,
-  ],
+  announcePush: (k: Keys) => [k.user, k.preferences, k.routes, k.pushSubscriptions, k.inboxUnread, k.inboxMeta],
   retractMany: (k: Keys) => [
     k.inbox,
     k.inboxMessages,
@@ -145,6 +134,8 @@ const MANY_USER_KEYS = {
     k.routes,
     k.inboxChanges,
     k.inboxMeta,
+    k.user,
+    k.preferences,
   ],
 } satisfies Record<string, (k: Keys) => ((userId: string) => string)[]>
 
@@ -268,94 +259,104 @@ export class Inbox {
   }
 
   /**
-   * The same message (one id) for many users: grouped by partition, then per chunk one
-   * cursor and one entry per gateway holding any of the chunk's users. `push`: with Web Push
-   * on, the users it was written for who had no live socket and have a subscription.
-   * `firstChunkSize`: each partition's first chunk holds that many users and each next one
-   * twice the last, up to `chunkSize` — the first sockets are reached after a short write
-   * instead of a whole chunk's (default: every chunk `chunkSize`).
+   * A message to everyone, in one partition: written once (fan-out on read: each inbox takes it
+   * in the next time it is read) and sent in one entry to each replica holding a socket of the
+   * partition, which leaves out the users who turned its kind off or silent. Returns its cursor
+   * (the first one, on a retry: nothing is written or sent again), or null when it was taken
+   * back or is past its expiry.
    */
-  async deliverToMany(
-    userIds: string[],
-    message: NewMessage,
-    opts: { chunkSize?: number; firstChunkSize?: number } = {},
-  ): Promise<{ written: number; push: string[] }> {
-    const size = opts.chunkSize ?? 500
-    const first = Math.max(1, Math.min(size, opts.firstChunkSize ?? size))
-    const byPartition = new Map<number, string[]>()
-    for (const u of userIds) {
-      const p = this.keys.partitionOf(u)
-      const list = byPartition.get(p)
-      if (list) list.push(u)
-      else byPartition.set(p, [u])
-    }
-    if (message.sessionIds) throw new Error('a message to many users names no session ids (exceptSessionId only)')
-    // encoded once for every chunk of every partition
-    const encoded = {
-      tail: frameTail(message),
-      created: Date.parse(message.createdAt) || Date.now(),
-      devices: devicesOf(message),
-      expires: expiresMs(message),
-    }
-    const calls: Promise<{ written: number; push: string[] }>[] = []
-    for (const [p, users] of byPartition) {
-      // each partition's first chunk is `first` users, each next one twice the last, up to `size`
-      for (let i = 0, n = first; i < users.length; i += n, n = Math.min(size, 2 * n)) {
-        // the previous chunk leaves now: Redis runs it while this one's arguments are built
-        if (calls.length > 0) await new Promise((r) => setImmediate(r))
-        // and at most CHUNKS_IN_FLIGHT wait in Redis: a chunk read with the next ones in one go
-        // would hold the gateways' replies (their stream entries) until all of them ran
-        const ahead = calls[calls.length - CHUNKS_IN_FLIGHT]
-        if (ahead) await ahead.then(noop, noop)
-        const call = this.deliverChunk(p, users.slice(i, i + n), message, encoded)
-        // Promise.all below takes its failure; until then it must not count as unhandled
-        call.catch(() => {})
-        calls.push(call)
-      }
-    }
-    const chunks = await Promise.all(calls)
-    return { written: chunks.reduce((a, c) => a + c.written, 0), push: chunks.flatMap((c) => c.push) }
-  }
-
-  private async deliverChunk(
-    p: number,
-    chunk: string[],
-    m: NewMessage,
-    { tail, created, devices, expires }: { tail: string; created: number; devices: string; expires: string | number },
-  ): Promise<{ written: number; push: string[] }> {
+  async announce(p: number, m: NewMessage): Promise<string | null> {
+    if (m.sessionIds || m.exceptSessionId !== undefined) throw new Error('a message to everyone names no session')
     const k = this.keys
-    const { maxItems, retentionSeconds, streamMaxLen } = this.opts
+    const tail = frameTail(m)
+    const created = Date.parse(m.createdAt) || Date.now()
     const out = await this.directory.run(p, (r) => {
       const keys = [
         k.cursor(p),
-        k.messageRecipients(p, m.id),
         k.messageReceipt(p, m.id),
-        ...r.streams,
         k.announcementFrames(p),
         k.announcementFramesUntil(p),
+        k.announcementLog(p),
+        k.announcementAttrs(p),
+        k.partitionReplicas(p),
+        k.partitionPreferences(p),
+        ...r.streams,
+        ...r.names.map((n) => k.replicaUsers(p, n)),
       ]
-      return this.redis.heraldDeliverMany(
+      return this.redis.heraldAnnounce(
         keys.length,
         ...keys,
         m.id,
         tail,
-        maxItems,
-        retentionSeconds,
-        streamMaxLen,
+        this.opts.retentionSeconds,
+        this.opts.streamMaxLen,
         created,
         m.source ?? '',
         m.mandatory ? '' : m.kind,
-        devices,
-        // announcements are pushed to offline users only (no "if unacked" delay for them)
-        this.opts.push === 'off' ? '' : 'o',
-        expires,
+        expiresMs(m),
         ...routeArgv(r),
-        ...this.aroundUsers(p, 'deliverMany'),
-        ...chunk,
       )
     })
-    const [, written, ...push] = out as [unknown, number, ...string[]]
-    return { written: Number(written), push }
+    return typeof out === 'string' ? out : null
+  }
+
+  /**
+   * A message to everyone in every partition (announce), `inFlight` partitions side by side (on
+   * a Cluster they sit on different primaries): each partition's cursor, null where it was
+   * taken back or is past its expiry. Rejects with the first error, once the calls under way
+   * have ended.
+   */
+  async announceAll(m: NewMessage, inFlight = 4): Promise<(string | null)[]> {
+    const queue = this.partitions()
+    const out: (string | null)[] = new Array(queue.length).fill(null)
+    let failed: { err: unknown } | null = null
+    const lane = async () => {
+      for (let p = queue.shift(); p !== undefined && !failed; p = queue.shift()) {
+        try {
+          out[p] = await this.announce(p, m)
+        } catch (err) {
+          failed ??= { err }
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(inFlight, queue.length) }, lane))
+    if (failed) throw (failed as { err: unknown }).err
+    return out
+  }
+
+  /**
+   * Of these users of partition `p`, those a message to everyone owes a Web Push now: owed the
+   * message, not silent for its kind, no live socket, a push subscription. Empty with push off.
+   */
+  async announcePushes(p: number, userIds: string[], messageId: string): Promise<string[]> {
+    if (this.opts.push === 'off' || userIds.length === 0) return []
+    const k = this.keys
+    const keys = [k.announcementLog(p), k.announcementAttrs(p)]
+    return (await this.redis.heraldAnnouncePush(
+      keys.length,
+      ...keys,
+      messageId,
+      ...this.aroundUsers(p, 'announcePush'),
+      ...userIds,
+    )) as string[]
+  }
+
+  /**
+   * Takes the messages to everyone the user is owed into the user's inbox, before a read: what
+   * the read returns includes every one written before it.
+   */
+  private async absorb(userId: string): Promise<void> {
+    const k = this.keys
+    const p = k.partitionOf(userId)
+    await this.redis.heraldAbsorb(
+      k.announcementLog(p),
+      k.announcementAttrs(p),
+      k.user(userId),
+      k.preferences(userId),
+      ...this.userKeys(userId),
+      this.opts.maxItems,
+      this.opts.retentionSeconds,
+    )
   }
 
   /**
@@ -370,6 +371,7 @@ export class Inbox {
     limit = 1000,
     upTo = '+inf',
   ): Promise<{ frames: string[]; lastCursor: string | null; gap: boolean; more: boolean }> {
+    await this.absorb(userId)
     const [inbox, messages, unread, meta, seen, archived, expiring] = this.userKeys(userId)
     const out = (await this.redis.heraldSince(
       inbox,
@@ -405,6 +407,7 @@ export class Inbox {
   ): Promise<{ items: InboxItem[]; unread: number; nextBefore: string | null }> {
     const kind = opts.kind === undefined ? '' : `,"kind":${JSON.stringify(opts.kind)},`
     const before = opts.before ?? '+inf'
+    await this.absorb(userId)
     const out = (await this.redis.heraldPage(
       ...this.messageSets(userId),
       this.keys.announcementFrames(this.keys.partitionOf(userId)),
@@ -431,6 +434,7 @@ export class Inbox {
   async markRead(userId: string, ids: string[], opts: { origin?: string; now?: number } = {}): Promise<string[]> {
     const valid = [...new Set(ids)].filter((id) => ID_RE.test(id))
     if (valid.length === 0) return []
+    if (valid.some((id) => id.endsWith(EVERYONE))) await this.absorb(userId)
     const k = this.keys
     const p = k.partitionOf(userId)
     const out = await this.directory.run(p, (r) => {
@@ -462,6 +466,7 @@ export class Inbox {
 
   /** Marks every unread message of the user read (up to a cursor, inclusive, when given). */
   async markAllRead(userId: string, opts: { origin?: string; now?: number; upTo?: string } = {}): Promise<string[]> {
+    await this.absorb(userId)
     const ids = await this.redis.zrangebyscore(this.keys.inboxUnread(userId), '-inf', opts.upTo ?? '+inf')
     const out: string[] = []
     for (let i = 0; i < ids.length; i += READ_CHUNK) {
@@ -491,6 +496,7 @@ export class Inbox {
       return upTo ? this.markAllRead(userId, { ...opts, upTo }) : this.markRead(userId, listed, opts)
     const ids = [...new Set(listed)].filter((id) => ID_RE.test(id))
     if (!upTo && ids.length === 0) return []
+    if (upTo || ids.some((id) => id.endsWith(EVERYONE))) await this.absorb(userId)
     const k = this.keys
     const p = k.partitionOf(userId)
     const [inbox, messages, unread, , seen, archived] = this.userKeys(userId)
@@ -525,6 +531,7 @@ export class Inbox {
 
   /** The user's counts per state, in one script. */
   async counts(userId: string): Promise<InboxCounts> {
+    await this.absorb(userId)
     const [inbox, messages, unread, , seen, archived, expiring] = this.userKeys(userId)
     const [total, unreadN, unseen, archivedN] = (await this.redis.heraldCounts(
       inbox,
@@ -573,6 +580,8 @@ export class Inbox {
   private ackCalls(acks: readonly AckBatchItem[]): { acks: number[]; run: () => Promise<unknown> }[] {
     const k = this.keys
     const { retentionSeconds, streamMaxLen } = this.opts
+    // a message to everyone's group also names, per user, its record and preferences: the
+    // users who have not taken it in yet are checked against the announcement log
     type Group = { inboxes: string[]; pairs: (string | number)[] }
     const parts = new Map<number, { acks: number[]; byId: Map<string, Group> }>()
     acks.forEach((a, i) => {
@@ -592,7 +601,8 @@ export class Inbox {
           g = { inboxes: [], pairs: [] }
           part.byId.set(id, g)
         }
-        g.inboxes.push(inbox)
+        if (id.endsWith(EVERYONE)) g.inboxes.push(inbox, k.user(a.userId), k.preferences(a.userId))
+        else g.inboxes.push(inbox)
         g.pairs.push(a.at, a.deviceId)
       }
     })
@@ -600,8 +610,11 @@ export class Inbox {
       const keys = [k.webhookOutbox(p)]
       const args: (string | number)[] = [retentionSeconds, streamMaxLen]
       for (const [id, g] of part.byId) {
-        keys.push(k.messageReceipt(p, id), k.messageDevices(p, id), ...g.inboxes)
-        args.push(id, g.inboxes.length, ...g.pairs)
+        const everyone = id.endsWith(EVERYONE)
+        keys.push(k.messageReceipt(p, id), k.messageDevices(p, id))
+        if (everyone) keys.push(k.announcementLog(p), k.announcementAttrs(p))
+        keys.push(...g.inboxes)
+        args.push(id, g.pairs.length / 2, everyone ? 1 : 0, ...g.pairs)
       }
       return { acks: part.acks, run: () => this.redis.heraldAcks(keys.length, ...keys, ...args) }
     })
@@ -771,6 +784,8 @@ export class Inbox {
         ...r.streams,
         k.announcementFrames(p),
         k.announcementFramesUntil(p),
+        k.announcementLog(p),
+        k.announcementAttrs(p),
       ]
       return this.redis.heraldRetractMany(
         keys.length,

@@ -9,7 +9,9 @@ export const MAX_PREFERENCES = 100
  * A user's choice per message kind: 'off' (not delivered: only the receipt says it was muted)
  * or 'silent' (kept in the inbox, not pushed live); a kind not listed is 'on'. The delivery
  * scripts read the same hash in the step that writes the message, so a muted user's gateway
- * reads nothing for it and no extra round trip is paid per message.
+ * reads nothing for it and no extra round trip is paid per message. A message to everyone is
+ * written once per partition, not per user: it reads the partition's copy of every user's
+ * choices that differ from 'on' (`partitionPreferences`) to leave them out of its live frame.
  */
 export class Preferences {
   constructor(
@@ -30,8 +32,13 @@ export class Preferences {
     const kept = Object.entries(kinds).filter((e): e is [string, 'off' | 'silent'] => e[1] !== 'on')
     if (kept.length > MAX_PREFERENCES) throw new Error(`at most ${MAX_PREFERENCES} kinds may be set`)
     const key = this.keys.preferences(userId)
+    // the partition's copy (one slot with the user's hash, one MULTI): what a message to
+    // everyone reads to leave the user out of its live frame
+    const partition = this.keys.partitionPreferences(this.keys.partitionOf(userId))
     const tx = this.redis.multi().del(key)
-    if (kept.length > 0) tx.hset(key, Object.fromEntries(kept))
+    if (kept.length > 0)
+      tx.hset(key, Object.fromEntries(kept)).hset(partition, userId, JSON.stringify(Object.fromEntries(kept)))
+    else tx.hdel(partition, userId)
     await tx.exec()
     return Object.fromEntries(kept)
   }

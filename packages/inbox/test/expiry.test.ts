@@ -2,6 +2,7 @@ import { createKeys } from '@herald/keys'
 import { PresenceWriter } from '@herald/presence'
 import type { RedisClient } from '@herald/redis'
 import { connectFor, redisModes, sleep, uniquePrefix } from '@herald/test-utils'
+import { UserStore } from '@herald/users'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Inbox, type NewMessage } from '../src/inbox'
 
@@ -16,10 +17,12 @@ describe.each(redisModes())('expiry and retraction on %s Redis', (mode) => {
   afterAll(() => redis.quit())
 
   const users = ['u', 'v', 'w']
-  /** An inbox on 4 partitions; `online()` puts every user on gateway 'gw'. */
+  /** An inbox on 4 partitions and its users; `online()` puts every user on gateway 'gw'. */
   async function setup(opts: Partial<ConstructorParameters<typeof Inbox>[2]> = {}) {
     const keys = createKeys(uniquePrefix('expiry'), 4)
     const inbox = new Inbox(redis, keys, opts)
+    const store = new UserStore(redis, keys)
+    for (const u of users) await store.ensure(u, '+15550000000', u, Date.now() - 1)
     return {
       keys,
       inbox,
@@ -99,7 +102,7 @@ describe.each(redisModes())('expiry and retraction on %s Redis', (mode) => {
     ).toBeNull()
 
     const all = 'm_late_all.all'
-    expect(await inbox.deliverToMany(users, msg(all, { expiresAt: inMs(-1) }))).toEqual({ written: 0, push: [] })
+    expect(await inbox.announceAll(msg(all, { expiresAt: inMs(-1) }))).toEqual([null, null, null, null])
     expect((await inbox.receipt(all))?.status).toBe('expired')
     expect(await ids('v')).toEqual([])
   })
@@ -108,8 +111,8 @@ describe.each(redisModes())('expiry and retraction on %s Redis', (mode) => {
     const { inbox, online, entries, ids } = await setup()
     await online()
     const all = 'm_soon.all'
-    expect((await inbox.deliverToMany(users, msg(all, { expiresAt: inMs(300) }))).written).toBe(3)
-    expect((await entries('v')).find((e) => e.k === 'm')?.x).toMatch(/^\d+$/)
+    expect(await inbox.announceAll(msg(all, { expiresAt: inMs(300) }))).not.toContain(null)
+    expect((await entries('v')).find((e) => e.k === 'a')?.x).toMatch(/^\d+$/)
     for (const u of users) expect(await ids(u)).toEqual([all])
     await sleep(350)
     for (const u of users) expect(await ids(u)).toEqual([])
@@ -189,10 +192,13 @@ describe.each(redisModes())('expiry and retraction on %s Redis', (mode) => {
     const { inbox, keys, online, entries, ids } = await setup()
     await online()
     const all = 'm_news.all'
-    expect((await inbox.deliverToMany(['u', 'v'], msg(all, { source: 'ops' }))).written).toBe(2)
+    await inbox.announceAll(msg(all, { source: 'ops' }))
+    // u and v took it in (a read), w did not
+    expect(await ids('u')).toEqual([all])
+    expect(await ids('v')).toEqual([all])
     await inbox.markTakenBack(all, 'retracted')
-    // from now on the delivery writes it for nobody (a delivery still under way)
-    expect((await inbox.deliverToMany(['w'], msg(all, { source: 'ops' }))).written).toBe(0)
+    // from now on it is written for nobody (a delivery still under way), and no read takes it in
+    expect(await inbox.announceAll(msg(all, { source: 'ops' }))).toEqual([null, null, null, null])
     let removed = 0
     for (const p of keys.allPartitions()) {
       removed += await inbox.retractFrom(
@@ -219,7 +225,7 @@ describe.each(redisModes())('expiry and retraction on %s Redis', (mode) => {
     })
     expect(await inbox.receipt(all)).toMatchObject({ status: 'scheduled', userId: '*', requestId: 'msg_2' })
     await inbox.markTakenBack(all, 'canceled')
-    expect((await inbox.deliverToMany(users, msg(all, { source: 'ops' }))).written).toBe(0)
+    expect(await inbox.announceAll(msg(all, { source: 'ops' }))).toEqual([null, null, null, null])
     for (const u of users) expect(await ids(u)).toEqual([])
     expect((await inbox.receipt(all))?.status).toBe('canceled')
   })

@@ -94,20 +94,6 @@ describe.each(redisModes())('on %s Redis', (mode) => {
     expect(await entries()).toHaveLength(1)
   })
 
-  it('an announcement honours each user: off users get nothing, silent ones only the inbox, the rest both', async () => {
-    const { inbox, prefs, online, entries } = setup()
-    const users = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6']
-    await online(...users)
-    await prefs.replace('a1', { news: 'off' })
-    await prefs.replace('a2', { news: 'silent' })
-    const { written } = await inbox.deliverToMany(users, msg('all1', { kind: 'news' }), { chunkSize: 2 })
-    expect(written).toBe(5)
-    const live = (await entries()).flatMap((e) => (e.u as string).split(','))
-    expect(live.sort()).toEqual(['a3', 'a4', 'a5', 'a6'])
-    expect((await inbox.page('a1', { limit: 5 })).items).toEqual([])
-    expect((await inbox.page('a2', { limit: 5 })).items.map((i) => i.id)).toEqual(['all1'])
-  })
-
   it('device targeting: the entry names the sessions (or the one left out) and the frame says so', async () => {
     const { inbox, online, entries } = setup()
     await online('u1', 'u2')

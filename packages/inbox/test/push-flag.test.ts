@@ -2,6 +2,7 @@ import { createKeys } from '@herald/keys'
 import { PresenceWriter } from '@herald/presence'
 import type { RedisClient } from '@herald/redis'
 import { connectFor, redisModes, uniquePrefix } from '@herald/test-utils'
+import { UserStore } from '@herald/users'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Inbox, type NewMessage } from '../src/inbox'
 
@@ -30,12 +31,14 @@ describe.each(redisModes())('the Web Push flag of a delivery on %s Redis', (mode
     // the push subscriptions hash is packages/push's; here only its existence matters
     for (const u of ['online', 'offline', 'quiet']) await redis.hset(keys.pushSubscriptions(u), 'sub', '{}')
     await redis.hset(keys.preferences('quiet'), 'chat', 'silent')
+    const store = new UserStore(redis, keys)
+    for (const u of ['online', 'offline', 'quiet', 'nosub']) await store.ensure(u, '+15550000000', u, Date.now() - 1)
     const inbox = new Inbox(redis, keys, { push })
     const deliver = async (userId: string, id: string) => {
       const [r] = await inbox.deliver([{ userId, message: msg(inbox.messageIdFor(id, userId)) }])
       return r
     }
-    return { deliver, inbox }
+    return { deliver, inbox, keys }
   }
 
   it('says push for an offline user with a subscription, in the same step that found no route', async () => {
@@ -76,18 +79,32 @@ describe.each(redisModes())('the Web Push flag of a delivery on %s Redis', (mode
     expect((await off.deliver('offline', 'm3'))?.push).toBeUndefined()
   })
 
-  it('an announcement names the users it reached offline with a subscription (not silent ones); a retry names those still owed one', async () => {
-    const { inbox } = await setup('undelivered')
-    const users = ['online', 'offline', 'quiet', 'nosub']
-    const first = await inbox.deliverToMany(users, msg('ann-1.all'), { chunkSize: 2 })
-    expect(first).toEqual({ written: 4, push: ['offline'] })
-    // written before: nothing new, but the push is asked for again while it is owed (the first
-    // run's caller may not have queued it; the job id dedupes a second one)
-    expect(await inbox.deliverToMany(users, msg('ann-1.all'))).toEqual({ written: 0, push: ['offline'] })
-    // read meanwhile: nothing owed
+  it('a message to everyone owes a push to the users with no live socket and a subscription (not silent ones), until they read it', async () => {
+    const { inbox, keys } = await setup('undelivered')
+    const users = ['online', 'offline', 'quiet', 'nosub', 'no-record']
+    const pushes = async (id: string, i = inbox) =>
+      (
+        await Promise.all(
+          keys.allPartitions().map((p) =>
+            i.announcePushes(
+              p,
+              users.filter((u) => keys.partitionOf(u) === p),
+              id,
+            ),
+          ),
+        )
+      ).flat()
+    await inbox.announceAll(msg('ann-1.all'))
+    expect(await pushes('ann-1.all')).toEqual(['offline'])
+    // asked again (a retry): still owed (the first run's caller may not have queued it; the job id dedupes a second one)
+    expect(await pushes('ann-1.all')).toEqual(['offline'])
+    // taken in, still unread: owed; read: nothing owed
+    await inbox.counts('offline')
+    expect(await pushes('ann-1.all')).toEqual(['offline'])
     await inbox.markRead('offline', ['ann-1.all'])
-    expect(await inbox.deliverToMany(users, msg('ann-1.all'))).toEqual({ written: 0, push: [] })
+    expect(await pushes('ann-1.all')).toEqual([])
     const off = await setup('off')
-    expect((await off.inbox.deliverToMany(users, msg('ann-2.all'))).push).toEqual([])
+    await off.inbox.announceAll(msg('ann-2.all'))
+    expect(await pushes('ann-2.all', off.inbox)).toEqual([])
   })
 })

@@ -150,6 +150,11 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     replicaConnections: (partition: number, replica: string) => `${part(partition)}replica:${replica}:connections`,
     /** hash userId → number of that user's connections on the replica, in one partition */
     replicaUsers: (partition: number, replica: string) => `${part(partition)}replica:${replica}:users`,
+    /**
+     * set of the replicas holding at least one connection in the partition: where a message to
+     * everyone of the partition is appended (the presence scripts keep it with replicaConnections)
+     */
+    partitionReplicas: (partition: number) => `${part(partition)}replicas`,
     /** integer: the partition's users with at least one connection (summed for the total) */
     onlineUsers: (partition: number) => `${part(partition)}online`,
     /**
@@ -179,6 +184,14 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     announcementFrames: (partition: number) => `${part(partition)}announcements`,
     /** sorted set message id by when no inbox can still name it (epoch ms): what prunes announcementFrames */
     announcementFramesUntil: (partition: number) => `${part(partition)}announcements:until`,
+    /**
+     * sorted set message id by cursor: the partition's messages to everyone, written once here
+     * instead of into each inbox (fan-out on read); each inbox takes in those after its watermark
+     * (inboxMeta `absorbed`, else the user's creation) the next time it is read
+     */
+    announcementLog: (partition: number) => `${part(partition)}announcements:log`,
+    /** hash message id → JSON {k: kind ('' none may mute), x?: expiry (epoch ms), r?: 1 taken back}: what an inbox checks as it takes one in */
+    announcementAttrs: (partition: number) => `${part(partition)}announcements:attrs`,
     /** sorted set of unread message ids by cursor */
     inboxUnread: (userId: string) => `${ofUser(userId)}inbox:${userId}:unread`,
     /** sorted set by cursor: unread message ids the user has seen (listed) — always a subset of unread */
@@ -199,6 +212,12 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     inboxMeta: (userId: string) => `${ofUser(userId)}inbox:${userId}:meta`,
     /** hash message kind → 'off' | 'silent' (absent: on): the user's preferences, read by every delivery */
     preferences: (userId: string) => `${ofUser(userId)}user:${userId}:preferences`,
+    /**
+     * hash user id → JSON of the user's preferences, for the users of the partition who set any:
+     * a message to everyone leaves out of its live frame those who turned its kind off or silent
+     * (kept with `preferences` by their one owner, inbox's Preferences)
+     */
+    partitionPreferences: (partition: number) => `${part(partition)}preferences`,
     /** set of user ids of this partition a message was written for (idempotency per (message, user)) */
     messageRecipients: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:recipients`,
     /**

@@ -1,8 +1,8 @@
 import type { Keys } from '@herald/keys'
 import { defineScripts, type RedisClient } from '@herald/redis'
 import { control } from './commands/control-n'
-import { presenceConnect } from './commands/presence-connect-8'
-import { presenceDisconnect } from './commands/presence-disconnect-7'
+import { presenceConnect } from './commands/presence-connect-9'
+import { presenceDisconnect } from './commands/presence-disconnect-8'
 import { presenceReap } from './commands/presence-reap-n'
 import { type ConnectionRecord, PRESENCE_SETTLE_MS, WEBHOOK_OUTBOX_MAXLEN } from './read'
 import { ReplicaDirectory } from './routing'
@@ -72,6 +72,7 @@ export class PresenceWriter {
       k.cursor(p),
       k.presenceOfflineAt(userId),
       k.webhookOutbox(p),
+      k.partitionReplicas(p),
       connId,
       userId,
       json,
@@ -95,6 +96,7 @@ export class PresenceWriter {
       k.onlineUsers(p),
       k.presenceOfflineAt(userId),
       k.webhookOutbox(p),
+      k.partitionReplicas(p),
       connId,
       userId,
       this.replica,
@@ -155,6 +157,7 @@ export class PresenceWriter {
         k.onlineUsers(p),
         k.gatewayStream(p, replica),
         k.webhookOutbox(p),
+        k.partitionReplicas(p),
       ]
       const args: (string | number)[] = [replica, this.settleMs, WEBHOOK_OUTBOX_MAXLEN]
       for (let i = 0; i + 1 < flat.length; i += 2) {

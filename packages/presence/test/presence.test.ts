@@ -34,9 +34,15 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       await b.disconnect('c2', 'u1')
       await b.disconnect('c2', 'u1') // a second disconnect counts nothing
       expect(await getStats(redis, keys)).toMatchObject({ onlineUsers: 2, connections: 2 })
+      // the partition's replicas holding a connection: where a message to everyone goes
+      const p1 = keys.partitionOf('u1')
+      expect((await redis.smembers(keys.partitionReplicas(p1))).sort()).toEqual(
+        keys.partitionOf('u2') === p1 ? ['a', 'b'] : ['a'],
+      )
       await a.disconnect('c1', 'u1')
       expect(await getPresence(redis, keys, 'u1')).toEqual({ userId: 'u1', online: false, connections: [] })
       expect(await getStats(redis, keys)).toMatchObject({ onlineUsers: 1, connections: 1 })
+      expect(await redis.smembers(keys.partitionReplicas(p1))).toEqual(keys.partitionOf('u2') === p1 ? ['b'] : [])
     })
 
     it('notes a user going online and offline on the webhook outbox, a quick reconnect not at all', async () => {
@@ -97,8 +103,11 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect((await getPresence(redis, keys, 'shared', later)).connections.map((c) => c.connId)).toEqual(['l1'])
       expect(await getStats(redis, keys, later)).toMatchObject({ onlineUsers: 1, connections: 1 })
 
+      const home = keys.partitionOf('only-dead')
+      expect(await redis.sismember(keys.partitionReplicas(home), 'dead')).toBe(1)
       const { reaped } = await live.heartbeat(later)
       expect(reaped).toEqual(['dead'])
+      for (const p of keys.allPartitions()) expect(await redis.sismember(keys.partitionReplicas(p), 'dead')).toBe(0)
       expect(
         await redis.exists(keys.presence('only-dead'), keys.replicaConnections(keys.partitionOf('only-dead'), 'dead')),
       ).toBe(0)

@@ -4,16 +4,16 @@ import type { Delivery, HandlerContext, MessageContent } from '../catalog'
 import { broadcastMessageIdFor, messageIdFor } from './ids'
 import type { UserDirectory } from './user-directory'
 
-/** How many partitions an announcement (or its retraction) is written to at once. */
+/** How many partitions an announcement (or a walk of their users) is written to at once. */
 export const PARTITIONS_IN_FLIGHT = 4
 /** How many chunks of users (FANOUT_CHUNK_SIZE) one page of a partition's users holds. */
 const PAGE_CHUNKS = 4
 
 /**
  * Writes what a handler decided into inboxes and onto the streams of the gateways that hold
- * the users. However many recipients, the writes go out together (inbox.deliver /
- * inbox.deliverToMany), never a round trip per user. Ids are derived from the event id, so a
- * second run writes nothing new.
+ * the users. However many recipients, the writes go out together (inbox.deliver), never a
+ * round trip per user; a message to everyone is written once per partition (inbox.announce),
+ * not per user. Ids are derived from the event id, so a second run writes nothing new.
  */
 export class Deliverer {
   readonly context: HandlerContext
@@ -22,8 +22,6 @@ export class Deliverer {
     private readonly users: UserDirectory,
     private readonly inbox: Inbox,
     private readonly chunkSize: number,
-    /** the first chunk of each partition of a message to everyone (doubling up to chunkSize) */
-    private readonly firstChunkSize: number,
     /** kinds no user may mute (the catalog's) */
     private readonly mandatoryKinds: ReadonlySet<string> = new Set(),
     /** the receipt events (first ack 'd', first read 'r') the source's webhooks want noted */
@@ -64,20 +62,21 @@ export class Deliverer {
     if (delivery.to === 'all') {
       const id = broadcastMessageIdFor(eventId)
       const m = message(id, delivery.message)
-      await this.eachPage(async (_p, userIds, page) => {
-        const { push } = await this.inbox.deliverToMany(userIds, m, {
-          chunkSize: this.chunkSize,
-          // a partition's first page starts small: its first users are reached sooner
-          ...(page === 0 ? { firstChunkSize: this.firstChunkSize } : {}),
+      await this.inbox.announceAll(m, PARTITIONS_IN_FLIGHT)
+      // Web Push: the users owed it with no live socket and a subscription, a chunk at a time
+      const pusher = this.pusher
+      if (pusher) {
+        const content = { messageId: id, kind: m.kind, title: m.title, body: m.body, ...expiry }
+        await this.eachPage(async (p, userIds) => {
+          for (let i = 0; i < userIds.length; i += this.chunkSize) {
+            const push = await this.inbox.announcePushes(p, userIds.slice(i, i + this.chunkSize), id)
+            if (push.length === 0) continue
+            await pusher.enqueue(
+              push.map((userId) => ({ userId, ...content, ...(m.mandatory ? { mandatory: true } : {}) })),
+            )
+          }
         })
-        // the users of the page it reached with no live socket and a push subscription
-        if (push.length > 0 && this.pusher) {
-          const content = { messageId: id, kind: m.kind, title: m.title, body: m.body, ...expiry }
-          await this.pusher.enqueue(
-            push.map((userId) => ({ userId, ...content, ...(m.mandatory ? { mandatory: true } : {}) })),
-          )
-        }
-      })
+      }
       return [id]
     }
     const hooks = await this.hooksOf(source)
@@ -127,23 +126,30 @@ export class Deliverer {
   }
 
   /**
-   * Runs `fn` on every user of every partition, a page at a time (with its index in the
-   * partition): up to PARTITIONS_IN_FLIGHT
-   * partitions side by side (on a Cluster they sit on different primaries), each one page after
-   * the other, so a walk holds at most that many pages of ids. Rejects with the first error,
-   * once the partitions under way have stopped.
+   * Runs `fn` on every user of every partition, a page at a time, each partition one page after
+   * the other (eachPartition), so a walk holds at most PARTITIONS_IN_FLIGHT pages of ids.
    */
-  private async eachPage(fn: (partition: number, userIds: string[], page: number) => Promise<void>): Promise<void> {
+  private eachPage(fn: (partition: number, userIds: string[]) => Promise<void>): Promise<void> {
+    return this.eachPartition(async (p, failed) => {
+      for await (const page of this.users.idPagesIn(p, this.chunkSize * PAGE_CHUNKS)) {
+        await fn(p, page)
+        if (failed()) return
+      }
+    })
+  }
+
+  /**
+   * Runs `fn` for every partition, up to PARTITIONS_IN_FLIGHT side by side (on a Cluster they
+   * sit on different primaries). Rejects with the first error, once the partitions under way
+   * have stopped; `failed()` tells a long `fn` to stop early.
+   */
+  private async eachPartition(fn: (partition: number, failed: () => boolean) => Promise<unknown>): Promise<void> {
     const queue = [...this.inbox.partitions()]
     let failed: { err: unknown } | null = null
     const lane = async () => {
       for (let p = queue.shift(); p !== undefined && !failed; p = queue.shift()) {
         try {
-          let n = 0
-          for await (const page of this.users.idPagesIn(p, this.chunkSize * PAGE_CHUNKS)) {
-            await fn(p, page, n++)
-            if (failed) return
-          }
+          await fn(p, () => failed !== null)
         } catch (err) {
           failed ??= { err }
         }

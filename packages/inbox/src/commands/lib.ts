@@ -114,22 +114,82 @@ end
 -- The most announcement frames one write prunes (the next write prunes the rest).
 local PRUNE_MAX = 100
 
--- Keeps the frame tail of a message to everyone once for the partition (announcements, a hash)
--- for as long as an inbox may name it: until the latest write plus the retention, or its expiry
--- (keep_until, a sorted set; GT keeps the latest of the chunks). Prunes the frames past theirs.
-local function store_announcement(frames, keep_until, id, tail, ttl_s, exp_score)
+-- Keeps a message to everyone once for the partition, for as long as an inbox may take it in or
+-- name it: until its write plus the retention, or its expiry (keep_until, a sorted set): its frame
+-- tail (frames, a hash), its cursor (log, a sorted set: what inboxes take in after their
+-- watermark) and what an inbox checks as it takes it in (attrs, a hash: announcement_attrs).
+-- Prunes the announcements past theirs.
+local function store_announcement(frames, keep_until, log, attrs, id, tail, cs, kind, ttl_s, exp_score)
   local now = now_ms()
   local keep = now + ttl_s * 1000
   if exp_score ~= '' then keep = math.min(keep, tonumber(exp_score)) end
   redis.call('HSET', frames, id, tail)
   redis.call('ZADD', keep_until, 'GT', string.format('%.0f', keep), id)
+  redis.call('ZADD', log, cs, id)
+  local a = { k = kind }
+  if exp_score ~= '' then a.x = exp_score end
+  redis.call('HSET', attrs, id, cjson.encode(a))
   local old = redis.call('ZRANGEBYSCORE', keep_until, '-inf', now, 'LIMIT', 0, PRUNE_MAX)
   if #old > 0 then
     redis.call('HDEL', frames, unpack(old))
     redis.call('ZREM', keep_until, unpack(old))
+    redis.call('ZREM', log, unpack(old))
+    redis.call('HDEL', attrs, unpack(old))
   end
-  redis.call('EXPIRE', frames, ttl_s)
-  redis.call('EXPIRE', keep_until, ttl_s)
+  for _, k in ipairs({ frames, keep_until, log, attrs }) do redis.call('EXPIRE', k, ttl_s) end
+end
+
+-- Whether a message to everyone (its attrs a, decoded; its cursor c) is owed to a user: the user
+-- existed before it (created_ms, the user record's createdAt) and had not turned its kind off.
+-- taken_back: whether a taken-back one counts (the retraction asks; taking one in does not).
+local function announcement_owed(a, c, created_ms, prefs, now, taken_back)
+  if a.r and not taken_back then return false end
+  if a.x and now >= tonumber(a.x) then return false end
+  if tonumber(created_ms) * 1000 >= tonumber(c) then return false end
+  return a.k == '' or redis.call('HGET', prefs, a.k) ~= 'off'
+end
+
+-- The messages to everyone a user's inbox has not taken in yet (after its watermark: meta's
+-- 'absorbed', else the user's creation): flat {id, cursor, …}, the newest max of them, oldest
+-- first; and the user's createdAt (false for no user record: nobody's announcements).
+local function announcements_after(log, user, meta, max)
+  local created = redis.call('HGET', user, 'createdAt')
+  if not created then return {}, false end
+  local from = tonumber(created) * 1000
+  local wm = tonumber(redis.call('HGET', meta, 'absorbed') or '0')
+  if wm > from then from = wm end
+  local flat = redis.call('ZREVRANGEBYSCORE', log, '+inf', '(' .. string.format('%.0f', from), 'WITHSCORES', 'LIMIT', 0, max)
+  local out = {}
+  for i = #flat - 1, 1, -2 do
+    out[#out + 1] = flat[i]
+    out[#out + 1] = flat[i + 1]
+  end
+  return out, created
+end
+
+-- Takes the partition's messages to everyone owed to the user into the user's inbox (fan-out on
+-- read: a message to everyone is written once per partition, and each inbox takes it in the next
+-- time one of its scripts reads it), and moves the watermark past them. At most max_items (older
+-- ones would be dropped by the count bound). Returns how many were taken in.
+local function absorb(log, attrs, user, prefs, inbox, messages, unread, meta, seen, archived, expiring, max_items, retention_us, ttl_s)
+  local flat, created = announcements_after(log, user, meta, max_items)
+  if #flat == 0 then return 0 end
+  local ids = {}
+  for i = 1, #flat, 2 do ids[#ids + 1] = flat[i] end
+  local as = redis.call('HMGET', attrs, unpack(ids))
+  local now = now_ms()
+  local n = 0
+  for j = 1, #ids do
+    local cs = flat[2 * j]
+    local a = as[j] and cjson.decode(as[j])
+    if a and announcement_owed(a, cs, created, prefs, now, false) then
+      inbox_write(inbox, messages, unread, meta, seen, archived, expiring, ids[j], cs, tonumber(cs), false, max_items, retention_us, ttl_s, a.x or '')
+      n = n + 1
+    end
+  end
+  redis.call('HSET', meta, 'absorbed', flat[#flat])
+  redis.call('EXPIRE', meta, ttl_s)
+  return n
 end
 
 -- The frames of a user's ids (scores: their cursors, same order): from the user's own hash

@@ -1,24 +1,28 @@
+import { INBOX_LIB } from './lib'
 import { OUTBOX_LIB } from './webhook-outbox'
 
 /** The most members one SADD of a script takes (Lua's unpack has a stack limit near 8000). */
 const SADD_MAX = 1000
 
 /**
- * Delivery receipts, for messages that are in the acking user's inbox: any number of acks of
+ * Delivery receipts, for messages that are in the acking user's inbox — or, for a message to
+ * everyone, owed to the user (not taken in yet: fan-out on read): any number of acks of
  * one partition's users (a gateway sends those of a short window together), one atomic step.
  * The acks come grouped by message, so a message to everyone acked by hundreds of sockets names
  * its receipt, devices set and id once, sets its receipt once and adds its devices in one SADD.
  */
 export const recordAcks = {
   name: 'heraldAcks',
-  lua: `${OUTBOX_LIB}
+  lua: `${INBOX_LIB}${OUTBOX_LIB}
 --[[
   Input (the key count first):
     KEYS[1] the partition's webhook outbox stream
-    then per message: its receipt hash, its devices set, then the inbox of each acking user
+    then per message: its receipt hash, its devices set, then the inbox of each acking user; for a
+    message to everyone its receipt hash, its devices set, the partition's announcement log and
+    attrs, then per acking user the inbox, the user's record and preferences
     ARGV[1] ttl (s)   ARGV[2] outbox max length
-    then per message: its id, the number of its acks n, then n pairs (arrival time in ms, device),
-    in the order of the inboxes, earliest first
+    then per message: its id, the number of its acks n, 1 for a message to everyone (else 0),
+    then n pairs (arrival time in ms, device), in the order of the users, earliest first
   Output: the number of acks recorded (those of messages in the user's inbox). A message's
   first ack (the earliest of the call that counts) is noted on the webhook outbox.
 ]]
@@ -31,11 +35,28 @@ while a <= #ARGV do
   local count = tonumber(ARGV[a + 1])
   local receipt = KEYS[k]
   local devices = KEYS[k + 1]
+  -- a message to everyone: its cursor and attrs, for the users who have not taken it in yet
+  local ann, attrs = nil, nil
+  local per = 1
+  if ARGV[a + 2] == '1' then
+    ann = redis.call('ZSCORE', KEYS[k + 2], id)
+    local json = ann and redis.call('HGET', KEYS[k + 3], id)
+    attrs = json and cjson.decode(json)
+    per = 3
+    k = k + 2
+  end
+  local now = attrs and now_ms()
+  local function owed(j)
+    if redis.call('ZSCORE', KEYS[j], id) then return true end
+    if not attrs then return false end
+    local created = redis.call('HGET', KEYS[j + 1], 'createdAt')
+    return created ~= false and announcement_owed(attrs, ann, created, KEYS[j + 2], now, false)
+  end
   k = k + 2
-  a = a + 2
+  a = a + 3
   local added = {}
   for i = 0, count - 1 do
-    if redis.call('ZSCORE', KEYS[k + i], id) then
+    if owed(k + per * i) then
       local at = ARGV[a + 2 * i]
       if #added == 0 and redis.call('HSETNX', receipt, 'deliveredAt', at) == 1 then
         outbox_note(KEYS[1], ARGV[2], 'd', receipt, id, at)
@@ -48,7 +69,7 @@ while a <= #ARGV do
   if rest > 0 then redis.call('SADD', devices, unpack(added, #added - rest + 1, #added)) end
   if #added > 0 then redis.call('EXPIRE', devices, ttl) end
   n = n + #added
-  k = k + count
+  k = k + per * count
   a = a + 2 * count
 end
 return n

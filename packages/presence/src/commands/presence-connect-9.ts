@@ -1,7 +1,7 @@
 /** Registers a connection and returns the cursor it starts from: one step, in the user's partition. */
 export const presenceConnect = {
   name: 'heraldPresenceConnect',
-  numberOfKeys: 8,
+  numberOfKeys: 9,
   lua: `--[[
   Input:
     KEYS[1] the user's presence hash (connId -> JSON)    KEYS[2] the user's routes hash (replica -> count)
@@ -9,6 +9,7 @@ export const presenceConnect = {
     KEYS[4] the replica's users hash in the partition (userId -> count)
     KEYS[5] the partition's online-users counter         KEYS[6] the partition's cursor
     KEYS[7] when the user last went offline (string, TTL)  KEYS[8] the partition's webhook outbox stream
+    KEYS[9] the partition's replicas holding a connection (set)
     ARGV[1] connId   ARGV[2] userId   ARGV[3] connection JSON {replica, device, sessionId, connectedAt}
     ARGV[4] replica  ARGV[5] per-user cap (0: none)
     ARGV[6] settle window (ms)   ARGV[7] outbox max length
@@ -17,8 +18,10 @@ export const presenceConnect = {
   A user's first connection is noted on the webhook outbox as 'on', unless the user went offline
   less than the settle window ago (a reconnect: the pending 'off' is dropped too).
   Every message written to the user after this step is appended to this replica's stream (the
-  deliver scripts read the routes hash in the same slot); every message before it has a cursor
-  at most the one returned, and is in the inbox.
+  deliver scripts read the routes hash in the same slot), and every message to everyone after
+  it to this replica's stream of the partition (the announce script reads KEYS[9]); every
+  message before it has a cursor at most the one returned, and is in the inbox or owed to it
+  by the partition's announcements.
 ]]
 local cursor = redis.call('GET', KEYS[6]) or '0'
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return {1, cursor} end
@@ -38,6 +41,7 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('HINCRBY', KEYS[2], ARGV[4], 1)
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 redis.call('HINCRBY', KEYS[4], ARGV[2], 1)
+redis.call('SADD', KEYS[9], ARGV[4])
 if before == 0 then
   redis.call('INCR', KEYS[5])
   local t = redis.call('TIME')
