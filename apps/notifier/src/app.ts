@@ -100,6 +100,7 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
   )
   app.register(eventRoutes, { catalog, intake, durability })
   const webhookRegistry = new WebhookRegistry(redis, keys)
+  const subscriptions = new PushSubscriptions(redis, keys, config.PUSH_MAX_SUBSCRIPTIONS)
   const hooks = new ReceiptHooks(new CachedSubscribers(webhookRegistry, config.WEBHOOK_SUBSCRIBERS_CACHE_MS))
   const deliverer = new Deliverer(
     cachedNicknames(new UserStore(redis, keys), config.NICKNAME_CACHE_MS),
@@ -108,6 +109,7 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
     catalog.mandatoryKinds,
     (source) => hooks.of(source),
     new PushEnqueuer(pushQueue, pushQueueOptionsOf(config)),
+    (p, n) => subscriptions.subscriberPagesIn(p, n),
   )
   app.register(messageRoutes, {
     intake,
@@ -120,7 +122,7 @@ export function buildApp(config: NotifierConfig, deps: AppDeps): ServiceApp {
   app.register(inboxRoutes, { inbox })
   app.register(preferenceRoutes, { preferences: new Preferences(redis, keys), mandatoryKinds: catalog.mandatoryKinds })
   app.register(pushRoutes, {
-    subscriptions: new PushSubscriptions(redis, keys, config.PUSH_MAX_SUBSCRIPTIONS),
+    subscriptions,
     publicKey: vapidOf(config)?.publicKey ?? null,
     policy: pushPolicyOf(config),
     maxSubscriptions: config.PUSH_MAX_SUBSCRIPTIONS,

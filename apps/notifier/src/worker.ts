@@ -1,5 +1,6 @@
 import { EVENTS_QUEUE, type EventJob, eventsOfBatch } from '@herald/contracts'
-import { Inbox } from '@herald/inbox'
+import { Inbox, Preferences } from '@herald/inbox'
+import { PushSubscriptions } from '@herald/push'
 import type { RedisClient } from '@herald/redis'
 import { keysFor } from '@herald/service-kit'
 import { UserStore } from '@herald/users'
@@ -56,18 +57,32 @@ export function startWorker(config: WorkerConfig, deps: WorkerDeps): NotifierWor
     streamMaxLen: config.STREAM_MAXLEN,
     push: pushModeOf(config),
   })
+  const users = new UserStore(deps.redis, keys)
+  const subscriptions = new PushSubscriptions(deps.redis, keys, config.PUSH_MAX_SUBSCRIPTIONS)
+  // an upgrade: what messages to everyone read per partition, built from what earlier releases
+  // kept per user only (once per partition; a marker key says it was done)
+  const pagesOf = (p: number) => users.idPagesIn(p, config.FANOUT_CHUNK_SIZE)
+  Promise.all([new Preferences(deps.redis, keys).copyToPartitions(pagesOf), subscriptions.indexSubscribers(pagesOf)])
+    .then(([preferences, subscribers]) => {
+      if (preferences + subscribers > 0)
+        deps.logger?.info({ preferences, subscribers }, 'per-user records copied for messages to everyone')
+    })
+    .catch((err: Error) =>
+      deps.logger?.warn({ err: err.message }, 'per-user records not copied; retried at the next start'),
+    )
   const pushQueue = createPushQueue(deps.redis, keys)
   const registry = new WebhookRegistry(deps.redis, keys)
   // one cached look-up of the callers' endpoints for the receipts' `wh` and for event.failed
   const subscribers = new CachedSubscribers(registry, config.WEBHOOK_SUBSCRIBERS_CACHE_MS)
   const hooks = new ReceiptHooks(subscribers)
   const deliverer = new Deliverer(
-    cachedNicknames(new UserStore(deps.redis, keys), config.NICKNAME_CACHE_MS),
+    cachedNicknames(users, config.NICKNAME_CACHE_MS),
     inbox,
     config.FANOUT_CHUNK_SIZE,
     catalog.mandatoryKinds,
     (source) => hooks.of(source),
     new PushEnqueuer(pushQueue, pushQueueOptionsOf(config)),
+    (p, n) => subscriptions.subscriberPagesIn(p, n),
   )
   const webhooksQueue = createWebhooksQueue(deps.redis, keys)
   const webhooks = new WebhookDispatcher(subscribers, webhooksQueue, dispatchOptionsOf(config))

@@ -1,6 +1,9 @@
 import type { Keys } from '@herald/keys'
-import type { RedisClient } from '@herald/redis'
+import { defineScripts, type RedisClient } from '@herald/redis'
+import { preferencesCopy } from './commands/preferences-copy-1'
 import type { Preference } from './inbox'
+
+const withScripts = (redis: RedisClient) => defineScripts(redis, [preferencesCopy] as const)
 
 /** The most kinds a user may set apart from 'on' (PUT /inbox/preferences answers 400 past it). */
 export const MAX_PREFERENCES = 100
@@ -14,10 +17,14 @@ export const MAX_PREFERENCES = 100
  * choices that differ from 'on' (`partitionPreferences`) to leave them out of its live frame.
  */
 export class Preferences {
+  private readonly redis: ReturnType<typeof withScripts>
+
   constructor(
-    private readonly redis: RedisClient,
+    redis: RedisClient,
     private readonly keys: Keys,
-  ) {}
+  ) {
+    this.redis = withScripts(redis)
+  }
 
   /** The kinds set apart from 'on'. */
   async get(userId: string): Promise<Record<string, Exclude<Preference, 'on'>>> {
@@ -41,5 +48,25 @@ export class Preferences {
     else tx.hdel(partition, userId)
     await tx.exec()
     return Object.fromEntries(kept)
+  }
+
+  /**
+   * Copies into each partition's copy the choices of users who set them before it existed (an
+   * upgrade): once per partition (a marker key), a page of the partition's users at a time
+   * (`pagesOf`: the users store's walk). Safe beside changes and other copies: a user's copy
+   * already there is the newer one and is kept. Returns how many users' choices were copied.
+   */
+  async copyToPartitions(pagesOf: (partition: number) => AsyncIterable<string[]>): Promise<number> {
+    let copied = 0
+    for (const p of this.keys.allPartitions()) {
+      const marker = this.keys.partitionPreferencesCopied(p)
+      if ((await this.redis.exists(marker)) === 1) continue
+      const around = this.keys.aroundUser(p, this.keys.preferences)
+      for await (const page of pagesOf(p)) {
+        copied += Number(await this.redis.heraldPreferencesCopy(this.keys.partitionPreferences(p), ...around, ...page))
+      }
+      await this.redis.set(marker, new Date().toISOString())
+    }
+    return copied
   }
 }

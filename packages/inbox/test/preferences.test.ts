@@ -94,6 +94,31 @@ describe.each(redisModes())('on %s Redis', (mode) => {
     expect(await entries()).toHaveLength(1)
   })
 
+  it('copies the choices users set before the partition copy existed (an upgrade), once; a copy already there is kept', async () => {
+    const { keys, prefs } = setup()
+    const users = ['p1', 'p2', 'p3', 'p4']
+    // set the way earlier releases did: the user's hash only
+    await redis.hset(keys.preferences('p1'), 'news', 'off')
+    await redis.hset(keys.preferences('p2'), { news: 'silent', chat: 'off' })
+    // changed since the upgrade: its copy is the newer one
+    await prefs.replace('p3', { news: 'silent' })
+    await redis.hset(keys.preferences('p3'), 'news', 'off')
+    const pagesOf = async function* (p: number) {
+      yield users.filter((u) => keys.partitionOf(u) === p)
+    }
+    expect(await prefs.copyToPartitions(pagesOf)).toBe(2)
+    const copy = async (u: string) =>
+      JSON.parse((await redis.hget(keys.partitionPreferences(keys.partitionOf(u)), u)) ?? 'null')
+    expect(await copy('p1')).toEqual({ news: 'off' })
+    expect(await copy('p2')).toEqual({ news: 'silent', chat: 'off' })
+    expect(await copy('p3')).toEqual({ news: 'silent' })
+    expect(await copy('p4')).toBeNull()
+    // once per partition
+    await redis.hset(keys.preferences('p4'), 'news', 'off')
+    expect(await prefs.copyToPartitions(pagesOf)).toBe(0)
+    expect(await copy('p4')).toBeNull()
+  })
+
   it('device targeting: the entry names the sessions (or the one left out) and the frame says so', async () => {
     const { inbox, online, entries } = setup()
     await online('u1', 'u2')

@@ -218,6 +218,8 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
      * (kept with `preferences` by their one owner, inbox's Preferences)
      */
     partitionPreferences: (partition: number) => `${part(partition)}preferences`,
+    /** string: set once the users' preferences from before partitionPreferences existed were copied into it */
+    partitionPreferencesCopied: (partition: number) => `${part(partition)}preferences:copied`,
     /** set of user ids of this partition a message was written for (idempotency per (message, user)) */
     messageRecipients: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:recipients`,
     /**
@@ -235,6 +237,13 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
      * script can tell whether an offline user has one in the same atomic step
      */
     pushSubscriptions: (userId: string) => `${ofUser(userId)}user:${userId}:push`,
+    /**
+     * set of the partition's user ids holding at least one subscription: the users a message to
+     * everyone may owe a push to (its walk reads them, not every user)
+     */
+    pushSubscribers: (partition: number) => `${part(partition)}push:subscribers`,
+    /** string: set once the users subscribed before pushSubscribers existed were added to it */
+    pushSubscribersIndexed: (partition: number) => `${part(partition)}push:subscribers:indexed`,
 
     // ---- notifier
     /**

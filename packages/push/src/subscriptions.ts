@@ -2,9 +2,11 @@ import { createHash, ECDH } from 'node:crypto'
 import type { Keys } from '@herald/keys'
 import { defineScripts, type RedisClient } from '@herald/redis'
 import { type TargetPolicy, urlProblem } from '@herald/webhooks'
-import { pushSubscribe } from './commands/push-subscribe-1'
+import { pushIndex } from './commands/push-index-1'
+import { pushSubscribe } from './commands/push-subscribe-2'
+import { pushUnsubscribe } from './commands/push-unsubscribe-2'
 
-const SCRIPTS = [pushSubscribe] as const
+const SCRIPTS = [pushSubscribe, pushUnsubscribe, pushIndex] as const
 
 /** Longest endpoint URL accepted (the browsers' push services use a few hundred characters). */
 export const MAX_ENDPOINT_LENGTH = 1024
@@ -81,9 +83,11 @@ export class PushSubscriptions {
     }
     const out = await this.redis.heraldPushSubscribe(
       this.keys.pushSubscriptions(userId),
+      this.keys.pushSubscribers(this.keys.partitionOf(userId)),
       this.max,
       stored.id,
       JSON.stringify(stored),
+      userId,
     )
     return OUTCOMES[String(out)] ?? 'full'
   }
@@ -95,7 +99,46 @@ export class PushSubscriptions {
 
   /** Removes a subscription by id (the push service said it is gone). */
   async removeId(userId: string, id: string): Promise<boolean> {
-    return (await this.redis.hdel(this.keys.pushSubscriptions(userId), id)) === 1
+    const out = await this.redis.heraldPushUnsubscribe(
+      this.keys.pushSubscriptions(userId),
+      this.keys.pushSubscribers(this.keys.partitionOf(userId)),
+      id,
+      userId,
+    )
+    return Number(out) === 1
+  }
+
+  /**
+   * The partition's users holding a subscription, a page of about `pageSize` at a time (SSCAN):
+   * the walk of a message to everyone's pushes. A user subscribed for the whole walk comes at
+   * least once; one may come twice.
+   */
+  async *subscriberPagesIn(partition: number, pageSize: number): AsyncGenerator<string[]> {
+    let cursor = '0'
+    do {
+      const [next, ids] = await this.redis.sscan(this.keys.pushSubscribers(partition), cursor, 'COUNT', pageSize)
+      cursor = next
+      if (ids.length > 0) yield ids
+    } while (cursor !== '0')
+  }
+
+  /**
+   * Adds the users who subscribed before the partitions' subscriber sets existed (an upgrade):
+   * once per partition (a marker key), a page of the partition's users at a time (`pagesOf`: the
+   * users store's walk). Returns how many users were added.
+   */
+  async indexSubscribers(pagesOf: (partition: number) => AsyncIterable<string[]>): Promise<number> {
+    let added = 0
+    for (const p of this.keys.allPartitions()) {
+      const marker = this.keys.pushSubscribersIndexed(p)
+      if ((await this.redis.exists(marker)) === 1) continue
+      const around = this.keys.aroundUser(p, this.keys.pushSubscriptions)
+      for await (const page of pagesOf(p)) {
+        added += Number(await this.redis.heraldPushIndex(this.keys.pushSubscribers(p), ...around, ...page))
+      }
+      await this.redis.set(marker, new Date().toISOString())
+    }
+    return added
   }
 
   /** The user's subscriptions, oldest first. */

@@ -70,4 +70,37 @@ describe.each(redisModes())('PushSubscriptions on %s Redis', (mode) => {
     // the last one gone, the key is gone: the delivery script's EXISTS says no subscription
     expect(await redis.exists(keys.pushSubscriptions('u_1'))).toBe(0)
   })
+
+  it('keeps each partition’s set of subscribed users: in with the first subscription, out with the last', async () => {
+    const keys = createKeys(uniquePrefix('push'), 4)
+    const store = new PushSubscriptions(redis, keys, 5)
+    const users = Array.from({ length: 12 }, (_, i) => `s_${i}`)
+    const first = browser()
+    for (const u of users) await store.add(u, u === 's_0' ? first : browser(), 1)
+    await store.add('s_0', browser(), 2)
+    const subscribers = async () => {
+      const all: string[] = []
+      for (const p of keys.allPartitions()) for await (const page of store.subscriberPagesIn(p, 5)) all.push(...page)
+      return all.sort()
+    }
+    expect(await subscribers()).toEqual([...users].sort())
+    await store.remove('s_0', first.endpoint)
+    expect(await subscribers()).toContain('s_0')
+    for (const s of await store.list('s_0')) await store.removeId('s_0', s.id)
+    expect(await subscribers()).toEqual(users.slice(1).sort())
+  })
+
+  it('adds the users who subscribed before the sets existed (an upgrade), once per partition', async () => {
+    const keys = createKeys(uniquePrefix('push'), 4)
+    const store = new PushSubscriptions(redis, keys, 5)
+    // as earlier releases kept it: the user's hash only
+    for (const u of ['o_1', 'o_2']) await redis.hset(keys.pushSubscriptions(u), 'sub', '{}')
+    const pagesOf = async function* (p: number) {
+      yield ['o_1', 'o_2', 'o_3'].filter((u) => keys.partitionOf(u) === p)
+    }
+    expect(await store.indexSubscribers(pagesOf)).toBe(2)
+    for (const u of ['o_1', 'o_2']) expect(await redis.sismember(keys.pushSubscribers(keys.partitionOf(u)), u)).toBe(1)
+    await redis.hset(keys.pushSubscriptions('o_3'), 'sub', '{}')
+    expect(await store.indexSubscribers(pagesOf)).toBe(0)
+  })
 })

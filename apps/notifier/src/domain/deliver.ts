@@ -28,8 +28,47 @@ export class Deliverer {
     private readonly hooksOf: (source: string) => Promise<string> = async () => '',
     /** queues Web Push sends (absent: push off) */
     private readonly pusher?: { enqueue(jobs: Omit<PushJob, 'done'>[]): Promise<number> },
+    /** a partition's users holding a push subscription, a page at a time (PushSubscriptions) */
+    private readonly subscriberPages?: (partition: number, pageSize: number) => AsyncIterable<string[]>,
   ) {
     this.context = { nickname: (userId) => this.users.nickname(userId) }
+  }
+
+  /**
+   * Sends a message to everyone (`inbox.announceAll`) and nothing else: a request that has
+   * queued its job sends from the request itself, not after the queue's hop; the job then sends
+   * nothing again and walks the Web Push. Returns its id.
+   */
+  async announce(
+    eventId: string,
+    delivery: Delivery,
+    opts: { now?: number; source?: string; expiresAt?: number } = {},
+  ): Promise<string> {
+    if (delivery.to !== 'all') throw new Error('announce: a delivery to everyone only')
+    const m = this.messageOf(broadcastMessageIdFor(eventId), delivery.message, opts)
+    await this.inbox.announceAll(m, PARTITIONS_IN_FLIGHT)
+    return m.id
+  }
+
+  /** The message a handler's content becomes (`expiresAt`: epoch ms). */
+  private messageOf(
+    id: string,
+    c: MessageContent,
+    opts: { now?: number; source?: string; expiresAt?: number },
+  ): NewMessage {
+    return {
+      id,
+      kind: c.kind,
+      title: c.title,
+      body: c.body,
+      data: c.data,
+      createdAt: new Date(opts.now ?? Date.now()).toISOString(),
+      source: opts.source ?? '',
+      ...(this.mandatoryKinds.has(c.kind) ? { mandatory: true } : {}),
+      ...(c.sessionIds ? { sessionIds: c.sessionIds } : {}),
+      ...(c.exceptSessionId !== undefined ? { exceptSessionId: c.exceptSessionId } : {}),
+      ...(opts.expiresAt !== undefined ? { expiresAt: new Date(opts.expiresAt).toISOString() } : {}),
+    }
   }
 
   /**
@@ -43,37 +82,25 @@ export class Deliverer {
     opts: { now?: number; source?: string; expiresAt?: number; ids?: readonly string[] } = {},
   ): Promise<string[]> {
     const { now = Date.now(), source = '' } = opts
-    const createdAt = new Date(now).toISOString()
-    const expiresAt = opts.expiresAt === undefined ? undefined : new Date(opts.expiresAt).toISOString()
-    const message = (id: string, c: MessageContent): NewMessage => ({
-      id,
-      kind: c.kind,
-      title: c.title,
-      body: c.body,
-      data: c.data,
-      createdAt,
-      source,
-      ...(this.mandatoryKinds.has(c.kind) ? { mandatory: true } : {}),
-      ...(c.sessionIds ? { sessionIds: c.sessionIds } : {}),
-      ...(c.exceptSessionId !== undefined ? { exceptSessionId: c.exceptSessionId } : {}),
-      ...(expiresAt !== undefined ? { expiresAt } : {}),
-    })
+    const message = (id: string, c: MessageContent): NewMessage => this.messageOf(id, c, { ...opts, now, source })
     const expiry = opts.expiresAt === undefined ? {} : { expiresAt: opts.expiresAt }
     if (delivery.to === 'all') {
-      const id = broadcastMessageIdFor(eventId)
+      const id = await this.announce(eventId, delivery, { ...opts, now, source })
       const m = message(id, delivery.message)
-      await this.inbox.announceAll(m, PARTITIONS_IN_FLIGHT)
-      // Web Push: the users owed it with no live socket and a subscription, a chunk at a time
-      const pusher = this.pusher
-      if (pusher) {
+      // Web Push: of the users holding a subscription, those owed it with no live socket
+      const pusher = this.inbox.opts.push === 'off' ? undefined : this.pusher
+      const pages = this.subscriberPages
+      if (pusher && pages) {
         const content = { messageId: id, kind: m.kind, title: m.title, body: m.body, ...expiry }
-        await this.eachPage(async (p, userIds) => {
-          for (let i = 0; i < userIds.length; i += this.chunkSize) {
-            const push = await this.inbox.announcePushes(p, userIds.slice(i, i + this.chunkSize), id)
-            if (push.length === 0) continue
-            await pusher.enqueue(
-              push.map((userId) => ({ userId, ...content, ...(m.mandatory ? { mandatory: true } : {}) })),
-            )
+        await this.eachPartition(async (p, failed) => {
+          for await (const page of pages(p, this.chunkSize)) {
+            const push = await this.inbox.announcePushes(p, page, id)
+            if (push.length > 0) {
+              await pusher.enqueue(
+                push.map((userId) => ({ userId, ...content, ...(m.mandatory ? { mandatory: true } : {}) })),
+              )
+            }
+            if (failed()) return
           }
         })
       }

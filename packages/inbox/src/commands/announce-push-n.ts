@@ -30,8 +30,9 @@ local function unread(i)
   return tonumber(redis.call('HGET', key(6, i), 'absorbed') or '0') < tonumber(ann) or redis.call('ZSCORE', key(5, i), id)
 end
 for i = 14, #ARGV do
-  local created = redis.call('HGET', key(1, i), 'createdAt')
-  if created and redis.call('HLEN', key(3, i)) == 0 and push_owed('o', false, key(4, i)) ~= ''
+  -- a live socket first: the common case ends at one call
+  local created = redis.call('HLEN', key(3, i)) == 0 and redis.call('HGET', key(1, i), 'createdAt')
+  if created and push_owed('o', false, key(4, i)) ~= ''
     and announcement_owed(attrs, ann, created, key(2, i), now, false)
     and (attrs.k == '' or redis.call('HGET', key(2, i), attrs.k) ~= 'silent') and unread(i) then
     out[#out + 1] = ARGV[i]
