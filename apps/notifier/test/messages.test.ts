@@ -37,6 +37,37 @@ describe('POST /v1/messages', () => {
     })
   })
 
+  it('sends a message to everyone due now from the request: the sockets get it before any worker runs, and the event can no longer be canceled', async () => {
+    h = await harness()
+    await h.addUsers('u1', 'u2')
+    // no worker runs: the API itself sent it, after queuing its job
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: h.auth('messages:write events:write'),
+      payload: { to: { all: true }, title: 'Maintenance', body: 'at 2 am' },
+    })
+    expect(res.statusCode).toBe(202)
+    const { requestId, ids } = res.json()
+    const entries = await h.entries()
+    expect(entries).toHaveLength(1)
+    const [, fields] = entries[0] as [string, string[]]
+    expect(fields.slice(0, 2)).toEqual(['k', 'a'])
+    expect(JSON.parse(fields.at(-1) as string)).toMatchObject({ type: 'message', id: ids[0], title: 'Maintenance' })
+    expect(await inboxIds(h.redis, h.keys, 'u2')).toEqual(ids)
+    expect(await status(requestId)).toMatchObject({ status: 'processing' })
+    const cancel = await h.app.inject({
+      method: 'DELETE',
+      url: `/v1/events/${requestId}`,
+      headers: h.auth('events:write'),
+    })
+    expect([cancel.statusCode, cancel.json().code]).toEqual([409, 'NOT_CANCELABLE'])
+    // the job sends nothing again
+    h.startWorker()
+    await waitFor(async () => (await status(requestId)).status === 'done')
+    expect(await h.entries()).toHaveLength(1)
+  })
+
   it('queues a message for more users than the inline limit, and the worker delivers it', async () => {
     h = await harness({ MESSAGES_INLINE_MAX_RECIPIENTS: 1 })
     h.startWorker()

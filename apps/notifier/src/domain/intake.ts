@@ -136,7 +136,9 @@ export class EventIntake {
           error ??= job.failedReason
         } else if (state === 'active') status = 'processing'
         else if (state === 'delayed') status = job.attemptsMade > 0 || rec.attempts > 0 ? 'queued' : 'delayed'
-        else if (state === 'waiting' || state === 'prioritized' || state === 'waiting-children') status = 'queued'
+        // waiting but started: a message to everyone the API sent itself (its job walks the pushes)
+        else if (state === 'waiting' || state === 'prioritized' || state === 'waiting-children')
+          status = rec.status === 'processing' ? 'processing' : 'queued'
       }
     }
     return {

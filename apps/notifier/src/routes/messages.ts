@@ -53,7 +53,7 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
         tags: ['messages'],
         summary: 'Send a message to users, or to everyone',
         description:
-          'A message for `to.userIds` (one message id per user) or for every user (`to.all`, one id). A small immediate request (few users, no `deliverAt`, no `Idempotency-Key`) is written at once and answered with status `done`; any other is queued and processed like an event: retried, delivered once, `deliverAt` delays it. `ttl` or `expiresAt` ends its life: past it, it is not delivered nor replayed and it leaves the inbox. The ids answered work with `GET /v1/messages/:id` and `DELETE /v1/messages/:id`; `requestId` with `GET` and `DELETE /v1/events/:id` (scope `events:write`).',
+          'A message for `to.userIds` (one message id per user) or for every user (`to.all`, one id). A small immediate request (few users, no `deliverAt`, no `Idempotency-Key`) is written at once and answered with status `done`; any other is queued and processed like an event: retried, delivered once, `deliverAt` delays it. A message to everyone due now is sent from the request once queued (status `queued`: its job then sends the Web Push). `ttl` or `expiresAt` ends its life: past it, it is not delivered nor replayed and it leaves the inbox. The ids answered work with `GET /v1/messages/:id` and `DELETE /v1/messages/:id`; `requestId` with `GET` and `DELETE /v1/events/:id` (scope `events:write`).',
         security: [{ [SERVICE_TOKEN]: [] }],
         headers: IdempotencyHeaders,
         body: SendMessageBody,
@@ -124,6 +124,23 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
         )
       }
       const res = await intake.accept(job, deliverAt ? due : undefined)
+      // a message to everyone is one script per partition: sent from here, once its job is durable
+      // and marked started (no cancel can say it was not sent), not after the queue's hop. The
+      // job sends nothing again and walks the Web Push; if this send fails, the job sends it.
+      if (res.created && 'all' in data.to && !(deliverAt && due > now)) {
+        const started = await inline.records.start(job)
+        if (started.status === 'processing') {
+          const delivery = await directMessage.handle(
+            { id: requestId, type: DIRECT_MESSAGE_TYPE, data, occurredAt: job.occurredAt },
+            inline.deliverer.context,
+          )
+          await inline.deliverer
+            .announce(requestId, delivery, { now, source: caller, ...(expiresAt !== undefined ? { expiresAt } : {}) })
+            .catch((err) =>
+              request.log.warn({ requestId, err: { message: (err as Error).message } }, 'left to the job'),
+            )
+        }
+      }
       if (res.created) await durability.accepted()
       return reply.status(res.created ? 202 : 200).send({ requestId, ids, status: res.status })
     },
