@@ -1,7 +1,7 @@
 import { forEachPrimary } from '@herald/redis'
 import { redisModes, sleep, waitFor } from '@herald/test-utils'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Cluster, PARTITIONS } from './helpers'
+import { type Client, Cluster, type Frame, message, PARTITIONS } from './helpers'
 
 /** The same suite on one Redis, a Redis Cluster and a Sentinel-managed primary. */
 describe.each(redisModes())('on %s Redis', (mode) => {
@@ -59,6 +59,48 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       for (const cl of clients) expect((await cl.next('message')).id).toBe('ann-1.all')
       await sleep(100)
       for (const cl of clients) expect(cl.messages()).toEqual(['ann-1.all'])
+    })
+
+    it('messages to everyone reach every user once, in order, while the users hop between replicas and resume with since', async () => {
+      const replicas = [await c.start(), await c.start()]
+      const users = await Promise.all(Array.from({ length: 8 }, () => c.user()))
+      const sockets = new Map<string, Client>()
+      for (const u of users) sockets.set(u.userId, await c.online(replicas[0] as { url: string }, u))
+      const got = new Map<string, Frame[]>(users.map((u) => [u.userId, []]))
+      const sent: string[] = []
+      const sending = (async () => {
+        for (let i = 0; i < 40; i++) {
+          const m = message(`hop-${i}.all`)
+          await c.inbox.announceAll(m)
+          sent.push(m.id)
+          await sleep(3)
+        }
+      })()
+      // each round closes every socket and opens it again on the other replica, from the last
+      // cursor it had (its welcome's when no message came yet)
+      for (let round = 1; round <= 4; round++) {
+        await sleep(25)
+        for (const u of users) {
+          const old = sockets.get(u.userId) as Client
+          old.ws.close()
+          await old.closed
+          const mine = got.get(u.userId) as Frame[]
+          mine.push(...old.of('message'))
+          const since = (mine.at(-1)?.cursor ?? old.frames[0]?.cursor) as string
+          sockets.set(u.userId, await c.online(replicas[round % 2] as { url: string }, u, since))
+        }
+      }
+      await sending
+      for (const u of users) {
+        const cl = sockets.get(u.userId) as Client
+        const before = (got.get(u.userId) as Frame[]).length
+        await waitFor(() => before + cl.of('message').length >= sent.length, 5000)
+        await sleep(50)
+        const all = [...(got.get(u.userId) as Frame[]), ...cl.of('message')]
+        expect(all.map((f) => f.id)).toEqual(sent)
+        const cursors = all.map((f) => BigInt(f.cursor as string))
+        expect(cursors.every((v, i) => i === 0 || v > (cursors[i - 1] as bigint))).toBe(true)
+      }
     })
 
     it('writes an entry only to the replicas that hold the user: the others read nothing, an offline user costs no entry', async () => {
