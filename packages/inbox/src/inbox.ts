@@ -123,6 +123,7 @@ const withScripts = (redis: RedisClient) => defineScripts(redis, SCRIPTS)
 
 /** The user keys each script over many users builds from the ids, in the order its header lists them. */
 const MANY_USER_KEYS = {
+  recordAcks: (k: Keys) => [k.inbox, k.user, k.preferences],
   announcePush: (k: Keys) => [k.user, k.preferences, k.routes, k.pushSubscriptions, k.inboxUnread, k.inboxMeta],
   retractMany: (k: Keys) => [
     k.inbox,
@@ -580,10 +581,9 @@ export class Inbox {
   private ackCalls(acks: readonly AckBatchItem[]): { acks: number[]; run: () => Promise<unknown> }[] {
     const k = this.keys
     const { retentionSeconds, streamMaxLen } = this.opts
-    // a message to everyone's group also names, per user, its record and preferences: the
-    // users who have not taken it in yet are checked against the announcement log
-    type Group = { inboxes: string[]; pairs: (string | number)[] }
-    const parts = new Map<number, { acks: number[]; byId: Map<string, Group> }>()
+    // per message id, its acks as (user id, arrival, device) triples: the script builds each
+    // user's keys from the id (a window of a message to everyone's acks carries thousands)
+    const parts = new Map<number, { acks: number[]; byId: Map<string, (string | number)[]> }>()
     acks.forEach((a, i) => {
       const ids = [...new Set(a.ids)].filter((id) => ID_RE.test(id))
       if (ids.length === 0) return
@@ -594,27 +594,23 @@ export class Inbox {
         parts.set(p, part)
       }
       part.acks.push(i)
-      const inbox = k.inbox(a.userId)
       for (const id of ids) {
-        let g = part.byId.get(id)
-        if (!g) {
-          g = { inboxes: [], pairs: [] }
-          part.byId.set(id, g)
+        let triples = part.byId.get(id)
+        if (!triples) {
+          triples = []
+          part.byId.set(id, triples)
         }
-        if (id.endsWith(EVERYONE)) g.inboxes.push(inbox, k.user(a.userId), k.preferences(a.userId))
-        else g.inboxes.push(inbox)
-        g.pairs.push(a.at, a.deviceId)
+        triples.push(a.userId, a.at, a.deviceId)
       }
     })
     return [...parts].map(([p, part]) => {
       const keys = [k.webhookOutbox(p)]
-      const args: (string | number)[] = [retentionSeconds, streamMaxLen]
-      for (const [id, g] of part.byId) {
+      const args: (string | number)[] = [retentionSeconds, streamMaxLen, ...this.aroundUsers(p, 'recordAcks')]
+      for (const [id, triples] of part.byId) {
         const everyone = id.endsWith(EVERYONE)
         keys.push(k.messageReceipt(p, id), k.messageDevices(p, id))
         if (everyone) keys.push(k.announcementLog(p), k.announcementAttrs(p))
-        keys.push(...g.inboxes)
-        args.push(id, g.pairs.length / 2, everyone ? 1 : 0, ...g.pairs)
+        args.push(id, triples.length / 3, everyone ? 1 : 0, ...triples)
       }
       return { acks: part.acks, run: () => this.redis.heraldAcks(keys.length, ...keys, ...args) }
     })

@@ -17,51 +17,52 @@ export const recordAcks = {
 --[[
   Input (the key count first):
     KEYS[1] the partition's webhook outbox stream
-    then per message: its receipt hash, its devices set, then the inbox of each acking user; for a
-    message to everyone its receipt hash, its devices set, the partition's announcement log and
-    attrs, then per acking user the inbox, the user's record and preferences
+    then per message: its receipt hash, its devices set; for a message to everyone also the
+    partition's announcement log and attrs
     ARGV[1] ttl (s)   ARGV[2] outbox max length
+    ARGV[3..8] what surrounds the user id in each user key (before, after; in this order: inbox,
+    user record, preferences)
     then per message: its id, the number of its acks n, 1 for a message to everyone (else 0),
-    then n pairs (arrival time in ms, device), in the order of the users, earliest first
-  Output: the number of acks recorded (those of messages in the user's inbox). A message's
-  first ack (the earliest of the call that counts) is noted on the webhook outbox.
+    then n triples (user id, arrival time in ms, device), earliest first
+  Output: the number of acks recorded (those of messages in the user's inbox, or owed to the
+  user). A message's first ack (the earliest of the call that counts) is noted on the webhook
+  outbox.
 ]]
 local n = 0
 local ttl = tonumber(ARGV[1])
+local function key(k, uid) return user_key(3, k, uid) end
 local k = 2
-local a = 3
+local a = 9
 while a <= #ARGV do
   local id = ARGV[a]
   local count = tonumber(ARGV[a + 1])
   local receipt = KEYS[k]
   local devices = KEYS[k + 1]
+  k = k + 2
   -- a message to everyone: its cursor and attrs, for the users who have not taken it in yet
   local ann, attrs = nil, nil
-  local per = 1
   if ARGV[a + 2] == '1' then
-    ann = redis.call('ZSCORE', KEYS[k + 2], id)
-    local json = ann and redis.call('HGET', KEYS[k + 3], id)
+    ann = redis.call('ZSCORE', KEYS[k], id)
+    local json = ann and redis.call('HGET', KEYS[k + 1], id)
     attrs = json and cjson.decode(json)
-    per = 3
     k = k + 2
   end
   local now = attrs and now_ms()
-  local function owed(j)
-    if redis.call('ZSCORE', KEYS[j], id) then return true end
+  local function owed(uid)
+    if redis.call('ZSCORE', key(1, uid), id) then return true end
     if not attrs then return false end
-    local created = redis.call('HGET', KEYS[j + 1], 'createdAt')
-    return created ~= false and announcement_owed(attrs, ann, created, KEYS[j + 2], now, false)
+    local created = redis.call('HGET', key(2, uid), 'createdAt')
+    return created ~= false and announcement_owed(attrs, ann, created, key(3, uid), now, false)
   end
-  k = k + 2
   a = a + 3
   local added = {}
   for i = 0, count - 1 do
-    if owed(k + per * i) then
-      local at = ARGV[a + 2 * i]
-      if #added == 0 and redis.call('HSETNX', receipt, 'deliveredAt', at) == 1 then
-        outbox_note(KEYS[1], ARGV[2], 'd', receipt, id, at)
+    local t = a + 3 * i
+    if owed(ARGV[t]) then
+      if #added == 0 and redis.call('HSETNX', receipt, 'deliveredAt', ARGV[t + 1]) == 1 then
+        outbox_note(KEYS[1], ARGV[2], 'd', receipt, id, ARGV[t + 1])
       end
-      added[#added + 1] = ARGV[a + 2 * i + 1]
+      added[#added + 1] = ARGV[t + 2]
       if #added % ${SADD_MAX} == 0 then redis.call('SADD', devices, unpack(added, #added - ${SADD_MAX - 1}, #added)) end
     end
   end
@@ -69,8 +70,7 @@ while a <= #ARGV do
   if rest > 0 then redis.call('SADD', devices, unpack(added, #added - rest + 1, #added)) end
   if #added > 0 then redis.call('EXPIRE', devices, ttl) end
   n = n + #added
-  k = k + per * count
-  a = a + 2 * count
+  a = a + 3 * count
 end
 return n
 `,
