@@ -21,6 +21,9 @@ export interface IdleResult {
 }
 
 /** Heap after a full GC, then the median RSS over the next second. */
+/** How long a replica gets to let go of a cycle's sockets before the next baseline. */
+const DRAIN_MS = 3000
+
 async function sample(sys: System, pid: number): Promise<{ rss: number; heap: number }> {
   const heap = await sys.replicaHeap(0)
   const rss: number[] = []
@@ -74,6 +77,9 @@ export async function idle(ctx: Ctx, names: SystemName[]): Promise<IdleResult> {
       const heap = after.heap
       const heap0 = before.heap
       await gen.call({ cmd: 'disconnect' })
+      // the replica lets go of the sockets before the next cycle's baseline (run alone, a
+      // system's next cycle came at once: its baseline held these sockets, and the growth went negative)
+      await sleep(DRAIN_MS)
       const run: IdleRun = {
         system: name,
         cycle: c,
