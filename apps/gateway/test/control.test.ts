@@ -173,11 +173,19 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect(m).toMatch(/gateway_frames_rejected_total\{reason="binary"\} 1/)
     })
 
-    it('closes a socket that sends a frame over 64 KiB with 1009', async () => {
+    it('closes a socket that sends a frame over 64 KiB with 1009, and one that breaks the protocol; both leave presence', async () => {
       const r = await c.start()
-      const a = await c.online(r, await c.user())
+      const u = await c.user()
+      const a = await c.online(r, u)
       a.send({ type: 'ack', ids: ['x'], pad: 'x'.repeat(65 * 1024) })
       expect((await a.closed).code).toBe(1009)
+      // invalid UTF-8 in a text frame: an error on the established socket (its listener keeps
+      // nothing of the upgrade's request), which is cut
+      const b = await c.online(r, u)
+      b.ws.send(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), { binary: false })
+      expect((await b.closed).code).toBe(1007)
+      await waitFor(async () => (await c.redis.hlen(c.keys.presence(u.userId))) === 0)
+      expect(r.app.gateway.registry.size).toBe(0)
     })
 
     it('rate-limits client frames per socket: the excess is dropped, and the client told RATE_LIMITED once a second at most', async () => {
