@@ -25,6 +25,7 @@ import {
   type InboxFilter,
   type InboxItem,
   type InboxState,
+  isForEveryone,
   type MessageStatus,
   messageIdIn,
   type NewMessage,
@@ -117,8 +118,6 @@ const SCRIPTS = [
 ] as const
 /** How many ids one mark-read script call takes (a bulk read walks the unread set in chunks). */
 const READ_CHUNK = 500
-/** A message to everyone's id ends so (messageIdIn(base, 'all')): acks of one are checked against the announcement log. */
-const EVERYONE = '.all'
 const withScripts = (redis: RedisClient) => defineScripts(redis, SCRIPTS)
 
 /** The user keys each script over many users builds from the ids, in the order its header lists them. */
@@ -302,19 +301,32 @@ export class Inbox {
   }
 
   /**
-   * A message to everyone in every partition (announce), `inFlight` partitions side by side (on
-   * a Cluster they sit on different primaries): each partition's cursor, null where it was
-   * taken back or is past its expiry. Rejects with the first error, once the calls under way
-   * have ended.
+   * A message to everyone in every partition (announce), `inFlight` partitions side by side:
+   * each partition's cursor, null where it was taken back or is past its expiry.
    */
   async announceAll(m: NewMessage, inFlight = 4): Promise<(string | null)[]> {
+    const out: (string | null)[] = this.partitions().map(() => null)
+    await this.eachPartition(async (p) => {
+      out[p] = await this.announce(p, m)
+    }, inFlight)
+    return out
+  }
+
+  /**
+   * Runs `fn` for every partition, up to `inFlight` side by side (on a Cluster they sit on
+   * different primaries). Rejects with the first error, once the partitions under way have
+   * stopped; `failed()` tells a long `fn` to stop early.
+   */
+  async eachPartition(
+    fn: (partition: number, failed: () => boolean) => Promise<unknown>,
+    inFlight: number,
+  ): Promise<void> {
     const queue = this.partitions()
-    const out: (string | null)[] = new Array(queue.length).fill(null)
     let failed: { err: unknown } | null = null
     const lane = async () => {
       for (let p = queue.shift(); p !== undefined && !failed; p = queue.shift()) {
         try {
-          out[p] = await this.announce(p, m)
+          await fn(p, () => failed !== null)
         } catch (err) {
           failed ??= { err }
         }
@@ -322,7 +334,6 @@ export class Inbox {
     }
     await Promise.all(Array.from({ length: Math.min(inFlight, queue.length) }, lane))
     if (failed) throw (failed as { err: unknown }).err
-    return out
   }
 
   /**
@@ -435,7 +446,7 @@ export class Inbox {
   async markRead(userId: string, ids: string[], opts: { origin?: string; now?: number } = {}): Promise<string[]> {
     const valid = [...new Set(ids)].filter((id) => ID_RE.test(id))
     if (valid.length === 0) return []
-    if (valid.some((id) => id.endsWith(EVERYONE))) await this.absorb(userId)
+    if (valid.some((id) => isForEveryone(id))) await this.absorb(userId)
     const k = this.keys
     const p = k.partitionOf(userId)
     const out = await this.directory.run(p, (r) => {
@@ -497,7 +508,7 @@ export class Inbox {
       return upTo ? this.markAllRead(userId, { ...opts, upTo }) : this.markRead(userId, listed, opts)
     const ids = [...new Set(listed)].filter((id) => ID_RE.test(id))
     if (!upTo && ids.length === 0) return []
-    if (upTo || ids.some((id) => id.endsWith(EVERYONE))) await this.absorb(userId)
+    if (upTo || ids.some((id) => isForEveryone(id))) await this.absorb(userId)
     const k = this.keys
     const p = k.partitionOf(userId)
     const [inbox, messages, unread, , seen, archived] = this.userKeys(userId)
@@ -607,7 +618,7 @@ export class Inbox {
       const keys = [k.webhookOutbox(p)]
       const args: (string | number)[] = [retentionSeconds, streamMaxLen, ...this.aroundUsers(p, 'recordAcks')]
       for (const [id, triples] of part.byId) {
-        const everyone = id.endsWith(EVERYONE)
+        const everyone = isForEveryone(id)
         keys.push(k.messageReceipt(p, id), k.messageDevices(p, id))
         if (everyone) keys.push(k.announcementLog(p), k.announcementAttrs(p))
         args.push(id, triples.length / 3, everyone ? 1 : 0, ...triples)

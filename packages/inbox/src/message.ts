@@ -140,8 +140,13 @@ export function messageIdIn(base: string, partition: number | 'all'): string {
   return partition === 'all' ? `${base}.all` : `${base}.p${partition}`
 }
 
+/** Whether a message id names a message to everyone (messageIdIn(base, 'all')). */
+export function isForEveryone(id: string): boolean {
+  return id.endsWith('.all')
+}
+
 export function partitionsOfId(id: string, partitions: number): number[] | null {
-  if (id.endsWith('.all')) return Array.from({ length: partitions }, (_, i) => i)
+  if (isForEveryone(id)) return Array.from({ length: partitions }, (_, i) => i)
   const m = /\.p(\d{1,3})$/.exec(id)
   if (!m) return null
   const p = Number(m[1])

@@ -1,6 +1,6 @@
 import { createHash, ECDH } from 'node:crypto'
 import type { Keys } from '@herald/keys'
-import { defineScripts, type RedisClient } from '@herald/redis'
+import { defineScripts, type RedisClient, setPages } from '@herald/redis'
 import { type TargetPolicy, urlProblem } from '@herald/webhooks'
 import { pushIndex } from './commands/push-index-1'
 import { pushSubscribe } from './commands/push-subscribe-2'
@@ -113,13 +113,8 @@ export class PushSubscriptions {
    * the walk of a message to everyone's pushes. A user subscribed for the whole walk comes at
    * least once; one may come twice.
    */
-  async *subscriberPagesIn(partition: number, pageSize: number): AsyncGenerator<string[]> {
-    let cursor = '0'
-    do {
-      const [next, ids] = await this.redis.sscan(this.keys.pushSubscribers(partition), cursor, 'COUNT', pageSize)
-      cursor = next
-      if (ids.length > 0) yield ids
-    } while (cursor !== '0')
+  subscriberPagesIn(partition: number, pageSize: number): AsyncGenerator<string[]> {
+    return setPages(this.redis, this.keys.pushSubscribers(partition), pageSize)
   }
 
   /**

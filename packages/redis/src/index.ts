@@ -1,4 +1,5 @@
 export * from './client'
 export * from './durability'
+export * from './scan'
 export * from './scripts'
 export * from './url'

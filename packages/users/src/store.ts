@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Keys } from '@herald/keys'
-import { defineScripts, fromFlat, type RedisClient } from '@herald/redis'
+import { defineScripts, fromFlat, type RedisClient, setPages } from '@herald/redis'
 import { phoneClaim } from './commands/phone-claim-1'
 import { userEnsure } from './commands/user-ensure-2'
 import { userRename } from './commands/user-rename-1'
@@ -97,12 +97,7 @@ export class UserStore {
    * every user (announcements, their retraction) that must not hold a whole partition at once.
    * An id present for the whole walk comes at least once; one may come twice.
    */
-  async *idPagesIn(partition: number, pageSize: number): AsyncGenerator<string[]> {
-    let cursor = '0'
-    do {
-      const [next, ids] = await this.redis.sscan(this.keys.partitionUsers(partition), cursor, 'COUNT', pageSize)
-      cursor = next
-      if (ids.length > 0) yield ids
-    } while (cursor !== '0')
+  idPagesIn(partition: number, pageSize: number): AsyncGenerator<string[]> {
+    return setPages(this.redis, this.keys.partitionUsers(partition), pageSize)
   }
 }

@@ -165,24 +165,8 @@ export class Deliverer {
     })
   }
 
-  /**
-   * Runs `fn` for every partition, up to PARTITIONS_IN_FLIGHT side by side (on a Cluster they
-   * sit on different primaries). Rejects with the first error, once the partitions under way
-   * have stopped; `failed()` tells a long `fn` to stop early.
-   */
-  private async eachPartition(fn: (partition: number, failed: () => boolean) => Promise<unknown>): Promise<void> {
-    const queue = [...this.inbox.partitions()]
-    let failed: { err: unknown } | null = null
-    const lane = async () => {
-      for (let p = queue.shift(); p !== undefined && !failed; p = queue.shift()) {
-        try {
-          await fn(p, () => failed !== null)
-        } catch (err) {
-          failed ??= { err }
-        }
-      }
-    }
-    await Promise.all(Array.from({ length: Math.min(PARTITIONS_IN_FLIGHT, queue.length) }, lane))
-    if (failed) throw (failed as { err: unknown }).err
+  /** Runs `fn` for every partition, PARTITIONS_IN_FLIGHT side by side (inbox.eachPartition). */
+  private eachPartition(fn: (partition: number, failed: () => boolean) => Promise<unknown>): Promise<void> {
+    return this.inbox.eachPartition(fn, PARTITIONS_IN_FLIGHT)
   }
 }
