@@ -14,7 +14,8 @@ import { type CommandStats, diffStats, parseCommandStats } from './redis-stats'
  * read): prints the wall time and Redis time of `inbox.announce` — all that comes before the
  * gateways can send it — then what each inbox pays when it takes the message in at its next read
  * (`inbox.counts`, minus the same read with nothing to take in), and the inner commands of the
- * announce. `--fill N` first takes N messages to everyone into every inbox.
+ * announce, and the wall time of one replay read when there is nothing to take in. `--fill N` first
+ * takes N messages to everyone into every inbox.
  */
 const { values } = parseArgs({
   options: {
@@ -78,6 +79,13 @@ try {
     announceUs.push(scriptUs(s1, s0))
     takeInUs.push((scriptUs(s2, s1) - scriptUs(s3, s2)) / users)
   }
+  // a read one after another (nothing to take in): what a replay's or a page's round trips cost
+  const readWallUs: number[] = []
+  for (const u of ids.slice(0, Math.min(users, 2000))) {
+    const t0 = performance.now()
+    await inbox.since(u, '0', 1)
+    readWallUs.push((performance.now() - t0) * 1000)
+  }
   const at = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))] ?? 0
   console.log(
     `a message to everyone: ${users} users of one partition, all online on 3 replicas, ${fill} messages in each inbox before; ${runs} runs`,
@@ -87,6 +95,9 @@ try {
   )
   console.log(`  Redis µs (the announce script): median ${at(announceUs, 0.5).toFixed(1)}`)
   console.log(`  Redis µs per user, taken in at its next read: median ${at(takeInUs, 0.5).toFixed(1)}`)
+  console.log(
+    `  wall µs of one replay read (inbox.since, one after another, nothing to take in): median ${at(readWallUs, 0.5).toFixed(0)}, p90 ${at(readWallUs, 0.9).toFixed(0)}`,
+  )
   const rows = Object.entries(byCommand)
     .filter(([name]) => name !== 'evalsha')
     .sort((a, b) => b[1].usec - a[1].usec)

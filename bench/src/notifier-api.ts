@@ -8,17 +8,22 @@ import { freePort, startRedisServer } from '@herald/test-utils'
 import { cpuSeconds } from './proc'
 
 /**
- * `pnpm --filter @herald/bench notifier-api [--seconds 6] [--inflight 1,4,32] [--cpu-prof DIR]`
+ * `pnpm --filter @herald/bench notifier-api [--seconds 6] [--inflight 1,4,32] [--rates 100,1000] [--cpu-prof DIR] [--source-maps]`
  *
  * The notifier API alone — one process of the built app on its own redis-server, no nginx, no
  * gateways — under `POST /v1/messages` to one user each, closed loop with 1, 4 and 32
  * requests in flight: requests per second and the notifier's CPU (utime + stime) per request.
- * The per-request cost of the API without the rest of the system around it (issue 12).
+ * With `--rates`, open loop instead: requests paced by the clock at each rate (the process
+ * sleeps between them, as a lone request finds it at a low rate). The per-request cost of the
+ * API without the rest of the system around it (issue 12). `--source-maps` runs it as the stack
+ * does (`--enable-source-maps`).
  */
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '6' },
     inflight: { type: 'string', default: '1,4,32' },
+    rates: { type: 'string', default: '' },
+    'source-maps': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
   },
 })
@@ -27,6 +32,11 @@ const inflights = (values.inflight ?? '1,4,32')
   .split(',')
   .map(Number)
   .filter((n) => Number.isInteger(n) && n >= 1 && n <= 256)
+const rates = (values.rates ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n >= 1 && n <= 5000)
 
 function serviceToken(secret: string): string {
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
@@ -51,7 +61,8 @@ const redis = await startRedisServer()
 const port = await freePort()
 const secret = randomBytes(32).toString('base64url')
 const prof = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []
-const child = spawn(process.execPath, [...prof, join(REPO_ROOT, 'apps/notifier/dist/main.js')], {
+const maps = values['source-maps'] ? ['--enable-source-maps'] : []
+const child = spawn(process.execPath, [...maps, ...prof, join(REPO_ROOT, 'apps/notifier/dist/main.js')], {
   env: {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
@@ -116,6 +127,39 @@ try {
     const cpu = cpuSeconds(pid) - cpu0
     const perReq = ok > 0 ? ((1000 * cpu) / ok).toFixed(3) : '—'
     console.log(`| ${n} | ${Math.round(ok / wall)} | ${perReq} | ${Math.round((100 * cpu) / wall)} | ${failed} |`)
+  }
+  if (rates.length > 0) {
+    console.log('\n| paced, requests/s | notifier CPU per request, ms | at rest, ms per second | failed |')
+    console.log('|---|---|---|---|')
+    const pid = child.pid ?? 0
+    const rest0 = cpuSeconds(pid)
+    await new Promise((r) => setTimeout(r, 2000))
+    const restMsPerSec = ((cpuSeconds(pid) - rest0) * 1000) / 2
+    for (const rate of rates) {
+      let ok = 0
+      let failed = 0
+      const cpu0 = cpuSeconds(pid)
+      const t0 = performance.now()
+      const total = rate * seconds
+      const inflight: Promise<void>[] = []
+      // bounded by count: `total` requests, each at its scheduled time
+      for (let i = 0; i < total; i++) {
+        const wait = t0 + (i * 1000) / rate - performance.now()
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+        inflight.push(
+          post().then((good) => {
+            if (good) ok++
+            else failed++
+          }),
+        )
+      }
+      await Promise.all(inflight)
+      const wall = (performance.now() - t0) / 1000
+      // less what the process burns at rest over the same time
+      const cpu = cpuSeconds(pid) - cpu0 - (restMsPerSec / 1000) * wall
+      const perReq = ok > 0 ? ((1000 * cpu) / ok).toFixed(3) : '—'
+      console.log(`| ${rate} | ${perReq} | ${restMsPerSec.toFixed(1)} | ${failed} |`)
+    }
   }
   agent.destroy()
 } finally {

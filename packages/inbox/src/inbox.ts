@@ -4,16 +4,16 @@ import { defineScripts, type RedisClient } from '@herald/redis'
 import { absorbAnnouncements } from './commands/absorb-11'
 import { announce } from './commands/announce-n'
 import { announcePush } from './commands/announce-push-n'
-import { counts } from './commands/counts-6'
+import { counts } from './commands/counts-11'
 import { deliverOne } from './commands/deliver-one-n'
 import { markRead } from './commands/mark-read-n'
-import { page } from './commands/page-7'
+import { page } from './commands/page-12'
 import { recordAcks } from './commands/record-acks-n'
 import { retractMany } from './commands/retract-many-n'
 import { retract } from './commands/retract-n'
 import { schedule } from './commands/schedule-1'
 import { setState } from './commands/set-state-n'
-import { since } from './commands/since-9'
+import { since } from './commands/since-13'
 import {
   CURSOR_RE,
   compareCursors,
@@ -358,17 +358,23 @@ export class Inbox {
    * the read returns includes every one written before it.
    */
   private async absorb(userId: string): Promise<void> {
-    const k = this.keys
-    const p = k.partitionOf(userId)
     await this.redis.heraldAbsorb(
-      k.announcementLog(p),
-      k.announcementAttrs(p),
-      k.user(userId),
-      k.preferences(userId),
+      ...this.absorbSources(userId),
       ...this.userKeys(userId),
       this.opts.maxItems,
       this.opts.retentionSeconds,
     )
+  }
+
+  /**
+   * What absorb reads besides the inbox: the partition's announcement log and attrs, the user's
+   * record and preferences. The read scripts (since, page, counts) declare them too and take the
+   * messages in themselves, in the read's own call.
+   */
+  private absorbSources(userId: string): [string, string, string, string] {
+    const k = this.keys
+    const p = k.partitionOf(userId)
+    return [k.announcementLog(p), k.announcementAttrs(p), k.user(userId), k.preferences(userId)]
   }
 
   /**
@@ -383,7 +389,6 @@ export class Inbox {
     limit = 1000,
     upTo = '+inf',
   ): Promise<{ frames: string[]; lastCursor: string | null; gap: boolean; more: boolean }> {
-    await this.absorb(userId)
     const [inbox, messages, unread, meta, seen, archived, expiring] = this.userKeys(userId)
     const out = (await this.redis.heraldSince(
       inbox,
@@ -395,9 +400,12 @@ export class Inbox {
       expiring,
       this.keys.inboxChanges(userId),
       this.keys.announcementFrames(this.keys.partitionOf(userId)),
+      ...this.absorbSources(userId),
       since,
       limit,
       upTo,
+      this.opts.maxItems,
+      this.opts.retentionSeconds,
     )) as string[]
     const [trimmed = '0', changesTrimmed = '0', last = ''] = out
     const frames = out.slice(3)
@@ -419,14 +427,17 @@ export class Inbox {
   ): Promise<{ items: InboxItem[]; unread: number; nextBefore: string | null }> {
     const kind = opts.kind === undefined ? '' : `,"kind":${JSON.stringify(opts.kind)},`
     const before = opts.before ?? '+inf'
-    await this.absorb(userId)
     const out = (await this.redis.heraldPage(
       ...this.messageSets(userId),
       this.keys.announcementFrames(this.keys.partitionOf(userId)),
+      this.keys.inboxMeta(userId),
+      ...this.absorbSources(userId),
       before,
       opts.limit,
       opts.state ?? '',
       kind,
+      this.opts.maxItems,
+      this.opts.retentionSeconds,
     )) as (string | number)[]
     const items: InboxItem[] = []
     for (let i = 2; i < out.length; i += 2) {
@@ -543,8 +554,7 @@ export class Inbox {
 
   /** The user's counts per state, in one script. */
   async counts(userId: string): Promise<InboxCounts> {
-    await this.absorb(userId)
-    const [inbox, messages, unread, , seen, archived, expiring] = this.userKeys(userId)
+    const [inbox, messages, unread, meta, seen, archived, expiring] = this.userKeys(userId)
     const [total, unreadN, unseen, archivedN] = (await this.redis.heraldCounts(
       inbox,
       unread,
@@ -552,6 +562,10 @@ export class Inbox {
       archived,
       messages,
       expiring,
+      meta,
+      ...this.absorbSources(userId),
+      this.opts.maxItems,
+      this.opts.retentionSeconds,
     )) as number[]
     return { total: Number(total), unseen: Number(unseen), unread: Number(unreadN), archived: Number(archivedN) }
   }

@@ -2,8 +2,9 @@ import { INBOX_LIB } from './lib'
 
 /**
  * Takes the partition's messages to everyone that the user is owed and has not taken in yet into
- * the user's inbox (see absorb in lib). Sent just before each read of the inbox (on the same
- * connection, so in order): what the read returns includes every message to everyone before it.
+ * the user's inbox (see absorb in lib). Sent just before a read or a change of state of messages
+ * to everyone (on the same connection, so in order); the read scripts (since, page, counts) take
+ * them in themselves, in the same call (absorb_before_read).
  */
 export const absorbAnnouncements = {
   name: 'heraldAbsorb',

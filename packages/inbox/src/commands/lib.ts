@@ -192,6 +192,16 @@ local function absorb(log, attrs, user, prefs, inbox, messages, unread, meta, se
   return n
 end
 
+-- A read script's first step: takes in the messages to everyone the user is owed (absorb), so
+-- what the read returns includes every one sent before it, in the read's own call. The script
+-- declares the four keys absorb reads from KEYS[at] (the partition's announcement log and attrs,
+-- the user's record and preferences) and takes ARGV[arg] (inbox max items) and ARGV[arg + 1]
+-- (retention, s).
+local function absorb_before_read(at, arg, inbox, messages, unread, meta, seen, archived, expiring)
+  local ttl = tonumber(ARGV[arg + 1])
+  return absorb(KEYS[at], KEYS[at + 1], KEYS[at + 2], KEYS[at + 3], inbox, messages, unread, meta, seen, archived, expiring, tonumber(ARGV[arg]), ttl * 1000000, ttl)
+end
+
 -- The frames of a user's ids (scores: their cursors, same order): from the user's own hash
 -- (messages), else rebuilt from the partition's announcement tail (frames); false where neither
 -- has one (trimmed, expired or retracted meanwhile).

@@ -3,21 +3,24 @@ import { INBOX_LIB } from './lib'
 /** A page of the inbox, newest first, before a cursor, filtered by state and kind. */
 export const page = {
   name: 'heraldPage',
-  numberOfKeys: 7,
+  numberOfKeys: 12,
   lua: `${INBOX_LIB}
 --[[
   Input:
     KEYS[1] inbox   KEYS[2] inbox messages   KEYS[3] unread   KEYS[4] seen   KEYS[5] archived   KEYS[6] expiring
-    KEYS[7] the partition's announcement frames
+    KEYS[7] the partition's announcement frames   KEYS[8] inbox meta
+    KEYS[9..12] what absorb reads: the partition's announcement log and attrs, the user's record and preferences
     ARGV[1] before (exclusive; '+inf' for the newest)   ARGV[2] limit
     ARGV[3] state: '' (every message not archived) | 'unread' | 'read' (both not archived) | 'archived'
     ARGV[4] kind as the frame spells it, ',"kind":"<kind>",' ('' for every kind)
+    ARGV[5] inbox max items   ARGV[6] retention (s)
   Output: {unread count (not archived), more (0|1), frame1, flags1, frame2, flags2, …};
   flags: 1 unread, 2 seen, 4 archived.
   Walks the set the state names (unread, archived, or the inbox) from before, in batches, until
-  limit + 1 messages match: at most the inbox's count bound of members per call. Messages past
-  their expiry are removed first.
+  limit + 1 messages match: at most the inbox's count bound of members per call. The messages to
+  everyone the user is owed are taken in first, then messages past their expiry are removed.
 ]]
+absorb_before_read(9, 5, KEYS[1], KEYS[2], KEYS[3], KEYS[8], KEYS[4], KEYS[5], KEYS[6])
 purge_expired(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 local src = KEYS[1]
 if ARGV[3] == 'unread' then src = KEYS[3] elseif ARGV[3] == 'archived' then src = KEYS[5] end

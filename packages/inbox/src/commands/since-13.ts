@@ -3,21 +3,25 @@ import { INBOX_LIB } from './lib'
 /** The user's messages after a cursor, up to another, oldest first: the replay on reconnect. */
 export const since = {
   name: 'heraldSince',
-  numberOfKeys: 9,
+  numberOfKeys: 13,
   lua: `${INBOX_LIB}
 --[[
   Input:
     KEYS[1] inbox   KEYS[2] inbox messages   KEYS[3] inbox meta
     KEYS[4] unread   KEYS[5] seen   KEYS[6] archived   KEYS[7] expiring   KEYS[8] the user's change log
     KEYS[9] the partition's announcement frames
+    KEYS[10..13] what absorb reads: the partition's announcement log and attrs, the user's record and preferences
     ARGV[1] since (exclusive)   ARGV[2] limit   ARGV[3] up to (inclusive; '+inf' for no bound)
+    ARGV[4] inbox max items   ARGV[5] retention (s)
   Output: {trimmed, changesTrimmed, last, frame1, frame2, …} — trimmed: highest message cursor
   removed by a bound ('0' if none); changesTrimmed: highest change cursor dropped by the change
   log's bound; last: the cursor of the last item returned ('' for none). The items are the
   messages and the changes (read, state and retract frames) in (since, up to], merged in cursor
   order, at most limit of them. One script, so no trim can fall between reading ids and reading
-  their frames. Messages past their expiry are removed first: they are not replayed.
+  their frames. The messages to everyone the user is owed are taken in first, then messages
+  past their expiry are removed: they are not replayed.
 ]]
+absorb_before_read(10, 4, KEYS[1], KEYS[2], KEYS[4], KEYS[3], KEYS[5], KEYS[6], KEYS[7])
 purge_expired(KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
 local limit = tonumber(ARGV[2])
 local lo = '(' .. ARGV[1]
