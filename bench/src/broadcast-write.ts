@@ -1,10 +1,8 @@
 import { parseArgs } from 'node:util'
 import { Inbox } from '@herald/inbox'
-import { createKeys } from '@herald/keys'
-import { PresenceWriter } from '@herald/presence'
 import { createRedis, waitReady } from '@herald/redis'
 import { startRedisServer } from '@herald/test-utils'
-import { UserStore } from '@herald/users'
+import { onlineUsers } from './online-users'
 import { type CommandStats, diffStats, parseCommandStats } from './redis-stats'
 
 /**
@@ -32,17 +30,7 @@ const server = await startRedisServer()
 const redis = createRedis(`redis://127.0.0.1:${server.port}`, 'command', 'bench-broadcast-write')
 try {
   await waitReady(redis)
-  const keys = createKeys('bench', 1)
-  const ids = Array.from({ length: users }, (_, i) => `u_${String(i).padStart(16, '0')}`)
-  const store = new UserStore(redis, keys)
-  for (const id of ids) await store.ensure(id, '+15550000000', id, Date.now() - 1000)
-  const replicas = ['gw-1', 'gw-2', 'gw-3']
-  const rec = { device: 'bench', sessionId: 's', connectedAt: new Date().toISOString() }
-  for (const [r, name] of replicas.entries()) {
-    const gw = new PresenceWriter(redis, keys, { replica: name })
-    await gw.heartbeat()
-    for (let i = r; i < ids.length; i += replicas.length) await gw.connect(`c${i}`, ids[i] as string, rec)
-  }
+  const { keys, ids } = await onlineUsers(redis, users)
   const inbox = new Inbox(redis, keys)
   const message = (id: string) => ({
     id,

@@ -38,7 +38,7 @@ describe('/inbox', () => {
     h = await harness()
     const { headers } = await signIn(h)
     await seed(h, 'u1', 5)
-    await seed(h, 'u2', 1)
+    await seed(h, 'u2', 1, 'k', 100) // a message id names one user
     const first = await h.app.inject({ url: '/inbox?limit=2', headers })
     expect(first.statusCode).toBe(200)
     const page = first.json()

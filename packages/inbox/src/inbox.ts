@@ -201,7 +201,7 @@ export class Inbox {
 
   /**
    * Writes each (user, message): one atomic script per item, all sent at once (one round
-   * trip on a single Redis; one per node on a Cluster). Idempotent per (message id, user).
+   * trip on a single Redis; one per node on a Cluster). Idempotent per message id: an id names one user (messageIdFor), and another user under it is an error.
    */
   async deliver(items: { userId: string; message: NewMessage }[]): Promise<DeliverResult[]> {
     return Promise.all(items.map(({ userId, message }) => this.deliverOne(userId, message)))
@@ -218,7 +218,6 @@ export class Inbox {
       const keys = [
         k.cursor(p),
         ...this.userKeys(userId),
-        k.messageRecipients(p, m.id),
         k.messageReceipt(p, m.id),
         k.routes(userId),
         k.preferences(userId),

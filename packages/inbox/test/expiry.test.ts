@@ -179,9 +179,11 @@ describe.each(redisModes())('expiry and retraction on %s Redis', (mode) => {
     expect(scheduled?.dueAt).toBe(new Date(dueAt).toISOString())
     expect(await inbox.retract('u', id)).toBe('canceled')
     expect(await inbox.retract('u', id)).toBe('canceled')
-    // the marker outlives the due time by the retention (7 days by default)
-    const ttl = await redis.ttl(keys.messageRecipients(keys.partitionOf('u'), id))
+    // the marker (the receipt, canceled) outlives the due time by the retention (7 days by default)
+    const ttl = await redis.ttl(keys.messageReceipt(keys.partitionOf('u'), id))
     expect(ttl).toBeGreaterThan(7 * 86_400 + 3000)
+    // and the recipients set is marked, which the previous release's deliveries claim by
+    expect(await redis.sismember(keys.messageRecipients(keys.partitionOf('u'), id), 'u')).toBe(1)
     expect((await inbox.deliver([{ userId: 'u', message: msg(id, { source: 'shop' }) }]))[0]?.cursor).toBeNull()
     expect(await ids()).toEqual([])
     expect(await entries()).toEqual([])

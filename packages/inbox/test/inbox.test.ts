@@ -103,19 +103,32 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect((await inbox.page('offline', { limit: 5 })).items.map((i) => i.id)).toEqual(['m1'])
     })
 
-    it('is idempotent per (message, user): a retried write adds nothing', async () => {
-      const { inbox, online, entries } = setup()
-      await online('u1', 'u2')
-      const items = [
-        { userId: 'u1', message: msg('m1') },
-        { userId: 'u2', message: msg('m1') },
-      ]
+    it('is idempotent per message id: a retried write adds nothing, and creates no key but the receipt beside the inbox', async () => {
+      const { inbox, keys, online, entries, inOnePartition } = setup()
+      const { p, users } = inOnePartition('idem', 2)
+      await online(...users)
+      const items = users.map((userId) => ({ userId, message: msg(inbox.messageIdFor(`m1_${userId}`, userId)) }))
       const first = await inbox.deliver(items)
       const again = await Promise.all([inbox.deliver(items), inbox.deliver(items)])
       expect(first.every((r) => r.cursor)).toBe(true)
       expect(again.flat().every((r) => r.cursor === null)).toBe(true)
       expect(await entries()).toHaveLength(2)
-      expect((await inbox.page('u1', { limit: 10 })).items).toHaveLength(1)
+      expect((await inbox.page(users[0] as string, { limit: 10 })).items).toHaveLength(1)
+      // the receipt is the claim: no set of recipients per message
+      const id = items[0]?.message.id as string
+      expect(await redis.exists(keys.messageReceipt(p, id))).toBe(1)
+      expect(await redis.exists(keys.messageRecipients(p, id))).toBe(0)
+    })
+
+    it('refuses a message id already written for another user: an id names one user', async () => {
+      const { inbox, inOnePartition } = setup()
+      const { users } = inOnePartition('one', 2)
+      const [a, b] = users as [string, string]
+      const id = inbox.messageIdFor('shared', a)
+      await inbox.deliver([{ userId: a, message: msg(id) }])
+      await expect(inbox.deliver([{ userId: b, message: msg(id) }])).rejects.toThrow(/names another user/)
+      expect((await inbox.page(b, { limit: 5 })).items).toEqual([])
+      expect((await inbox.page(a, { limit: 5 })).items.map((i) => i.id)).toEqual([id])
     })
 
     it('hands out only-growing cursors per user, also under concurrent writers', async () => {

@@ -34,8 +34,9 @@ describe.each(redisModes())('the Web Push flag of a delivery on %s Redis', (mode
     const store = new UserStore(redis, keys)
     for (const u of ['online', 'offline', 'quiet', 'nosub']) await store.ensure(u, '+15550000000', u, Date.now() - 1)
     const inbox = new Inbox(redis, keys, { push })
+    // a message id names one user, as the notifier's do (messageIdFor(requestId, userId))
     const deliver = async (userId: string, id: string) => {
-      const [r] = await inbox.deliver([{ userId, message: msg(inbox.messageIdFor(id, userId)) }])
+      const [r] = await inbox.deliver([{ userId, message: msg(inbox.messageIdFor(`${id}_${userId}`, userId)) }])
       return r
     }
     return { deliver, inbox, keys }

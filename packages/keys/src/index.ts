@@ -220,11 +220,16 @@ export function createKeys(prefix: string = DEFAULT_PREFIX, partitions = 1) {
     partitionPreferences: (partition: number) => `${part(partition)}preferences`,
     /** string: set once the users' preferences from before partitionPreferences existed were copied into it */
     partitionPreferencesCopied: (partition: number) => `${part(partition)}preferences:copied`,
-    /** set of user ids of this partition a message was written for (idempotency per (message, user)) */
+    /**
+     * set of user ids a message was canceled for, read by the previous release's deliveries only
+     * (they claimed a message by it; a delivery now claims it by its receipt): drop with them
+     */
     messageRecipients: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:recipients`,
     /**
      * hash delivery receipt {userId, source, createdAt, deliveredAt, readAt, muted, expiresAt,
-     * expired, dueAt, requestId, canceledAt, retractedAt}, per partition
+     * expired, dueAt, requestId, canceledAt, retractedAt}, per partition; also the claim of a
+     * delivery (idempotency per message id, which names one user): createdAt, expired or
+     * canceledAt set, and it is written already
      */
     messageReceipt: (partition: number, messageId: string) => `${part(partition)}message:${messageId}:receipt`,
     /** set of session (device) ids that acked a message, per partition */

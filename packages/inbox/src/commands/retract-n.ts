@@ -3,16 +3,17 @@ import { INBOX_LIB } from './lib'
 
 /**
  * `DELETE /v1/messages/:id` for one user's message: before it is written (a scheduled
- * message), it is canceled — the user is added to its recipients, so the delivery writes
- * nothing; once written, it is retracted — removed from the inbox, and the user's sockets get
- * a `retract` frame. One atomic step; a second call answers what the first did.
+ * message), it is canceled — its receipt is marked canceled, so the delivery writes nothing;
+ * once written, it is retracted — removed from the inbox, and the user's sockets get a `retract`
+ * frame. One atomic step; a second call answers what the first did.
  */
 export const retract = {
   name: 'heraldRetract',
   lua: `${INBOX_LIB}${ROUTE_LIB}
 --[[
   Input (the key count first):
-    KEYS[1] message recipients set   KEYS[2] message receipt hash
+    KEYS[1] message recipients set (marked on a cancel for the previous release's deliveries,
+    which claim a message by it)   KEYS[2] message receipt hash
     KEYS[3] inbox   KEYS[4] inbox messages   KEYS[5] unread   KEYS[6] seen   KEYS[7] archived   KEYS[8] expiring
     KEYS[9] the user's routes hash   KEYS[10..G+9] the partition's known gateway streams
     KEYS[G+10] the partition's cursor   KEYS[G+11] the user's change log   KEYS[G+12] inbox meta
@@ -32,11 +33,14 @@ local ttl = tonumber(ARGV[4])
 -- a scheduled message's marker outlasts its due time by the retention, like the delivery's would
 local due = tonumber(redis.call('HGET', KEYS[2], 'dueAt') or '0')
 local keep = ttl + math.max(0, math.ceil((due - tonumber(now)) / 1000))
-local added = redis.call('SADD', KEYS[1], ARGV[1]) == 1
-if added then redis.call('EXPIRE', KEYS[1], keep) end
-if added and redis.call('HEXISTS', KEYS[2], 'createdAt') == 0 then
+-- not written yet (a written receipt has createdAt, or expired when it was past its expiry)
+local written = redis.call('HMGET', KEYS[2], 'createdAt', 'expired')
+if not written[1] and not written[2] then
   redis.call('HSET', KEYS[2], 'canceledAt', now)
   redis.call('EXPIRE', KEYS[2], keep)
+  -- for the previous release's deliveries, which claim a message by this set: drop once none runs
+  redis.call('SADD', KEYS[1], ARGV[1])
+  redis.call('EXPIRE', KEYS[1], keep)
   return 'canceled'
 end
 redis.call('HSET', KEYS[2], 'retractedAt', now)
