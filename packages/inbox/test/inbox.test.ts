@@ -384,6 +384,37 @@ describe.each(redisModes())('on %s Redis', (mode) => {
       expect((await inbox.since('u', old?.cursor as string)).gap).toBe(true)
     })
 
+    it('keeps the inbox keys the retention past the newest write, setting them again only past a margin; a key made anew gets its time to live', async () => {
+      // retention 800 s: kept 900 s when set (the margin is an eighth), set again below 800 s
+      const { inbox, keys } = setup({ retentionSeconds: 800, maxItems: 2 })
+      const send = (id: string) => inbox.deliver([{ userId: 'u', message: msg(id) }])
+      const ttl = (key: string) => redis.pttl(key)
+      await send('k1')
+      for (const key of [keys.inbox('u'), keys.inboxUnread('u')]) {
+        expect(await ttl(key)).toBeGreaterThan(800_000)
+        expect(await ttl(key)).toBeLessThanOrEqual(900_000)
+      }
+      // the messages hash is set with each frame, to the retention
+      expect(await ttl(keys.inboxMessages('u'))).toBeLessThanOrEqual(800_000)
+      // a write within the margin sets none: the inbox's time to live only falls
+      const before = await ttl(keys.inbox('u'))
+      await sleep(20)
+      await send('k2')
+      expect(await ttl(keys.inbox('u'))).toBeLessThan(before)
+      // meta, made by the count bound's trim, and the unread set, emptied by reading and made anew
+      // by the next message, get their time to live
+      await send('k3')
+      expect(await ttl(keys.inboxMeta('u'))).toBeGreaterThan(800_000)
+      await inbox.markAllRead('u')
+      expect(await redis.exists(keys.inboxUnread('u'))).toBe(0)
+      await send('k4')
+      expect(await ttl(keys.inboxUnread('u'))).toBeGreaterThan(800_000)
+      // once the inbox's time to live is down to the retention, the next write sets it again
+      await redis.pexpire(keys.inbox('u'), 790_000)
+      await send('k5')
+      expect(await ttl(keys.inbox('u'))).toBeGreaterThan(800_000)
+    })
+
     it('pages backwards by cursor', async () => {
       const { inbox } = setup()
       await inbox.deliver([1, 2, 3, 4, 5].map((n) => ({ userId: 'u', message: msg(`m${n}`) })))

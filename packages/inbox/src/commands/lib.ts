@@ -24,6 +24,19 @@ local function next_cursor(cursor_key)
   return c, cs
 end
 
+-- A user's inbox, unread set and meta live the retention past the newest write into them. Each is
+-- given the retention plus a margin (at most an hour, an eighth of a short retention), so a write
+-- that finds its time to live still above the retention (set within the margin) sets none: a read
+-- (PTTL) instead of a write (EXPIRE) that the append-only file and the replicas would carry, for a
+-- user who gets messages often. Every setting of these keys adds the margin, so none shortens
+-- what another set.
+local function keep_user_key(key, ttl_s)
+  local left = redis.call('PTTL', key)
+  -- -2: no such key (nothing to keep)
+  if left == -2 or left > ttl_s * 1000 then return end
+  redis.call('EXPIRE', key, ttl_s + math.min(3600, math.floor(ttl_s / 8)))
+end
+
 -- inbox, messages, unread, meta, seen, archived, expiring: the user's inbox keys. A new message is
 -- unseen, unread and not archived with no write but the unread entry; seen and archived are
 -- touched only when a bound drops a message (they expire on their own, set by the state script).
@@ -67,11 +80,12 @@ local function inbox_write(inbox, messages, unread, meta, seen, archived, expiri
     local prev = tonumber(redis.call('HGET', meta, 'trimmed') or '0')
     if tonumber(trimmed) > prev then redis.call('HSET', meta, 'trimmed', trimmed) end
   end
-  redis.call('EXPIRE', inbox, ttl_s)
-  -- the messages hash lives as long as the newest frame it holds: an announcement adds none
+  keep_user_key(inbox, ttl_s)
+  -- the messages hash lives as long as the newest frame it holds (an announcement adds none): set
+  -- with each frame, as a write that found the others set may be the first frame in a while
   if frame then redis.call('EXPIRE', messages, ttl_s) end
-  redis.call('EXPIRE', unread, ttl_s)
-  redis.call('EXPIRE', meta, ttl_s)
+  keep_user_key(unread, ttl_s)
+  keep_user_key(meta, ttl_s)
 end
 
 -- The Web Push a written, not silent message owes (mode: '' off, 'o' offline only, 'u' also if
@@ -188,7 +202,7 @@ local function absorb(log, attrs, user, prefs, inbox, messages, unread, meta, se
     end
   end
   redis.call('HSET', meta, 'absorbed', flat[#flat])
-  redis.call('EXPIRE', meta, ttl_s)
+  keep_user_key(meta, ttl_s)
   return n
 end
 
@@ -254,7 +268,7 @@ local function log_change(changes, meta, cs, c, frame, retention_us, ttl_s)
   end
   redis.call('ZREMRANGEBYSCORE', changes, '-inf', string.format('%.0f', c - retention_us))
   redis.call('EXPIRE', changes, ttl_s)
-  redis.call('EXPIRE', meta, ttl_s)
+  keep_user_key(meta, ttl_s)
 end
 
 -- A user's key in a script over many users: the caller passes, from ARGV[at], what surrounds
