@@ -6,7 +6,7 @@ import { localNginxConf, Proc, type ProcSpec, type Stack, type StackOptions, sta
 import { freePort, startRedisServer } from '@herald/test-utils'
 import { Redis } from 'ioredis'
 import { signServiceToken } from '../peers/common'
-import { gcHeapUsed, inspectorUrl } from './inspector'
+import { collectGarbage, heapSnapshot, inspectorUrl } from './inspector'
 import type { Proto } from './loadgen/clients'
 import { login } from './login'
 import { childPids, totalCpuSeconds } from './proc'
@@ -39,7 +39,10 @@ export interface System {
   replicaWsUrl(i: number): string
   replicaPid(i: number): number
   /** heap used by one replica after a full GC, in bytes */
-  replicaHeap(i: number): Promise<number>
+  /** a full GC in replica i, before its RSS is read */
+  replicaGc(i: number): Promise<void>
+  /** a heap snapshot of replica i, after a full GC, written to `file` (the idle scenario's heap figure) */
+  replicaHeapSnapshot(i: number, file: string): Promise<void>
   serviceToken: string
   /** every server process: replicas, redis-server, nginx master and workers */
   pids(): number[]
@@ -141,7 +144,7 @@ export async function startHerald(o: HeraldStartOptions): Promise<HeraldSystem> 
       SMS_COUNTRY_DAILY_BUDGET: '100000000',
       ...heraldEnvOverrides(),
     },
-    // the idle scenario forces a GC through the inspector before it reads the heap
+    // the idle scenario reads the heap from snapshots taken through the inspector
     serviceEnv: { gateway: { NODE_OPTIONS: '--inspect=127.0.0.1:0' } },
     nodeArgs: nodeArgsFor(o.cpuProfDir),
   })
@@ -180,7 +183,9 @@ export async function startHerald(o: HeraldStartOptions): Promise<HeraldSystem> 
       wsUrl: stack.wsUrl,
       replicaWsUrl: (i) => `ws://127.0.0.1:${gateways[i]?.spec.port}/ws`,
       replicaPid: (i) => gateways[i]?.child?.pid ?? 0,
-      replicaHeap: async (i) => gcHeapUsed(await inspectorUrl(join(o.dir, 'logs', `gateway-${i + 1}.log`))),
+      replicaGc: async (i) => collectGarbage(await inspectorUrl(join(o.dir, 'logs', `gateway-${i + 1}.log`))),
+      replicaHeapSnapshot: async (i, file) =>
+        heapSnapshot(await inspectorUrl(join(o.dir, 'logs', `gateway-${i + 1}.log`)), file),
       serviceToken: stack.serviceToken,
       pids,
       cpu: () => totalCpuSeconds(pids()),
@@ -290,7 +295,9 @@ export async function startPeer(
       wsUrl: `ws://127.0.0.1:${port}${wsPath(proto)}`,
       replicaWsUrl: (i) => `ws://127.0.0.1:${procs[i]?.spec.port}${wsPath(proto)}`,
       replicaPid: (i) => procs[i]?.child?.pid ?? 0,
-      replicaHeap: async (i) => gcHeapUsed(await inspectorUrl(join(logDir, `${name}-${i + 1}.log`))),
+      replicaGc: async (i) => collectGarbage(await inspectorUrl(join(logDir, `${name}-${i + 1}.log`))),
+      replicaHeapSnapshot: async (i, file) =>
+        heapSnapshot(await inspectorUrl(join(logDir, `${name}-${i + 1}.log`)), file),
       serviceToken: signServiceToken(serviceSecret),
       pids,
       cpu: () => totalCpuSeconds(pids()),
