@@ -3,7 +3,7 @@ import { Inbox } from '@herald/inbox'
 import { createRedis, waitReady } from '@herald/redis'
 import { startRedisServer } from '@herald/test-utils'
 import { onlineUsers } from './online-users'
-import { type CommandStats, diffStats, parseCommandStats } from './redis-stats'
+import { type CommandStats, commandStats, diffStats, formatPerUnit, perUnit } from './redis-stats'
 
 /**
  * `pnpm --filter @herald/bench broadcast-write`: what one message to everyone costs Redis, on a
@@ -43,7 +43,7 @@ try {
   const readAll = () => Promise.all(ids.map((u) => inbox.counts(u)))
   for (let n = 0; n < fill; n++) await inbox.announce(0, message(`m_fill${n}.all`))
   await readAll()
-  const stats = async () => parseCommandStats(await redis.info('commandstats'))
+  const stats = () => commandStats([redis])
   const scriptUs = (a: CommandStats, b: CommandStats) => (a.evalsha?.usec ?? 0) - (b.evalsha?.usec ?? 0)
   let byCommand: CommandStats = {}
 
@@ -86,11 +86,8 @@ try {
   console.log(
     `  wall µs of one replay read (inbox.since, one after another, nothing to take in): median ${at(readWallUs, 0.5).toFixed(0)}, p90 ${at(readWallUs, 0.9).toFixed(0)}`,
   )
-  const rows = Object.entries(byCommand)
-    .filter(([name]) => name !== 'evalsha')
-    .sort((a, b) => b[1].usec - a[1].usec)
-    .map(([name, v]) => `${name} ${(v.calls / runs).toFixed(1)} (${(v.usec / runs).toFixed(1)} µs)`)
-  console.log(`  inner commands per announce, calls (Redis µs): ${rows.join(', ')}`)
+  const rows = formatPerUnit(perUnit(byCommand, runs, { by: 'usec', skip: ['evalsha'] }))
+  console.log(`  inner commands per announce, calls (Redis µs): ${rows}`)
 } finally {
   redis.disconnect()
   await server.stop()

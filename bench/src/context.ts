@@ -4,7 +4,7 @@ import type { Percentiles } from './hist'
 import type { GeneratorHealth } from './loadgen/ipc'
 import { Generator } from './loadgen/ipc'
 import type { RunResult, SendKind } from './loadgen/sender'
-import { diffStats, totals } from './redis-stats'
+import { diffStats, perUnit, totals } from './redis-stats'
 import { BENCH_DIR, type System, type SystemName, type User } from './systems'
 
 /** How big and how long: `full` fits ≤ 15 min on 2 cores, `quick` ≤ 3 min. */
@@ -274,17 +274,7 @@ export async function deliveryRun(
     cpuSec: Math.round(cpuSec * 100) / 100,
     perCpuSec: cpuSec > 0 ? Math.round(c.unique / cpuSec) : 0,
     redisCallsPerDelivered: c.unique > 0 ? Math.round((10 * calls) / c.unique) / 10 : 0,
-    redisByCommand:
-      c.unique > 0
-        ? Object.entries(commands)
-            .map(([name, v]): [string, number, number] => [
-              name,
-              Math.round((100 * v.calls) / c.unique) / 100,
-              Math.round((100 * v.usec) / c.unique) / 100,
-            ])
-            .filter(([, perMsg]) => perMsg >= 0.1)
-            .sort((a, b) => b[1] - a[1])
-        : [],
+    redisByCommand: perUnit(commands, c.unique, { min: 0.1 }),
     cpuMsPerDelivered: Object.fromEntries(
       Object.entries(byProcess).map(([k, v]) => [
         k,

@@ -4,7 +4,7 @@ import { createRedis, waitReady } from '@herald/redis'
 import { startRedisServer } from '@herald/test-utils'
 import { onlineUsers } from './online-users'
 import { cpuSeconds } from './proc'
-import { type CommandStats, diffStats, parseCommandStats } from './redis-stats'
+import { type CommandStats, commandStats, diffStats, formatPerUnit, perUnit, totals } from './redis-stats'
 
 /**
  * `pnpm --filter @herald/bench deliver-write`: what one message to one user costs Redis, on a
@@ -32,18 +32,14 @@ try {
   await waitReady(redis)
   const { keys, ids } = await onlineUsers(redis, users)
   const inbox = new Inbox(redis, keys)
-  const stats = async () => parseCommandStats(await redis.info('commandstats'))
+  const stats = () => commandStats([redis])
   const report = (what: string, a: CommandStats, b: CommandStats, n: number, cpuS: number) => {
     const d = diffStats(b, a, {})
-    const rows = Object.entries(d)
-      .filter(([name]) => name !== 'evalsha')
-      .sort((x, y) => y[1].usec - x[1].usec)
-      .map(([name, v]) => `${name} ${(v.calls / n).toFixed(2)} (${(v.usec / n).toFixed(2)} µs)`)
-    const inner = Object.entries(d)
-      .filter(([name]) => name !== 'evalsha')
-      .reduce((s, [, v]) => s + v.calls, 0)
+    const inner = perUnit(d, n, { by: 'usec', skip: ['evalsha', 'eval'] })
+    const innerCalls = inner.reduce((sum, [, calls]) => sum + calls, 0)
+    const scripts = totals({ evalsha: d.evalsha ?? { calls: 0, usec: 0 }, eval: d.eval ?? { calls: 0, usec: 0 } })
     console.log(
-      `  ${what}: redis-server CPU ${((cpuS * 1e6) / n).toFixed(1)} µs per message; ${(((d.evalsha?.usec ?? 0) / n) as number).toFixed(1)} µs in the scripts ( ${((d.evalsha?.calls ?? 0) / n).toFixed(2)} calls), ${(inner / n).toFixed(1)} inner commands: ${rows.join(', ')}`,
+      `  ${what}: redis-server CPU ${((cpuS * 1e6) / n).toFixed(1)} µs per message; ${(scripts.usec / n).toFixed(1)} µs in the scripts (${(scripts.calls / n).toFixed(2)} calls), ${innerCalls.toFixed(1)} inner commands: ${formatPerUnit(inner)}`,
     )
   }
   const sent: { userId: string; id: string }[] = []

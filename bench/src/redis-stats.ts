@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@herald/redis'
 
 /** Calls and microseconds per command, as Redis counts them itself (INFO commandstats). */
 export type CommandStats = Record<string, { calls: number; usec: number }>
@@ -14,8 +14,8 @@ export function parseCommandStats(info: string): CommandStats {
   return out
 }
 
-/** Every node's figures summed per command. */
-export async function commandStats(nodes: Redis[]): Promise<CommandStats> {
+/** Every node's figures summed per command (each a connection to one redis-server, not a Cluster client). */
+export async function commandStats(nodes: RedisClient[]): Promise<CommandStats> {
   const sum: CommandStats = {}
   for (const info of await Promise.all(nodes.map((n) => n.info('commandstats')))) {
     for (const [name, s] of Object.entries(parseCommandStats(info))) {
@@ -45,4 +45,32 @@ export function totals(s: CommandStats): { calls: number; usec: number } {
     usec += v.usec
   }
   return { calls, usec }
+}
+
+/** One command's calls and Redis µs per unit (a delivered message, an announce…). */
+export type PerUnit = [name: string, calls: number, usec: number]
+
+/**
+ * Each command's calls and µs divided by `n` (to 2 decimals), biggest first by `by`: those under
+ * `min` calls per unit and those named in `skip` (e.g. `evalsha`, to list only what scripts ran)
+ * left out.
+ */
+export function perUnit(
+  s: CommandStats,
+  n: number,
+  opts: { by?: 'calls' | 'usec'; min?: number; skip?: string[] } = {},
+): PerUnit[] {
+  if (n <= 0) return []
+  const { by = 'calls', min = 0, skip = [] } = opts
+  const col = by === 'calls' ? 1 : 2
+  return Object.entries(s)
+    .filter(([name]) => !skip.includes(name))
+    .map(([name, v]): PerUnit => [name, Math.round((100 * v.calls) / n) / 100, Math.round((100 * v.usec) / n) / 100])
+    .filter(([, calls]) => calls >= min)
+    .sort((a, b) => b[col] - a[col])
+}
+
+/** `hset 2 (1.86 µs), zadd 2 (1.83 µs), …` */
+export function formatPerUnit(rows: PerUnit[]): string {
+  return rows.map(([name, calls, usec]) => `${name} ${calls} (${usec} µs)`).join(', ')
 }

@@ -201,7 +201,8 @@ export class Inbox {
 
   /**
    * Writes each (user, message): one atomic script per item, all sent at once (one round
-   * trip on a single Redis; one per node on a Cluster). Idempotent per message id: an id names one user (messageIdFor), and another user under it is an error.
+   * trip on a single Redis; one per node on a Cluster). Idempotent per message id: an id names
+   * one user (messageIdFor), and another user under it is an error.
    */
   async deliver(items: { userId: string; message: NewMessage }[]): Promise<DeliverResult[]> {
     return Promise.all(items.map(({ userId, message }) => this.deliverOne(userId, message)))

@@ -48,15 +48,14 @@ export const deliverOne = {
 local g = tonumber(ARGV[14])
 local streams, missing = routes_of(KEYS[10], known_streams(13, 15, g), set_of(g + 15, #ARGV))
 if missing then return {'!STALE', unpack(missing)} end
-local claim = redis.call('HMGET', KEYS[9], 'createdAt', 'expired', 'canceledAt', 'userId')
+local claim = redis.call('HMGET', KEYS[9], 'createdAt', 'expired', 'canceledAt', 'userId', 'deliveredAt', 'pushedAt')
 if claim[1] or claim[2] or claim[3] then
   if claim[4] ~= ARGV[1] then return redis.error_reply('ERR message id ' .. ARGV[2] .. ' names another user') end
   -- written before (a retried delivery): nothing is written again, but a push still owed —
   -- in the inbox, not acked, not pushed, not silent — is asked for again, in case the first
   -- run's caller could not queue it (the push job's id dedupes a second one)
-  if ARGV[12] == '' or not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return false end
-  local r = redis.call('HMGET', KEYS[9], 'deliveredAt', 'pushedAt')
-  if r[1] or r[2] then return false end
+  if ARGV[12] == '' or claim[5] or claim[6] then return false end
+  if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return false end
   if ARGV[9] ~= '' and redis.call('HGET', KEYS[11], ARGV[9]) == 'silent' then return false end
   local owed = push_owed(ARGV[12], #streams > 0, KEYS[12])
   if owed == '' then return false end
@@ -64,7 +63,7 @@ if claim[1] or claim[2] or claim[3] then
 end
 local ttl = tonumber(ARGV[5])
 local exp = ARGV[13]
--- the first write of this receipt: the claim above admits one call per (message, user)
+-- the first write of this receipt: the claim above admits one call per message id
 if exp ~= '' and now_ms() >= tonumber(exp) then
   redis.call('HSET', KEYS[9], 'userId', ARGV[1], 'source', ARGV[8], 'expiresAt', exp, 'expired', '1')
   redis.call('EXPIRE', KEYS[9], ttl)
