@@ -33,16 +33,20 @@ function ownerOf(url: string, fn: string): string {
   return m ? `herald:${m[2]}` : url.split('/').slice(-2).join('/')
 }
 
-/** `skipSec`: samples of the first seconds (start-up, sign-ins) are left out */
-function summarise(file: string, skipSec: number): string[] {
+/**
+ * `skipSec`: samples of the first seconds (start-up, sign-ins) are left out; `tailSec`: so are
+ * those of the last seconds (the stop: sockets closing, clients' errors)
+ */
+function summarise(file: string, skipSec: number, tailSec: number): string[] {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile
   const byId = new Map(p.nodes.map((n) => [n.id, n]))
   const self = new Map<number, number>()
+  const end = p.timeDeltas.reduce((a, b) => a + b, 0) - tailSec * 1e6
   let t = 0
   p.samples.forEach((id, i) => {
     const dt = p.timeDeltas[i] ?? 0
     t += dt
-    if (t >= skipSec * 1e6) self.set(id, (self.get(id) ?? 0) + dt)
+    if (t >= skipSec * 1e6 && t <= end) self.set(id, (self.get(id) ?? 0) + dt)
   })
   let busy = 0
   const byOwner = new Map<string, number>()
@@ -85,16 +89,16 @@ function profilesUnder(dir: string): string[] {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { skip: { type: 'string', default: '0' } },
+  options: { skip: { type: 'string', default: '0' }, tail: { type: 'string', default: '0' } },
 })
 const dir = positionals[0]
 if (!dir) {
   console.error(
-    'usage: cpu-profile <folder written by pnpm bench --cpu-prof> [--skip <seconds from each process start>]',
+    'usage: cpu-profile <folder written by pnpm bench --cpu-prof> [--skip <seconds from each process start>] [--tail <seconds before its end>]',
   )
   process.exit(2)
 }
 for (const file of profilesUnder(dir)) {
   console.log(relative(dir, file))
-  for (const line of summarise(file, Number(values.skip) || 0)) console.log(line)
+  for (const line of summarise(file, Number(values.skip) || 0, Number(values.tail) || 0)) console.log(line)
 }

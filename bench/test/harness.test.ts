@@ -9,7 +9,15 @@ describe('bench harness', () => {
       only: ['ws'],
       write: false,
       log: () => {},
-      profile: { ...PROFILES.quick, sockets: 50, cycles: 1, fanoutRates: [100], stepMs: 1500, warmupMs: 500 },
+      profile: {
+        ...PROFILES.quick,
+        sockets: 50,
+        cycles: 1,
+        fanoutRates: [100],
+        stepMs: 1500,
+        warmupRate: 200,
+        warmupMs: 500,
+      },
     })
     const runs = results.scenarios.fanout?.runs ?? []
     expect(runs.length).toBe(1)

@@ -63,7 +63,7 @@ export async function fanout(ctx: Ctx, names: SystemName[]): Promise<FanoutResul
   const maxRate: FanoutResult['maxRate'] = {}
   const perCpuSec: FanoutResult['perCpuSec'] = {}
   ctx.log(`fanout: ${profile.sockets} sockets per system, 3 replicas, one message per user`)
-  for (const n of names) await deliveryRun(ctx, n, 'messages', profile.fanoutRates[0] as number, profile.warmupMs, 0)
+  for (const n of names) await deliveryRun(ctx, n, 'messages', profile.warmupRate, profile.warmupMs, 0)
   const atRest = await restingCpu(ctx, names)
   let active = [...names]
   for (const rate of profile.fanoutRates) {
@@ -188,7 +188,7 @@ export async function notifyE2e(ctx: Ctx): Promise<NotifyResult> {
   const runs: DeliveryRun[] = []
   const steps: StepSummary[] = []
   ctx.log('notify-e2e: herald only, chat.message events through nginx → notifier → BullMQ → worker → stream → socket')
-  await deliveryRun(ctx, 'herald', 'events', profile.notifyRates[0] as number, profile.warmupMs, 0)
+  await deliveryRun(ctx, 'herald', 'events', profile.warmupRate, profile.warmupMs, 0)
   for (const rate of profile.notifyRates) {
     if (Date.now() > ctx.deadline) break
     const mine: DeliveryRun[] = []
