@@ -81,9 +81,10 @@ local function inbox_write(inbox, messages, unread, meta, seen, archived, expiri
     if tonumber(trimmed) > prev then redis.call('HSET', meta, 'trimmed', trimmed) end
   end
   keep_user_key(inbox, ttl_s)
-  -- the messages hash lives as long as the newest frame it holds (an announcement adds none): set
-  -- with each frame, as a write that found the others set may be the first frame in a while
-  if frame then redis.call('EXPIRE', messages, ttl_s) end
+  -- the messages hash lives as long as the newest frame it holds (an announcement adds none): kept
+  -- on its own time to live, by each frame, as a write that found the others kept may be the
+  -- first frame in a while
+  if frame then keep_user_key(messages, ttl_s) end
   keep_user_key(unread, ttl_s)
   keep_user_key(meta, ttl_s)
 end
