@@ -77,7 +77,12 @@ function rows(r: BenchResults): Row[] {
   }
   if (s.notify) {
     for (const st of s.notify.steps) {
-      const verdict = st.held ? '' : ', lost messages: FAILED'
+      // not held: messages lost, or requests the generator could not send or the API refused
+      const verdict = st.held
+        ? ''
+        : st.lost > 0
+          ? `, ${st.lost} messages lost: FAILED`
+          : ', not every request sent: FAILED'
       out.push([
         'notify-e2e',
         `${st.rate} events/s: p50 ${st.p50} ms, p99 (herald only${verdict})`,
