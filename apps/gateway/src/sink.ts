@@ -66,7 +66,9 @@ export class WsSink implements Sink {
   }
   onClose(listener: (code: number) => void): void {
     if (this.ws.readyState === this.ws.CLOSED) listener(1006)
-    else this.ws.once('close', (code) => listener(code))
+    // 'close' is emitted once per WebSocket: the listener itself, not once()'s wrapper around a
+    // closure (four objects for each listener of each socket)
+    else this.ws.on('close', listener)
   }
   onFrame(listener: (data: RawData, isBinary: boolean) => void): void {
     this.ws.on('message', listener)
