@@ -21,8 +21,9 @@ export interface Profile {
    * The warm-up before a delivery scenario's steps, the same for every system: `warmupRate`
    * messages (or events) a second for `warmupMs`. It is there to measure each system as it runs
    * in production, its code compiled by V8's optimizing tier: a function is optimized after a
-   * few thousand calls, and a step at 100 msg/s right after a start (≈ 200 messages per
-   * process) measured V8's interpreter, baseline code and compiler instead (perf, 2026-11-30).
+   * few thousand calls, and a step at 100 msg/s right after a warm-up of 200 messages (≈ 100
+   * for each notifier replica) measured V8's interpreter, baseline code and compiler instead
+   * (perf, 2026-11-30).
    */
   warmupRate: number
   warmupMs: number
