@@ -50,8 +50,7 @@ export class Connection {
   /** the cursor registration returned; message frames at or below it are not sent live */
   private liveFrom: string | null = null
   private held: Held[] = []
-  /** made with its first listener, to its size: a socket has one, and an empty array's first push reserves room for many */
-  private closeListeners: ((code: number) => void)[] | null = null
+  private closeListeners: ((code: number) => void)[] = []
 
   constructor(
     readonly sink: Sink,
@@ -143,14 +142,11 @@ export class Connection {
     if (this.state === 'closed') return
     this.state = 'closed'
     this.held = []
-    const listeners = this.closeListeners
-    this.closeListeners = null
-    for (const l of listeners ?? []) l(code)
+    for (const l of this.closeListeners.splice(0)) l(code)
   }
 
   onClosed(listener: (code: number) => void): void {
     if (this.state === 'closed') listener(0)
-    else if (this.closeListeners) this.closeListeners.push(listener)
-    else this.closeListeners = [listener]
+    else this.closeListeners.push(listener)
   }
 }
