@@ -1,6 +1,8 @@
 import { Inbox } from '@herald/inbox'
 import { waitFor } from '@herald/test-utils'
+import type { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
+import { DIRECT_MESSAGE_TYPE } from '../src/catalog'
 import { broadcastMessageIdFor } from '../src/domain/ids'
 import { type Harness, harness, idFor, inboxIds } from './helpers'
 
@@ -66,6 +68,86 @@ describe('POST /v1/messages', () => {
     h.startWorker()
     await waitFor(async () => (await status(requestId)).status === 'done')
     expect(await h.entries()).toHaveLength(1)
+  })
+
+  it('starts a fresh message to everyone with its record and job in one round trip: attempt 1, then the job counts its own', async () => {
+    h = await harness()
+    await h.addUsers('u1')
+    // the scripts called, by their first key
+    const scripts: string[] = []
+    let caughtUp = false
+    // the harness runs one redis-server (a Redis, not a Cluster)
+    const monitor = await (h.redis as Redis).monitor()
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (['eval', 'evalsha'].includes(String(args[0]).toLowerCase())) scripts.push(String(args[3]))
+      if (args[1] === 'monitor-caught-up') caughtUp = true
+    })
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: h.auth('messages:write events:write'),
+      payload: { to: { all: true }, title: 'Maintenance', body: 'at 2 am' },
+    })
+    await h.redis.echo('monitor-caught-up')
+    await waitFor(async () => caughtUp)
+    monitor.disconnect()
+    expect(res.statusCode).toBe(202)
+    const { requestId } = res.json()
+    // no claim, no separate start: one record write, the job's add, then the announcement
+    const record = await h.redis.hgetall(h.keys.eventOf('test-system', requestId))
+    expect(record).toMatchObject({
+      status: 'processing',
+      attempts: '1',
+      type: DIRECT_MESSAGE_TYPE,
+      source: 'test-system',
+    })
+    expect(JSON.parse(record.payload as string)).toMatchObject({ id: requestId, data: { to: { all: true } } })
+    // one script on the record (not a claim, then a start)
+    expect(scripts.filter((key) => key === h.keys.eventOf('test-system', requestId))).toHaveLength(1)
+    h.startWorker()
+    await waitFor(async () => (await status(requestId)).status === 'done')
+    expect(await h.redis.hget(h.keys.eventOf('test-system', requestId), 'attempts')).toBe('2')
+    expect(await h.entries()).toHaveLength(1)
+  })
+
+  it('sends nothing and drops the record when the job of a fresh message to everyone cannot be queued', async () => {
+    h = await harness()
+    await h.addUsers('u1')
+    // the queue's job counter is not a counter: BullMQ's add fails (WRONGTYPE); the record's write does not
+    await h.redis.hset(`${h.keys.bullPrefix()}:events:id`, 'not', 'a counter')
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: h.auth(),
+      payload: { to: { all: true }, title: 'Maintenance', body: 'at 2 am' },
+    })
+    expect([res.statusCode, res.json().code]).toEqual([500, 'INTERNAL_ERROR'])
+    expect(await h.entries()).toEqual([])
+    const records = await h.redis.keys(h.keys.eventOf('test-system', '*'))
+    expect(records).toEqual([])
+  })
+
+  it('claims a message to everyone that has an Idempotency-Key: the same key again answers 200 with the same id, sent once', async () => {
+    h = await harness()
+    await h.addUsers('u1', 'u2')
+    const send = () =>
+      h.app.inject({
+        method: 'POST',
+        url: '/v1/messages',
+        headers: { ...h.auth(), 'idempotency-key': 'maintenance-2am' },
+        payload: { to: { all: true }, title: 'Maintenance', body: 'at 2 am' },
+      })
+    const first = await send()
+    expect([first.statusCode, first.json().status]).toEqual([202, 'queued'])
+    // sent from the request, before any worker runs
+    expect(await h.entries()).toHaveLength(1)
+    const again = await send()
+    expect(again.statusCode).toBe(200)
+    expect(again.json().ids).toEqual(first.json().ids)
+    h.startWorker()
+    await waitFor(async () => (await status(first.json().requestId)).status === 'done')
+    expect(await h.entries()).toHaveLength(1)
+    expect(await inboxIds(h.redis, h.keys, 'u2')).toEqual(first.json().ids)
   })
 
   it('queues a message for more users than the inline limit, and the worker delivers it', async () => {

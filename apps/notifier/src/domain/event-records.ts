@@ -145,6 +145,26 @@ export class EventRecords {
     )
   }
 
+  /**
+   * The record of a fresh request (an id nobody else can know yet) that the API starts itself:
+   * created already started, as a claim and then a start would leave it (attempt 1; the job's
+   * own start counts the next). No claim: nothing can race it.
+   */
+  async recordStarted(job: EventJob): Promise<void> {
+    await this.redis.heraldEventSet(
+      this.key(job),
+      this.ttlSeconds,
+      0,
+      ...identityOf(job),
+      'status',
+      'processing',
+      'attempts',
+      '1',
+      'payload',
+      JSON.stringify(job),
+    )
+  }
+
   /** The record of a request delivered inline by the API (no job): already done. */
   async recordDelivered(job: EventJob, messageIds: string[]): Promise<void> {
     await this.redis.heraldEventSet(

@@ -81,6 +81,25 @@ export class EventIntake {
   }
 
   /**
+   * Accepts a fresh event due now (an id minted by this request, that no caller knows before
+   * its answer) that the caller then processes itself: its record, created already started,
+   * and its job go out together — one round trip, where `accept` and a start take three. No
+   * claim is needed (nothing can race an id nobody knows), and no cancel can find it before it
+   * is started. The job is what makes it durable: if the add fails, this throws (and the record
+   * is dropped, unless Redis is gone; a record left behind is never seen, and expires). If only
+   * the record failed, the job still runs, and its start creates the record: `recorded` is false.
+   */
+  async acceptStarted(job: EventJob): Promise<{ recorded: boolean }> {
+    const [recorded, added] = await Promise.allSettled([this.records.recordStarted(job), this.enqueue(job, 0)])
+    if (added.status === 'rejected') {
+      const err = added.reason as Error
+      if (recorded.status === 'fulfilled' && !isRedisUnavailable(err)) await this.records.release(job).catch(() => {})
+      throw err
+    }
+    return { recorded: recorded.status === 'fulfilled' }
+  }
+
+  /**
    * Cancels an event that has not started (queued, delayed, or waiting for a retry): its record
    * says canceled — what the worker checks before it writes anything — and its job is removed.
    * null for an unknown id (or another system's); NOT_CANCELABLE once it started or ended.

@@ -113,6 +113,27 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
         await Promise.all([recorded, durability.delivered(data.to.userIds)])
         return reply.status(202).send({ requestId, ids, status: 'done' })
       }
+      const sendsNow = !(deliverAt && due > now)
+      // A message to everyone due now is sent from here, not after the queue's hop, once its job
+      // is durable and its record started (no cancel can say it was not sent). The job sends
+      // nothing again and walks the Web Push; if this send fails, the job sends it.
+      const announce = async () => {
+        const delivery = await directMessage.handle(
+          { id: requestId, type: DIRECT_MESSAGE_TYPE, data, occurredAt: job.occurredAt },
+          inline.deliverer.context,
+        )
+        await inline.deliverer
+          .announce(requestId, delivery, { now, source: caller, ...(expiresAt !== undefined ? { expiresAt } : {}) })
+          .catch((err) => request.log.warn({ requestId, err: { message: (err as Error).message } }, 'left to the job'))
+      }
+      if (!deliverAt && !idempotencyKey && 'all' in data.to) {
+        // A fresh request id: its record and job go out together, already started (no claim).
+        const { recorded } = await intake.acceptStarted(job)
+        if (!recorded) request.log.warn({ requestId }, 'record left to the job')
+        await announce()
+        await durability.accepted()
+        return reply.status(202).send({ requestId, ids, status: 'queued' })
+      }
       if (deliverAt && intake.delayOf(job, due) > 0) {
         // scheduled: each message's receipt names its user and this request before anything is
         // written, so DELETE /v1/messages/:id can cancel it (written again by a retry: kept)
@@ -124,22 +145,10 @@ export async function messageRoutes(app: ServiceApp, opts: MessageRoutesOptions)
         )
       }
       const res = await intake.accept(job, deliverAt ? due : undefined)
-      // a message to everyone is one script per partition: sent from here, once its job is durable
-      // and marked started (no cancel can say it was not sent), not after the queue's hop. The
-      // job sends nothing again and walks the Web Push; if this send fails, the job sends it.
-      if (res.created && 'all' in data.to && !(deliverAt && due > now)) {
-        const started = await inline.records.start(job)
-        if (started.status === 'processing') {
-          const delivery = await directMessage.handle(
-            { id: requestId, type: DIRECT_MESSAGE_TYPE, data, occurredAt: job.occurredAt },
-            inline.deliverer.context,
-          )
-          await inline.deliverer
-            .announce(requestId, delivery, { now, source: caller, ...(expiresAt !== undefined ? { expiresAt } : {}) })
-            .catch((err) =>
-              request.log.warn({ requestId, err: { message: (err as Error).message } }, 'left to the job'),
-            )
-        }
+      // with an Idempotency-Key, a message to everyone is started once claimed and queued: a
+      // cancel of its known id may have come first
+      if (res.created && 'all' in data.to && sendsNow) {
+        if ((await inline.records.start(job)).status === 'processing') await announce()
       }
       if (res.created) await durability.accepted()
       return reply.status(res.created ? 202 : 200).send({ requestId, ids, status: res.status })
