@@ -151,33 +151,26 @@ export class EventRecords {
    * own start counts the next). No claim: nothing can race it.
    */
   async recordStarted(job: EventJob): Promise<void> {
-    await this.redis.heraldEventSet(
-      this.key(job),
-      this.ttlSeconds,
-      0,
-      ...identityOf(job),
-      'status',
-      'processing',
-      'attempts',
-      '1',
-      'payload',
-      JSON.stringify(job),
-    )
+    await this.create(job, 'processing', 'payload', JSON.stringify(job))
   }
 
   /** The record of a request delivered inline by the API (no job): already done. */
   async recordDelivered(job: EventJob, messageIds: string[]): Promise<void> {
+    await this.create(job, 'done', 'messageIds', JSON.stringify(messageIds))
+  }
+
+  /** A record the API writes whole for a fresh request, at its first attempt. */
+  private async create(job: EventJob, status: EventStatus, ...fields: string[]): Promise<void> {
     await this.redis.heraldEventSet(
       this.key(job),
       this.ttlSeconds,
       0,
       ...identityOf(job),
       'status',
-      'done',
+      status,
       'attempts',
       '1',
-      'messageIds',
-      JSON.stringify(messageIds),
+      ...fields,
     )
   }
 
