@@ -13,15 +13,18 @@ import { type CommandStats, commandStats, diffStats, formatPerUnit, perUnit, tot
  * in flight), then ack them (`inbox.recordAckBatch`, as a gateway records a window of acks). Prints
  * the redis-server's CPU per message (utime + stime: its network and `--aof` append-only file
  * included), Redis's own µs in the scripts and the inner commands per message, for the write and
- * for the ack.
+ * for the ack. `--gap <ms>`: the messages one at a time, this far apart, instead of 50 in flight —
+ * a low rate, where Redis sleeps between two messages (and wakes to each with cold caches).
  */
 const { values } = parseArgs({
   options: {
     users: { type: 'string', default: '1000' },
     messages: { type: 'string', default: '20' },
     aof: { type: 'boolean', default: false },
+    gap: { type: 'string', default: '0' },
   },
 })
+const gapMs = Math.min(Math.max(Number(values.gap) || 0, 0), 1000)
 const users = Math.min(Math.max(Number(values.users) || 1000, 1), 100_000)
 const perUser = Math.min(Math.max(Number(values.messages) || 20, 2), 1000)
 
@@ -64,7 +67,10 @@ try {
           },
         ]),
       )
-      if (batch.length >= 50) await Promise.all(batch.splice(0))
+      if (gapMs > 0) {
+        await Promise.all(batch.splice(0))
+        await new Promise((resolve) => setTimeout(resolve, gapMs))
+      } else if (batch.length >= 50) await Promise.all(batch.splice(0))
     }
     await Promise.all(batch)
   }
@@ -88,7 +94,7 @@ try {
   const s2 = await stats()
   const c2 = cpuSeconds(redisPid)
   console.log(
-    `one message to one user: ${users} users online on 3 replicas, ${perUser} messages each (${n}), AOF ${values.aof ? 'on (everysec)' : 'off'}`,
+    `one message to one user: ${users} users online on 3 replicas, ${perUser} messages each (${n}), ${gapMs > 0 ? `one at a time, ${gapMs} ms apart` : '50 in flight'}, AOF ${values.aof ? 'on (everysec)' : 'off'}`,
   )
   report('write (deliver)', s0, s1, n, c1 - c0)
   report('ack (recordAckBatch, 500 a call)', s1, s2, n, c2 - c1)
