@@ -1,6 +1,7 @@
 import { createKeys } from '@herald/keys'
 import { createRedis, waitReady } from '@herald/service-kit'
-import { testRedisUrl, uniquePrefix } from '@herald/test-utils'
+import { testRedisUrl, uniquePrefix, waitFor } from '@herald/test-utils'
+import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OutboxRelay } from '../src/webhooks/outbox'
 
@@ -69,5 +70,25 @@ describe('OutboxRelay', () => {
     await new Promise((r) => setTimeout(r, 80))
     expect(await relay.pollAll()).toBe(1)
     expect(emitted.map((e) => e[3])).toEqual(['m_3.p0'])
+  })
+
+  it('looks for stale notes every half claim-idle time, not on every pass: an idle pass is one read per partition', async () => {
+    const { keys, relay } = setup({ claimIdleMs: 30_000 })
+    const streams = [keys.webhookOutbox(0), keys.webhookOutbox(1)]
+    const commands: string[] = []
+    let caughtUp = false
+    // the test Redis is one server (a Redis, not a Cluster)
+    const monitor = await (redis as Redis).monitor()
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((a) => streams.includes(String(a)))) commands.push(String(args[0]).toLowerCase())
+      if (args[1] === 'outbox-caught-up') caughtUp = true
+    })
+    for (let i = 0; i < 5; i++) await relay.pollAll()
+    await redis.echo('outbox-caught-up')
+    await waitFor(async () => caughtUp)
+    monitor.disconnect()
+    const count = (c: string) => commands.filter((x) => x === c).length
+    // two partitions: claimed on the first pass only, read on each
+    expect([count('xautoclaim'), count('xreadgroup')]).toEqual([2, 10])
   })
 })

@@ -14,7 +14,10 @@ const CLAIM_IDLE_MS = 30_000
 export interface OutboxRelayOptions {
   /** time between two passes over the partitions */
   pollMs: number
-  /** how long a note may stay pending with a consumer before another claims it @default 30000 */
+  /**
+   * how long a note may stay pending with a consumer before another claims it; stale notes are
+   * looked for every half of it, not on every pass @default 30000
+   */
   claimIdleMs?: number
 }
 
@@ -27,14 +30,17 @@ type Entry = [id: string, fields: string[]]
  * subscribed to it (an offline held back for its settle window), through one consumer group so each note is relayed
  * by one worker. Non-blocking reads of every partition on a timer: the notes are rare next
  * to messages, and the delivery path pays nothing for them. A note is acked once its jobs
- * are queued; one left pending by a worker that died is claimed after `claimIdleMs`, and
- * queuing it twice is harmless (job ids are deterministic).
+ * are queued; one left pending by a worker that died is claimed once it has waited
+ * `claimIdleMs` (looked for every half of that: a pass of an idle worker is one read per
+ * partition), and queuing it twice is harmless (job ids are deterministic).
  */
 export class OutboxRelay {
   private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
   private timer: NodeJS.Timeout | null = null
   private running: Promise<void> | null = null
   private grouped = new Set<number>()
+  /** when the last pass that claimed stale notes began (ms) */
+  private claimedAt = -Infinity
 
   constructor(
     private readonly redis: RedisClient,
@@ -65,13 +71,22 @@ export class OutboxRelay {
     await this.running
   }
 
-  /** One pass over every partition: claimed stale notes, then new ones. */
+  /** One pass over every partition: stale notes (every half claim-idle time), then new ones. */
   async pollAll(): Promise<number> {
-    const counts = await Promise.all(this.keys.allPartitions().map((p) => this.poll(p)))
+    const idleMs = this.claimIdleMs
+    const now = Date.now()
+    const claim = now - this.claimedAt >= idleMs / 2
+    if (claim) this.claimedAt = now
+    const counts = await Promise.all(this.keys.allPartitions().map((p) => this.poll(p, claim ? idleMs : null)))
     return counts.reduce((a, b) => a + b, 0)
   }
 
-  private async poll(p: number): Promise<number> {
+  private get claimIdleMs(): number {
+    return this.opts.claimIdleMs ?? CLAIM_IDLE_MS
+  }
+
+  /** `claimIdleMs`: claim the notes pending this long with another consumer first (null: not this pass) */
+  private async poll(p: number, claimIdleMs: number | null): Promise<number> {
     const key = this.keys.webhookOutbox(p)
     if (!this.grouped.has(p)) {
       await this.redis.xgroup('CREATE', key, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
@@ -79,19 +94,19 @@ export class OutboxRelay {
       })
       this.grouped.add(p)
     }
-    const claimed = (await this.redis.xautoclaim(
-      key,
-      GROUP,
-      this.consumer,
-      this.opts.claimIdleMs ?? CLAIM_IDLE_MS,
-      '0-0',
-      'COUNT',
-      BATCH,
-    )) as [string, Entry[]]
+    const claimed =
+      claimIdleMs === null
+        ? null
+        : ((await this.redis.xautoclaim(key, GROUP, this.consumer, claimIdleMs, '0-0', 'COUNT', BATCH)) as [
+            string,
+            Entry[],
+          ])
     const fresh = (await this.redis.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', BATCH, 'STREAMS', key, '>')) as
       | [string, Entry[]][]
       | null
-    const entries = [...(claimed[1] ?? []), ...(fresh?.[0]?.[1] ?? [])].filter((e) => e[1])
+    // a full batch of stale notes: there may be more, claimed on the next pass
+    if (claimed && claimed[1].length >= BATCH) this.claimedAt = -Infinity
+    const entries = [...(claimed?.[1] ?? []), ...(fresh?.[0]?.[1] ?? [])].filter((e) => e[1])
     if (entries.length === 0) return 0
     for (const [, fields] of entries) await this.relay(fields)
     await this.redis.xack(key, GROUP, ...entries.map((e) => e[0]))
