@@ -82,7 +82,9 @@ describe('limits and liveness', () => {
 
   /**
    * 20 sockets of a replica started with `env`, their pings over 2.1 s: each once per interval
-   * (1 s), never two close together. Returns the span of their first pings, ms.
+   * (1 s), never two close together. Returns the span of their first pings, ms. "Close" leaves
+   * room for a slice that a busy machine runs late (a gap of 601 ms was seen in CI): two pings
+   * of one slice, or of two neighbouring slices, are 0–100 ms apart.
    */
   async function firstPingSpread(env: Record<string, number>): Promise<number> {
     const r = await c.start({ PING_INTERVAL_MS: 1000, ...env })
@@ -97,7 +99,7 @@ describe('limits and liveness', () => {
       expect(times.length).toBeGreaterThanOrEqual(2)
       expect(times.length).toBeLessThanOrEqual(3)
       for (let k = 1; k < times.length; k++)
-        expect((times[k] as number) - (times[k - 1] as number)).toBeGreaterThan(700)
+        expect((times[k] as number) - (times[k - 1] as number)).toBeGreaterThan(300)
     }
     const firsts = [...pings.values()].map((t) => t[0] as number).sort((a, b) => a - b)
     return (firsts.at(-1) as number) - (firsts[0] as number)
